@@ -1,0 +1,53 @@
+"""make_app(config): the whole aiohttp application; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from federation import nodeinfo
+from server.config import Config
+from server.db.embedded import start_embedded
+from server.db.migrate import migrate
+from server.db.pool import create_pool
+from server.keys import CONFIG, JINJA, POOL, SECRET, URLS
+from server.store import settings as settings_store
+from server.urls import Urls
+from server.web import auth, feeds, middleware, profiles
+from server.web.render import make_environment
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+MAX_BODY = 1024 * 1024  # forms and activities; media uploads get their own limit later
+
+
+def database_url(cfg: Config) -> str:
+    """The configured URL, or the embedded server's (started if needed) when none is set."""
+    return cfg.database_url or start_embedded(cfg.data_dir)
+
+
+async def _database(app: web.Application):
+    pool = await create_pool(database_url(app[CONFIG]))
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    app[POOL] = pool
+    app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
+    yield
+    await pool.close()
+
+
+def make_app(cfg: Config) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[middleware.security_headers, middleware.errors, middleware.session_and_csrf],
+    )
+    app[CONFIG] = cfg
+    app[URLS] = Urls(cfg.base_url)
+    app[JINJA] = make_environment()
+    app.cleanup_ctx.append(_database)
+    for table in (nodeinfo.routes, auth.routes, feeds.routes, profiles.routes):
+        app.add_routes(table)
+    app.router.add_static("/static/", STATIC_DIR, append_version=True)
+    return app

@@ -1,0 +1,148 @@
+"""The `kith` command: run | migrate | user create | user list."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any, Awaitable, Callable
+
+import asyncpg
+
+from server.config import Config, ConfigError, load_config
+from server.db.migrate import migrate
+from server.db.pool import create_pool
+from server.errors import AppError
+from server.models import Role
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML settings file")
+    parser.add_argument("--data-dir", dest="data_dir", help="where Kith keeps its data (default ./kith-data)")
+    parser.add_argument("--database-url", dest="database_url", help="external PostgreSQL URL (default: embedded)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kith", description="Kith, a community-owned fediverse server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the web UI, the API and federation")
+    _common(run)
+    run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    run.add_argument("--domain", help="public host name, may include :port (default host:port)")
+    run.add_argument(
+        "--insecure-federation",
+        dest="insecure_federation",
+        action="store_const",
+        const=True,
+        help="LOCAL TESTING ONLY: use http:// for this instance's URLs and for other instances",
+    )
+    run.add_argument(
+        "--allow-private-host",
+        dest="allow_private_hosts",
+        action="append",
+        metavar="HOST",
+        help="LOCAL TESTING ONLY: a host that may resolve to a loopback or private address (repeatable)",
+    )
+
+    mig = sub.add_parser("migrate", help="apply database migrations and exit")
+    _common(mig)
+
+    user = sub.add_parser("user", help="manage local accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create an account")
+    _common(create)
+    create.add_argument("username")
+    create.add_argument("--password", help="(default: a generated one, printed)")
+    create.add_argument("--email")
+    create.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
+    listing = user_sub.add_parser("list", help="list local accounts")
+    _common(listing)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    keys = ("data_dir", "database_url", "host", "port", "domain", "insecure_federation", "allow_private_hosts")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    return load_config(args.config, overrides=overrides)
+
+
+async def _with_pool(cfg: Config, work: Callable[[asyncpg.Pool], Awaitable[Any]]) -> Any:
+    from server.app import database_url
+
+    pool = await create_pool(database_url(cfg), max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+async def _user_create(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import accounts
+
+    password = args.password or accounts.generate_password()
+    account = await accounts.create_member(
+        pool, args.username, password, email=args.email, role=Role(args.role), check_reserved=False
+    )
+    print(f"Created {args.role} @{account.username}.")
+    if not args.password:
+        print(f"Password: {password}")
+
+
+async def _user_list(pool: asyncpg.Pool) -> None:
+    from server.store import accounts as accounts_store
+
+    users = await accounts_store.list_users(pool)
+    if not users:
+        print("No accounts yet. Create one with: kith user create NAME")
+    for user in users:
+        print(f"{user.account.username}\t{user.role}\t{user.email or '-'}\t{user.account.created_at:%Y-%m-%d}")
+
+
+def _run(cfg: Config) -> None:
+    from aiohttp import web
+
+    from server.app import make_app
+
+    if cfg.insecure_federation:
+        banner = "!" * 78
+        print(
+            f"{banner}\n! INSECURE FEDERATION: this instance uses http:// and trusts private addresses"
+            f"\n! it is told to. For local testing only; never run a public instance like this.\n{banner}",
+            file=sys.stderr,
+        )
+    print(f"Kith is starting: open {cfg.base_url}/ (sign in at {cfg.base_url}/login)", flush=True)
+    web.run_app(make_app(cfg), host=cfg.host, port=cfg.port, print=None, access_log=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = config_from_args(args)
+    except ConfigError as exc:
+        print(f"kith: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it narrates every start at INFO
+    try:
+        if args.command == "run":
+            _run(cfg)
+        elif args.command == "migrate":
+            asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
+            print("Database is up to date.")
+        elif args.user_command == "create":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_create(pool, args)))
+        else:
+            asyncio.run(_with_pool(cfg, _user_list))
+    except AppError as exc:
+        print(f"kith: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

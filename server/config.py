@@ -1,0 +1,150 @@
+"""Settings: a TOML file, overridden by KITH_* environment variables, overridden by flags.
+
+Every key is declared once in `Config`; anything else is refused at start with a
+message naming the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a bad value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    domain: str = ""  # public host name, may include ":port"; default host:port
+    data_dir: Path = Path("kith-data")
+    database_url: str = ""  # empty: embedded PostgreSQL under data_dir
+    insecure_federation: bool = False
+    allow_private_hosts: tuple[str, ...] = ()
+    registrations: str = "open"
+    max_post_chars: int = 500
+    instance_name: str = "Kith"
+    instance_description: str = "A community-run corner of the fediverse."
+    contact_email: str = ""
+    login_attempts_per_15min: int = 5
+    log_level: str = "INFO"
+    workers: bool = True  # run federation workers inside `kith run`
+
+    @property
+    def public_domain(self) -> str:
+        return self.domain or f"{self.host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.insecure_federation else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.public_domain}"
+
+
+_FIELDS = {f.name: f for f in fields(Config)}
+_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a raw value (TOML value or env string) into the field's type, or fail naming the key."""
+    kind = _FIELDS[name].type
+    where = f"{name} (from {source})"
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}") from None
+    if kind == "Path":
+        if not isinstance(value, (str, Path)) or not str(value):
+            raise ConfigError(f"{where}: expected a directory path, got {value!r}")
+        return Path(value)
+    if kind == "tuple[str, ...]":
+        if isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.split(",")) if v]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def _validate(cfg: Config) -> Config:
+    if cfg.registrations not in REGISTRATION_MODES:
+        raise ConfigError(
+            f"registrations: must be one of {', '.join(REGISTRATION_MODES)}, got {cfg.registrations!r}"
+        )
+    if not 1 <= cfg.port <= 65535:
+        raise ConfigError(f"port: must be between 1 and 65535, got {cfg.port}")
+    if cfg.domain and not _DOMAIN_RE.match(cfg.domain):
+        raise ConfigError(f"domain: not a host name (with optional :port): {cfg.domain!r}")
+    if not 1 <= cfg.max_post_chars <= 100_000:
+        raise ConfigError(f"max_post_chars: must be between 1 and 100000, got {cfg.max_post_chars}")
+    if cfg.login_attempts_per_15min < 1:
+        raise ConfigError("login_attempts_per_15min: must be at least 1")
+    if cfg.log_level.upper() not in _LOG_LEVELS:
+        raise ConfigError(f"log_level: must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log_level!r}")
+    if cfg.database_url and not cfg.database_url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError("database_url: must start with postgresql://")
+    return dataclasses.replace(
+        cfg, domain=cfg.domain.lower(), log_level=cfg.log_level.upper(), data_dir=cfg.data_dir.resolve()
+    )
+
+
+def load_config(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the settings from file < environment < flags (flags given as field-name overrides)."""
+    values: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+        for key, value in raw.items():
+            if key not in _FIELDS:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, value, str(path))
+    env = os.environ if env is None else env
+    for name, value in env.items():
+        if not name.startswith("KITH_"):
+            continue
+        key = name[5:].lower()
+        if key not in _FIELDS:
+            raise ConfigError(f"unknown setting {name} in the environment")
+        values[key] = _coerce(key, value, name)
+    for key, value in (overrides or {}).items():
+        if key not in _FIELDS:
+            raise ConfigError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = _coerce(key, value, "command line")
+    return _validate(Config(**values))
+
+

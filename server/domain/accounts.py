@@ -1,0 +1,118 @@
+"""Creating local members and checking their passwords."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+
+import argon2
+import asyncpg
+
+from federation.keys import generate_rsa_keypair
+from server.errors import AppError, Invalid
+from server.models import Account, Role
+from server.store import accounts as accounts_store
+from server.store import sessions as sessions_store
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$", re.IGNORECASE)
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+# Names that would collide with the instance's own paths or impersonate staff.
+RESERVED = {"admin", "administrator", "root", "support", "help", "moderator", "instance", "actor", "kith", "www"}
+THROTTLE_MINUTES = 15
+
+_hasher = argon2.PasswordHasher()
+
+
+def validate_username(username: str) -> str:
+    if not username:
+        raise Invalid("Choose a username.", field="username")
+    if not USERNAME_RE.match(username):
+        raise Invalid(
+            "Usernames are 1 to 30 characters: letters a-z, digits and underscores only.", field="username"
+        )
+    if username.lower() in RESERVED:
+        raise Invalid(f"The username {username!r} is reserved.", field="username")
+    return username
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"Passwords need at least {MIN_PASSWORD} characters.", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise Invalid(f"Passwords can have at most {MAX_PASSWORD} characters.", field="password")
+    return password
+
+
+def validate_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise Invalid("That does not look like an email address.", field="email")
+    return email
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+async def hash_password(password: str) -> str:
+    """argon2id, off the event loop (it is deliberately slow)."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def create_member(
+    pool: asyncpg.Pool,
+    username: str,
+    password: str,
+    *,
+    email: str | None = None,
+    role: Role = Role.MEMBER,
+    check_reserved: bool = True,
+) -> Account:
+    """Validate everything first, then create the account and its login in one transaction."""
+    if check_reserved:
+        validate_username(username)
+    elif not USERNAME_RE.match(username):
+        raise Invalid("Usernames are 1 to 30 characters: letters a-z, digits and underscores only.", field="username")
+    validate_password(password)
+    email = validate_email(email)
+    password_hash = await hash_password(password)
+    private_pem, public_pem = await asyncio.to_thread(generate_rsa_keypair)
+    async with pool.acquire() as conn, conn.transaction():
+        if email and await accounts_store.email_taken(conn, email):
+            raise Invalid("That email address is already registered.", field="email")
+        account = await accounts_store.insert_local(
+            conn, username=username, display_name="", public_key_pem=public_pem, private_key_pem=private_pem
+        )
+        if account is None:
+            raise Invalid(f"The username {username!r} is already taken.", field="username")
+        await accounts_store.insert_user(
+            conn, account_id=account.id, email=email, password_hash=password_hash, role=role
+        )
+    return account
+
+
+async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str, max_failures: int) -> int:
+    """The account id for a right username and password; AppError otherwise (429 when throttled)."""
+    if await sessions_store.recent_failures(pool, username, ip, THROTTLE_MINUTES) >= max_failures:
+        raise AppError(429, f"Too many failed sign-in attempts. Try again in {THROTTLE_MINUTES} minutes.")
+    found = await accounts_store.get_password_hash(pool, username) if username else None
+    ok = False
+    if found is not None:
+        try:
+            ok = await asyncio.to_thread(_hasher.verify, found[1], password)
+        except argon2.exceptions.VerificationError:
+            ok = False
+        except argon2.exceptions.InvalidHashError:
+            ok = False
+    if not ok:
+        await sessions_store.record_failure(pool, username, ip)
+        raise AppError(401, "Wrong username or password.")
+    await sessions_store.clear_failures(pool, username)
+    account_id, stored_hash = found
+    if _hasher.check_needs_rehash(stored_hash):
+        await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
+    return account_id

@@ -1,0 +1,82 @@
+"""Rows as frozen dataclasses: what the domain layer, the web UI and federation hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"  # followers only
+    DIRECT = "direct"  # mentioned accounts only
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    domain: str | None
+    display_name: str
+    note: str
+    uri: str | None
+    url: str | None
+    locked: bool
+    created_at: datetime
+    suspended_at: datetime | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain is None
+
+    @property
+    def name(self) -> str:
+        """What to show as the account's name: the display name or the username."""
+        return self.display_name or self.username
+
+    def handle(self) -> str:
+        """username for local accounts, username@domain for remote ones (as in /@handle)."""
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class User:
+    account: Account
+    email: str | None
+    role: Role
+
+    @property
+    def id(self) -> int:
+        return self.account.id
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MODERATOR)
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    author: Account
+    uri: str | None
+    url: str | None
+    source_text: str
+    content: str
+    spoiler_text: str
+    visibility: Visibility
+    sensitive: bool
+    in_reply_to_id: int | None
+    created_at: datetime
+    edited_at: datetime | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None

@@ -1,0 +1,72 @@
+"""Every query on follow relationships."""
+
+from __future__ import annotations
+
+from server.models import Account
+from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
+
+
+async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted") -> bool:
+    """Create the follow; False when it already existed."""
+    made = await db.fetchval(
+        "INSERT INTO follows (account_id, target_account_id, state) VALUES ($1, $2, $3)"
+        " ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING id",
+        account_id,
+        target_id,
+        state,
+    )
+    return made is not None
+
+
+async def delete(db: Executor, account_id: int, target_id: int) -> bool:
+    gone = await db.fetchval(
+        "DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2 RETURNING id", account_id, target_id
+    )
+    return gone is not None
+
+
+async def state(db: Executor, account_id: int, target_id: int) -> str | None:
+    """'accepted', 'pending', or None when there is no follow."""
+    return await db.fetchval(
+        "SELECT state FROM follows WHERE account_id = $1 AND target_account_id = $2", account_id, target_id
+    )
+
+
+async def counts(db: Executor, account_id: int) -> tuple[int, int]:
+    """(followers, following) counting accepted follows only."""
+    row = await db.fetchrow(
+        "SELECT (SELECT count(*) FROM follows WHERE target_account_id = $1 AND state = 'accepted') AS followers,"
+        " (SELECT count(*) FROM follows WHERE account_id = $1 AND state = 'accepted') AS following",
+        account_id,
+    )
+    return row["followers"], row["following"]
+
+
+async def local_follower_ids(db: Executor, target_id: int) -> list[int]:
+    """Local accounts with an accepted follow of the target: whose home feeds get its posts."""
+    rows = await db.fetch(
+        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
+        " WHERE f.target_account_id = $1 AND f.state = 'accepted' AND a.domain IS NULL",
+        target_id,
+    )
+    return [r["account_id"] for r in rows]
+
+
+async def list_following(db: Executor, account_id: int, *, limit: int = 80) -> list[Account]:
+    rows = await db.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.target_account_id"
+        " WHERE f.account_id = $1 AND f.state = 'accepted' ORDER BY f.id DESC LIMIT $2",
+        account_id,
+        limit,
+    )
+    return [account_from_row(r) for r in rows]
+
+
+async def list_followers(db: Executor, account_id: int, *, limit: int = 80) -> list[Account]:
+    rows = await db.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.account_id"
+        " WHERE f.target_account_id = $1 AND f.state = 'accepted' ORDER BY f.id DESC LIMIT $2",
+        account_id,
+        limit,
+    )
+    return [account_from_row(r) for r in rows]

@@ -1,0 +1,22 @@
+"""Instance-wide values kept in the database (secrets now; admin-editable settings later)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from server.store.accounts import Executor
+
+
+async def get(db: Executor, key: str) -> Any:
+    return await db.fetchval("SELECT value FROM instance_settings WHERE key = $1", key)
+
+
+async def get_or_create_secret(db: Executor, key: str) -> str:
+    """A random secret made once and shared by every process using this database."""
+    await db.execute(
+        "INSERT INTO instance_settings (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT DO NOTHING",
+        key,
+        secrets.token_urlsafe(48),
+    )
+    return await get(db, key)

@@ -1,0 +1,168 @@
+"""Every query on statuses (posts), their mentions and hashtags, and the one visibility rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.models import Status, Visibility
+from server.store.accounts import Executor, account_from_row
+
+
+def visible_to(viewer: str) -> str:
+    """SQL condition: status `s` exists and the account in parameter `viewer` may see it.
+
+    This is the one place that decides who sees what; every page, feed, count and (later)
+    API and ActivityPub GET filters through it. A NULL viewer is a visitor (public and
+    unlisted posts only).
+    """
+    return (
+        "(s.deleted_at IS NULL AND ("
+        " s.visibility IN ('public', 'unlisted')"
+        f" OR s.account_id = {viewer}"
+        " OR (s.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf"
+        f"     WHERE vf.account_id = {viewer} AND vf.target_account_id = s.account_id"
+        "      AND vf.state = 'accepted'))"
+        f" OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = s.id AND vm.account_id = {viewer})))"
+    )
+
+
+_SELECT = (
+    "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
+    " s.in_reply_to_id, s.created_at, s.edited_at,"
+    " a.id AS author_id, a.username AS author_username, a.domain AS author_domain,"
+    " a.display_name AS author_display_name, a.note AS author_note, a.uri AS author_uri,"
+    " a.url AS author_url, a.locked AS author_locked, a.created_at AS author_created_at,"
+    " a.suspended_at AS author_suspended_at"
+    " FROM statuses s JOIN accounts a ON a.id = s.account_id"
+)
+
+
+def _status(row: Any) -> Status:
+    return Status(
+        id=row["id"],
+        author=account_from_row(row, "author_"),
+        uri=row["uri"],
+        url=row["url"],
+        source_text=row["source_text"],
+        content=row["content"],
+        spoiler_text=row["spoiler_text"],
+        visibility=Visibility(row["visibility"]),
+        sensitive=row["sensitive"],
+        in_reply_to_id=row["in_reply_to_id"],
+        created_at=row["created_at"],
+        edited_at=row["edited_at"],
+    )
+
+
+async def insert_local(
+    db: Executor,
+    *,
+    account_id: int,
+    source_text: str,
+    content: str,
+    spoiler_text: str,
+    visibility: Visibility,
+    in_reply_to_id: int | None = None,
+) -> int:
+    return await db.fetchval(
+        "INSERT INTO statuses (account_id, source_text, content, spoiler_text, visibility, sensitive,"
+        " in_reply_to_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        account_id,
+        source_text,
+        content,
+        spoiler_text,
+        visibility.value,
+        bool(spoiler_text),
+        in_reply_to_id,
+    )
+
+
+async def add_mentions(db: Executor, status_id: int, account_ids: list[int]) -> None:
+    await db.executemany(
+        "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(status_id, a) for a in account_ids],
+    )
+
+
+async def add_tags(db: Executor, status_id: int, names: list[str]) -> None:
+    for name in names:
+        tag_id = await db.fetchval(
+            "WITH found AS (SELECT id FROM tags WHERE lower(name) = lower($1)),"
+            " made AS (INSERT INTO tags (name) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM found)"
+            "  ON CONFLICT (lower(name)) DO NOTHING RETURNING id)"
+            " SELECT id FROM found UNION ALL SELECT id FROM made",
+            name,
+        )
+        if tag_id is None:  # a concurrent insert won the race; it is there now
+            tag_id = await db.fetchval("SELECT id FROM tags WHERE lower(name) = lower($1)", name)
+        await db.execute(
+            "INSERT INTO status_tags (status_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", status_id, tag_id
+        )
+
+
+async def get_visible(db: Executor, status_id: int, viewer_id: int | None) -> Status | None:
+    row = await db.fetchrow(f"{_SELECT} WHERE s.id = $1 AND {visible_to('$2::bigint')}", status_id, viewer_id)
+    return _status(row) if row else None
+
+
+async def mark_deleted(db: Executor, status_id: int, account_id: int) -> bool:
+    """Soft-delete the author's own status (kept as a tombstone); False if not theirs or gone."""
+    done = await db.fetchval(
+        "UPDATE statuses SET deleted_at = now(), source_text = '', content = '', spoiler_text = ''"
+        " WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL RETURNING id",
+        status_id,
+        account_id,
+    )
+    return done is not None
+
+
+async def home_timeline(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:
+    """The reader's materialised feed, newest first, strictly by id (= time)."""
+    rows = await db.fetch(
+        f"{_SELECT} JOIN home_feed h ON h.status_id = s.id"
+        f" WHERE h.account_id = $1 AND ($2::bigint IS NULL OR h.status_id < $2) AND {visible_to('$1')}"
+        " ORDER BY h.status_id DESC LIMIT $3",
+        account_id,
+        max_id,
+        limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def local_timeline(db: Executor, *, max_id: int | None, limit: int) -> list[Status]:
+    """Public posts written on this instance, newest first."""
+    rows = await db.fetch(
+        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND s.uri IS NULL"
+        " AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL"
+        " AND ($1::bigint IS NULL OR s.id < $1) ORDER BY s.id DESC LIMIT $2",
+        max_id,
+        limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def account_timeline(
+    db: Executor, account_id: int, viewer_id: int | None, *, max_id: int | None, limit: int
+) -> list[Status]:
+    """An account's posts the viewer may see, direct messages left out (as on Mastodon profiles)."""
+    rows = await db.fetch(
+        f"{_SELECT} WHERE s.account_id = $1 AND s.visibility <> 'direct' AND {visible_to('$2::bigint')}"
+        " AND ($3::bigint IS NULL OR s.id < $3) ORDER BY s.id DESC LIMIT $4",
+        account_id,
+        viewer_id,
+        max_id,
+        limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def count_by_account(db: Executor, account_id: int) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM statuses WHERE account_id = $1 AND deleted_at IS NULL"
+        " AND visibility IN ('public', 'unlisted')",
+        account_id,
+    )
+
+
+async def count_local(db: Executor) -> int:
+    return await db.fetchval("SELECT count(*) FROM statuses WHERE uri IS NULL AND deleted_at IS NULL")

@@ -1,0 +1,84 @@
+"""Sign-up, sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.domain import accounts as accounts_domain
+from server.errors import AppError, Invalid
+from server.keys import CONFIG, POOL
+from server.web import sessions
+from server.web.forms import field, safe_next
+from server.web.render import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.Response:
+    if request["user"] is not None:
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
+    return render(request, "auth/login.html", {"next": safe_next(request.query.get("next"))})
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username = field(form, "username", max_len=200).strip().lstrip("@")
+    password = field(form, "password", max_len=1000)
+    target = safe_next(field(form, "next", max_len=2000))
+    cfg = request.app[CONFIG]
+    try:
+        if not username or not password:
+            raise AppError(400, "Enter your username and password.")
+        account_id = await accounts_domain.authenticate(
+            request.app[POOL], username, password, sessions.client_ip(request), cfg.login_attempts_per_15min
+        )
+    except AppError as exc:
+        context = {"error": exc.message, "form": {"username": username}, "next": target}
+        return render(request, "auth/login.html", context, status=exc.status)
+    response = web.HTTPSeeOther(target)
+    await sessions.sign_in(request, response, account_id)
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    response = web.HTTPSeeOther("/")
+    await sessions.sign_out(request, response)
+    raise response
+
+
+@routes.get("/signup")
+async def signup_page(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    return render(request, "auth/signup.html", {"registrations": cfg.registrations})
+
+
+@routes.post("/signup")
+async def signup(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    if cfg.registrations != "open":
+        return render(
+            request,
+            "auth/signup.html",
+            {"registrations": cfg.registrations, "error": "This instance is not accepting sign-ups right now."},
+            status=403,
+        )
+    form = await request.post()
+    username = field(form, "username", max_len=200).strip()
+    email = field(form, "email", max_len=300).strip()
+    password = field(form, "password", max_len=1000)
+    try:
+        account = await accounts_domain.create_member(request.app[POOL], username, password, email=email or None)
+    except Invalid as exc:
+        context = {
+            "registrations": cfg.registrations,
+            "error": exc.message,
+            "error_field": exc.field,
+            "form": {"username": username, "email": email},
+        }
+        return render(request, "auth/signup.html", context, status=exc.status)
+    response = web.HTTPSeeOther("/")
+    await sessions.sign_in(request, response, account.id)
+    raise response

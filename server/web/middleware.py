@@ -1,0 +1,92 @@
+"""Middlewares for every response: security headers, error pages, the session and CSRF checks."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from server.errors import AppError
+from server.web import csrf, sessions
+from server.web.render import render
+
+log = logging.getLogger(__name__)
+
+# Strict: nothing inline, nothing from other origins. Remote images arrive through our own
+# media paths once federation caches them.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "interest-cohort=()",
+}
+# Machine-to-machine paths authenticate by token or signature, not cookies, and answer JSON.
+NON_BROWSER_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/inbox", "/users/", "/.well-known/", "/nodeinfo/")
+
+
+def is_browser_path(path: str) -> bool:
+    return not path.startswith(NON_BROWSER_PREFIXES)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update({k: v for k, v in SECURITY_HEADERS.items() if k not in exc.headers})
+        raise
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def _error_response(request: web.Request, status: int, message: str) -> web.Response:
+    if not is_browser_path(request.path):
+        return web.json_response({"error": message}, status=status)
+    return render(request, "errors/error.html", {"status": status, "message": message}, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler):
+    """Every failure becomes a rendered page (or JSON off the browser paths), never a traceback."""
+    try:
+        response = await handler(request)
+    except AppError as exc:
+        response = _error_response(request, exc.status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        messages = {
+            404: "There is nothing here.",
+            405: "That method is not allowed here.",
+            413: "That request is too large.",
+        }
+        response = _error_response(request, exc.status, messages.get(exc.status, exc.reason))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = _error_response(request, 500, "Something went wrong on our side. It has been logged.")
+    new_cookie = request.get("csrf_new_cookie")
+    if new_cookie:
+        sessions.set_cookie(request, response, csrf.COOKIE, new_cookie, 365 * 86400)
+    return response
+
+
+@web.middleware
+async def session_and_csrf(request: web.Request, handler):
+    """Load the signed-in user and refuse any browser form without a valid CSRF token."""
+    if not is_browser_path(request.path):
+        request["user"] = None
+        return await handler(request)
+    await sessions.load_user(request)
+    csrf.browser_id(request)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        form = await request.post()
+        token = form.get(csrf.FIELD)
+        if not isinstance(token, str) or not csrf.check(request, token):
+            raise AppError(403, "This form has expired or did not come from this site. Go back, reload and try again.")
+    return await handler(request)

@@ -1,0 +1,75 @@
+"""Signed-in browsers: a random token in an HttpOnly cookie, its hash in PostgreSQL.
+
+Keeping sessions server-side means signing out (or a suspension) ends them for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from aiohttp import web
+
+from server.keys import CONFIG, POOL
+from server.store import accounts as accounts_store
+from server.store import sessions as sessions_store
+
+COOKIE = "kith_session"
+IDLE_DAYS = 30
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=not request.app[CONFIG].insecure_federation,
+    )
+
+
+async def load_user(request: web.Request) -> None:
+    """Put the signed-in User (or None) in request['user']."""
+    request["user"] = None
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 100:
+        return
+    pool = request.app[POOL]
+    account_id = await sessions_store.touch(pool, _hash(token), IDLE_DAYS)
+    if account_id is not None:
+        user = await accounts_store.get_user(pool, account_id)
+        if user is not None and user.account.suspended_at is None:
+            request["user"] = user
+
+
+async def sign_in(request: web.Request, response: web.StreamResponse, account_id: int) -> None:
+    token = secrets.token_urlsafe(32)
+    await sessions_store.insert(
+        request.app[POOL], _hash(token), account_id, request.headers.get("User-Agent", ""), client_ip(request)
+    )
+    set_cookie(request, response, COOKIE, token, IDLE_DAYS * 86400)
+
+
+async def sign_out(request: web.Request, response: web.StreamResponse) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await sessions_store.delete(request.app[POOL], _hash(token))
+    response.del_cookie(COOKIE, path="/")
+
+
+def require_user(request: web.Request):
+    """The signed-in user; visitors are sent to the login page."""
+    user = request.get("user")
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={request.path_qs}" if request.method == "GET" else "/login")
+    return user
