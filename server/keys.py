@@ -7,6 +7,7 @@ import jinja2
 from aiohttp import web
 
 from server.config import Config
+from server.models import User
 from server.urls import Urls
 
 CONFIG = web.AppKey("config", Config)
@@ -14,3 +15,8 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 URLS = web.AppKey("urls", Urls)
 JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
+
+# Per-request values set by the middlewares.
+USER = web.RequestKey("user", User | None)
+CSRF_BROWSER_ID = web.RequestKey("csrf_browser_id", str)
+CSRF_NEW_COOKIE = web.RequestKey("csrf_new_cookie", str)

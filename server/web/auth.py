@@ -6,7 +6,7 @@ from aiohttp import web
 
 from server.domain import accounts as accounts_domain
 from server.errors import AppError, Invalid
-from server.keys import CONFIG, POOL
+from server.keys import CONFIG, POOL, USER
 from server.web import sessions
 from server.web.forms import field, safe_next
 from server.web.render import render
@@ -16,7 +16,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
-    if request["user"] is not None:
+    if request[USER] is not None:
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
     return render(request, "auth/login.html", {"next": safe_next(request.query.get("next"))})
 

@@ -12,7 +12,7 @@ import secrets
 
 from aiohttp import web
 
-from server.keys import SECRET
+from server.keys import CSRF_BROWSER_ID, CSRF_NEW_COOKIE, SECRET
 
 COOKIE = "kith_csrf"
 FIELD = "csrf_token"
@@ -20,13 +20,13 @@ FIELD = "csrf_token"
 
 def browser_id(request: web.Request) -> str:
     """The browser's CSRF cookie value, minting one (set on the response by the middleware) if absent."""
-    value = request.get("csrf_browser_id")
+    value = request.get(CSRF_BROWSER_ID)
     if value is None:
         value = request.cookies.get(COOKIE, "")
         if not (16 <= len(value) <= 64 and value.isalnum()):
             value = secrets.token_hex(16)
-            request["csrf_new_cookie"] = value
-        request["csrf_browser_id"] = value
+            request[CSRF_NEW_COOKIE] = value
+        request[CSRF_BROWSER_ID] = value
     return value
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from server.domain import posting
 from server.errors import Invalid
-from server.keys import CONFIG, POOL, URLS
+from server.keys import CONFIG, POOL, URLS, USER
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store
 from server.web.forms import field, max_id_param
@@ -27,7 +27,7 @@ def page_context(statuses: list, limit: int = PAGE_SIZE) -> dict[str, Any]:
 async def _home(request: web.Request, *, error: str | None = None, error_field: str | None = None,
                 form: dict | None = None, status: int = 200) -> web.Response:
     pool = request.app[POOL]
-    user = request["user"]
+    user = request[USER]
     max_id = max_id_param(request)
     if user is None:
         statuses = await statuses_store.local_timeline(pool, max_id=max_id, limit=PAGE_SIZE)

@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from server.errors import AppError
+from server.keys import CSRF_NEW_COOKIE, USER
 from server.web import csrf, sessions
 from server.web.render import render
 
@@ -70,7 +71,7 @@ async def errors(request: web.Request, handler):
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error_response(request, 500, "Something went wrong on our side. It has been logged.")
-    new_cookie = request.get("csrf_new_cookie")
+    new_cookie = request.get(CSRF_NEW_COOKIE)
     if new_cookie:
         sessions.set_cookie(request, response, csrf.COOKIE, new_cookie, 365 * 86400)
     return response
@@ -80,7 +81,7 @@ async def errors(request: web.Request, handler):
 async def session_and_csrf(request: web.Request, handler):
     """Load the signed-in user and refuse any browser form without a valid CSRF token."""
     if not is_browser_path(request.path):
-        request["user"] = None
+        request[USER] = None
         return await handler(request)
     await sessions.load_user(request)
     csrf.browser_id(request)

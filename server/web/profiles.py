@@ -6,7 +6,7 @@ from aiohttp import web
 
 from server.domain import following, posting
 from server.errors import NotFound
-from server.keys import POOL
+from server.keys import POOL, USER
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
@@ -37,7 +37,7 @@ def _status_id(request: web.Request) -> int:
 async def profile(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     account = await _local_account(request)
-    viewer = request["user"]
+    viewer = request[USER]
     viewer_id = viewer.id if viewer else None
     statuses = await statuses_store.account_timeline(
         pool, account.id, viewer_id, max_id=max_id_param(request), limit=PAGE_SIZE
@@ -58,7 +58,7 @@ async def profile(request: web.Request) -> web.Response:
 @routes.get(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}")
 async def status_page(request: web.Request) -> web.Response:
     account = await _local_account(request)
-    viewer = request["user"]
+    viewer = request[USER]
     status = await statuses_store.get_visible(request.app[POOL], _status_id(request), viewer.id if viewer else None)
     if status is None or status.author.id != account.id:
         raise NotFound("There is no such post, or it is not visible to you.")

@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from server.keys import CONFIG, JINJA, URLS
+from server.keys import CONFIG, JINJA, URLS, USER
 from server.web.csrf import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -31,7 +31,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
     cfg = request.app[CONFIG]
     page = request.app[JINJA].get_template(template).render(
         {
-            "user": request.get("user"),
+            "user": request.get(USER),
             "csrf_token": csrf_token(request),
             "instance_name": cfg.instance_name,
             "instance_description": cfg.instance_description,

@@ -10,7 +10,8 @@ import secrets
 
 from aiohttp import web
 
-from server.keys import CONFIG, POOL
+from server.keys import CONFIG, POOL, USER
+from server.models import User
 from server.store import accounts as accounts_store
 from server.store import sessions as sessions_store
 
@@ -40,7 +41,7 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
 
 async def load_user(request: web.Request) -> None:
     """Put the signed-in User (or None) in request['user']."""
-    request["user"] = None
+    request[USER] = None
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 100:
         return
@@ -49,7 +50,7 @@ async def load_user(request: web.Request) -> None:
     if account_id is not None:
         user = await accounts_store.get_user(pool, account_id)
         if user is not None and user.account.suspended_at is None:
-            request["user"] = user
+            request[USER] = user
 
 
 async def sign_in(request: web.Request, response: web.StreamResponse, account_id: int) -> None:
@@ -67,9 +68,9 @@ async def sign_out(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path="/")
 
 
-def require_user(request: web.Request):
+def require_user(request: web.Request) -> User:
     """The signed-in user; visitors are sent to the login page."""
-    user = request.get("user")
+    user = request.get(USER)
     if user is None:
         raise web.HTTPSeeOther(f"/login?next={request.path_qs}" if request.method == "GET" else "/login")
     return user

@@ -1,0 +1,141 @@
+"""Shared fixtures: one real PostgreSQL per test session, truncated between tests.
+
+The database is the embedded server from `pgserver` (the same one `kith run` uses), or the
+server named by KITH_TEST_DATABASE_URL. Migrations run once; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+from urllib.request import urlopen
+
+import asyncpg
+import pytest
+
+from server.config import Config, load_config
+from server.db.migrate import migrate
+from server.db.pool import create_pool
+
+REPO = Path(__file__).resolve().parents[1]
+KEEP_TABLES = {"schema_migrations"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("KITH_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=5)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> None:
+    """Empty every table before each test that uses the database."""
+    if "pool" not in request.fixturenames:
+        return
+    pool: asyncpg.Pool = request.getfixturevalue("pool")
+    tables = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1::text[])",
+        list(KEEP_TABLES),
+    )
+    if tables:
+        await pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> Config:
+    """Settings for an in-process app on the test database (local-testing mode)."""
+    return load_config(
+        env={},
+        overrides={
+            "database_url": database_url,
+            "data_dir": str(tmp_path / "data"),
+            "domain": "kith.test",
+            "insecure_federation": True,
+        },
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client, config: Config, pool: asyncpg.Pool):
+    """A test client for the app (real HTTP on loopback, real database)."""
+    from server.app import make_app
+
+    return await aiohttp_client(make_app(config))
+
+
+class KithProcess:
+    """A real `kith run` process, as an admin would start it."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.args = args
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.log = b""
+
+    def start(self, timeout: float = 60) -> "KithProcess":
+        cmd = [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
+               "--domain", f"127.0.0.1:{self.port}", "--insecure-federation", *self.args]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kith run exited early:\n{self.proc.stdout.read().decode()}")
+            try:
+                with urlopen(f"{self.base_url}/.well-known/nodeinfo", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"kith run did not answer within {timeout}s:\n{self.log.decode()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                out, _ = self.proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                out, _ = self.proc.communicate()
+            self.log += out or b""
+
+
+def kith_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a `kith` subcommand in a fresh process, as an admin would."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

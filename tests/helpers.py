@@ -1,0 +1,47 @@
+"""Small helpers for driving the web UI over real HTTP the way a browser without JavaScript does."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from server.domain.accounts import create_member
+from server.models import Account, Role
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+PASSWORD = "correct horse battery"
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+async def make_member(pool: asyncpg.Pool, username: str, role: Role = Role.MEMBER) -> Account:
+    return await create_member(pool, username, PASSWORD, role=role, check_reserved=False)
+
+
+async def csrf_token(client, path: str = "/") -> str:
+    resp = await client.get(path)
+    return csrf_from(await resp.text())
+
+
+async def log_in(client, username: str, password: str = PASSWORD) -> None:
+    token = await csrf_token(client, "/login")
+    resp = await client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, allow_redirects=False
+    )
+    assert resp.status == 303, await resp.text()
+
+
+async def post_status(client, content: str, visibility: str = "public", spoiler_text: str = "") -> int:
+    """Post through the compose form; returns the HTTP status of the form submission."""
+    token = await csrf_token(client, "/")
+    resp = await client.post(
+        "/",
+        data={"content": content, "visibility": visibility, "spoiler_text": spoiler_text, "csrf_token": token},
+        allow_redirects=False,
+    )
+    return resp.status
