@@ -85,7 +85,8 @@ async def session_and_csrf(request: web.Request, handler):
         return await handler(request)
     await sessions.load_user(request)
     csrf.browser_id(request)
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not unrouted:
         form = await request.post()
         token = form.get(csrf.FIELD)
         if not isinstance(token, str) or not csrf.check(request, token):

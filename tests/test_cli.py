@@ -1,0 +1,88 @@
+"""The `kith` command as an admin uses it: embedded database, a second command while the server
+runs, and a restart on the same data directory that loses nothing."""
+
+import json
+import re
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tests.conftest import KithProcess, kith_cli
+
+
+class Browser:
+    """A cookie-keeping HTTP client without JavaScript, like the acceptance check."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=10) as resp:
+            return resp.read().decode()
+
+    def submit(self, page_path: str, action: str, fields: dict[str, str]) -> str:
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', self.get(page_path)).group(1)
+        data = urlencode({**fields, "csrf_token": token}).encode()
+        with self.opener.open(self.base + action, data=data, timeout=10) as resp:
+            return resp.read().decode()
+
+
+def test_embedded_instance_survives_restart(tmp_path: Path):
+    data_dir = tmp_path / "kith-data"
+    server = KithProcess(["--data-dir", str(data_dir)]).start()
+    try:
+        nodeinfo = json.loads(urllib.request.urlopen(f"{server.base_url}/nodeinfo/2.1", timeout=10).read())
+        assert nodeinfo["software"]["name"] == "kith"
+        assert nodeinfo["protocols"] == ["activitypub"]
+        assert nodeinfo["usage"]["users"]["total"] == 0
+
+        made = kith_cli("user", "create", "alice", "--password", "pw-for-alice", "--data-dir", str(data_dir))
+        assert made.returncode == 0, made.stderr
+        generated = kith_cli("user", "create", "bob", "--role", "admin", "--data-dir", str(data_dir))
+        assert generated.returncode == 0, generated.stderr
+        bob_password = re.search(r"Password: (\S+)", generated.stdout).group(1)
+        duplicate = kith_cli("user", "create", "ALICE", "--password", "pw-for-alice", "--data-dir", str(data_dir))
+        assert duplicate.returncode == 1 and "already taken" in duplicate.stderr
+
+        browser = Browser(server.base_url)
+        browser.submit("/login", "/login", {"username": "alice", "password": "pw-for-alice"})
+        home = browser.submit("/", "/", {"content": "written before the restart", "visibility": "public"})
+        assert "written before the restart" in home
+        admin = Browser(server.base_url)
+        signed_in = admin.submit("/login", "/login", {"username": "bob", "password": bob_password})
+        assert "What's on your mind?" in signed_in
+    finally:
+        server.stop()
+
+    listed = kith_cli("user", "list", "--data-dir", str(data_dir))
+    assert listed.returncode == 0
+    assert re.search(r"^alice\tmember", listed.stdout, re.M) and re.search(r"^bob\tadmin", listed.stdout, re.M)
+
+    server = KithProcess(["--data-dir", str(data_dir)]).start()
+    try:
+        visitor = Browser(server.base_url)
+        assert "written before the restart" in visitor.get("/@alice")
+        assert "written before the restart" in visitor.get("/local")
+        nodeinfo = json.loads(urllib.request.urlopen(f"{server.base_url}/nodeinfo/2.0", timeout=10).read())
+        assert nodeinfo["usage"]["users"]["total"] == 2
+        assert nodeinfo["usage"]["localPosts"] == 1
+    finally:
+        server.stop()
+
+
+def test_bad_configuration_fails_at_start_naming_the_key(tmp_path: Path):
+    config = tmp_path / "kith.toml"
+    config.write_text('registrations = "sometimes"\n')
+    result = kith_cli("run", "--config", str(config), "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "registrations" in result.stderr
+    result = kith_cli("user", "list", "--data-dir", str(tmp_path), env={"KITH_NO_SUCH_THING": "1"})
+    assert result.returncode == 2 and "KITH_NO_SUCH_THING" in result.stderr
+
+
+def test_user_create_rejects_bad_usernames(tmp_path: Path, database_url: str):
+    result = kith_cli("user", "create", "no spaces", "--password", "long enough", "--database-url", database_url)
+    assert result.returncode == 1
+    assert "letters a-z" in result.stderr
