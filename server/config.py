@@ -36,8 +36,9 @@ class Config:
     instance_description: str = "A community-run corner of the fediverse."
     contact_email: str = ""
     login_attempts_per_15min: int = 5
+    # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     log_level: str = "INFO"
-    workers: bool = True  # run federation workers inside `kith run`
 
     @property
     def public_domain(self) -> str:

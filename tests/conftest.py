@@ -40,7 +40,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url, max_size=5)
     async with pool.acquire() as conn:
         await migrate(conn)
@@ -48,18 +48,16 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.fixture(autouse=True)
-async def clean_database(request: pytest.FixtureRequest) -> None:
-    """Empty every table before each test that uses the database."""
-    if "pool" not in request.fixturenames:
-        return
-    pool: asyncpg.Pool = request.getfixturevalue("pool")
-    tables = await pool.fetch(
+@pytest.fixture
+async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The test database with every table emptied first (the migrations' record is kept)."""
+    tables = await session_pool.fetch(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1::text[])",
         list(KEEP_TABLES),
     )
     if tables:
-        await pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+        await session_pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+    return session_pool
 
 
 def free_port() -> int:

@@ -166,3 +166,16 @@ async def count_by_account(db: Executor, account_id: int) -> int:
 
 async def count_local(db: Executor) -> int:
     return await db.fetchval("SELECT count(*) FROM statuses WHERE uri IS NULL AND deleted_at IS NULL")
+
+
+async def tag_timeline(db: Executor, tag: str, *, max_id: int | None, limit: int) -> list[Status]:
+    """Public posts carrying the hashtag, newest first."""
+    rows = await db.fetch(
+        f"{_SELECT} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
+        " WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL"
+        " AND a.suspended_at IS NULL AND ($2::bigint IS NULL OR s.id < $2) ORDER BY s.id DESC LIMIT $3",
+        tag,
+        max_id,
+        limit,
+    )
+    return [_status(r) for r in rows]

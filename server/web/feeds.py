@@ -71,3 +71,10 @@ async def compose(request: web.Request) -> web.Response:
 async def local(request: web.Request) -> web.Response:
     statuses = await statuses_store.local_timeline(request.app[POOL], max_id=max_id_param(request), limit=PAGE_SIZE)
     return render(request, "local.html", page_context(statuses))
+
+
+@routes.get(r"/tags/{tag:\w{1,100}}")
+async def tag(request: web.Request) -> web.Response:
+    name = request.match_info["tag"]
+    statuses = await statuses_store.tag_timeline(request.app[POOL], name, max_id=max_id_param(request), limit=PAGE_SIZE)
+    return render(request, "tag.html", {**page_context(statuses), "tag": name})

@@ -24,7 +24,15 @@ def _hash(token: str) -> bytes:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The browser's address: behind a trusted proxy, the last X-Forwarded-For hop it added."""
+    remote = request.remote or ""
+    trusted = request.app[CONFIG].trusted_proxies
+    if remote not in trusted:
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    while hops and hops[-1] in trusted:
+        hops.pop()
+    return hops[-1][:64] if hops else remote
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int) -> None:

@@ -115,3 +115,20 @@ async def test_next_parameter_cannot_leave_the_site(client, pool):
         allow_redirects=False,
     )
     assert resp.headers["Location"] == "/"
+
+
+async def test_throttling_counts_the_address_behind_the_proxy(client, pool):
+    """Behind nginx every request comes from 127.0.0.1; one browser's failures must not lock out others."""
+    await make_member(pool, "alice")
+    for i in range(5):
+        token = await csrf_token(client, "/login")
+        await client.post("/login", data={"username": f"nobody{i}", "password": "x", "csrf_token": token},
+                          headers={"X-Forwarded-For": "203.0.113.7"})
+    token = await csrf_token(client, "/login")
+    blocked = await client.post("/login", data={"username": "someone", "password": "x", "csrf_token": token},
+                                headers={"X-Forwarded-For": "203.0.113.7"})
+    assert blocked.status == 429
+    token = await csrf_token(client, "/login")
+    other = await client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token},
+                              headers={"X-Forwarded-For": "198.51.100.2"}, allow_redirects=False)
+    assert other.status == 303

@@ -170,3 +170,15 @@ async def test_delete_own_post_only(aiohttp_client, client, pool):
     assert resp.status == 303
     assert (await client.get(f"/@alice/{status_id}")).status == 404
     assert "to be deleted" not in await (await client.get("/")).text()
+
+
+async def test_hashtag_page_lists_public_posts_with_the_tag(client, pool):
+    await make_member(pool, "alice")
+    await log_in(client, "alice")
+    await post_status(client, "public #Gardening")
+    await post_status(client, "quiet #gardening", "private")
+    await post_status(client, "other #cooking")
+    page = await (await client.get("/tags/GARDENING")).text()
+    assert page.count('class="status"') == 1
+    assert "public <a" in page and "<span>Gardening</span>" in page
+    assert "quiet" not in page and "other" not in page
