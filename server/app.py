@@ -8,10 +8,12 @@ from pathlib import Path
 from aiohttp import web
 
 from federation import nodeinfo
+from federation import routes as federation_routes
 from server.config import Config
 from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
+from server.domain import accounts as accounts_domain
 from server.keys import CONFIG, JINJA, POOL, SECRET, URLS
 from server.store import settings as settings_store
 from server.urls import Urls
@@ -34,6 +36,7 @@ async def _database(app: web.Application):
         await migrate(conn)
     app[POOL] = pool
     app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
+    await accounts_domain.instance_actor(pool)
     yield
     await pool.close()
 
@@ -47,7 +50,7 @@ def make_app(cfg: Config) -> web.Application:
     app[URLS] = Urls(cfg.base_url)
     app[JINJA] = make_environment()
     app.cleanup_ctx.append(_database)
-    for table in (nodeinfo.routes, auth.routes, feeds.routes, profiles.routes):
+    for table in (nodeinfo.routes, federation_routes.routes, auth.routes, feeds.routes, profiles.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -32,6 +32,11 @@ class Account:
     locked: bool
     created_at: datetime
     suspended_at: datetime | None
+    discoverable: bool = True
+    actor_type: str = "Person"
+    avatar_url: str | None = None
+    header_url: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # (name, sanitised HTML value)
 
     @property
     def is_local(self) -> bool:

@@ -1,19 +1,35 @@
-"""The public URLs of local things, derived from the configured domain (never stored)."""
+"""The public URLs and ActivityPub ids of local things, derived from the configured domain.
+
+They are never stored: an instance keeps working if its port or scheme changes in testing.
+Remote things carry their own ids (`uri`) in the database.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from server.models import Account, Status
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid member name
+
 
 @dataclass(frozen=True)
 class Urls:
     base: str  # e.g. https://kith.example
 
+    @property
+    def host(self) -> str:
+        """The domain as it appears in handles and ids (with :port when there is one)."""
+        return self.base.split("://", 1)[1]
+
     def profile(self, username: str) -> str:
         return f"{self.base}/@{username}"
 
     def actor(self, username: str) -> str:
+        if username == INSTANCE_ACTOR:
+            return f"{self.base}/actor"
         return f"{self.base}/users/{username}"
 
     def status(self, username: str, status_id: int) -> str:
@@ -24,3 +40,30 @@ class Urls:
 
     def tag(self, name: str) -> str:
         return f"{self.base}/tags/{quote(name.lower())}"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    # Ids of things that may be local or remote.
+
+    def account_uri(self, account: Account) -> str:
+        return account.uri if account.uri else self.actor(account.username)
+
+    def account_url(self, account: Account) -> str:
+        """The human-facing profile page."""
+        if account.uri:
+            return account.url or account.uri
+        return self.profile(account.username)
+
+    def status_id_uri(self, status: Status) -> str:
+        return status.uri if status.uri else self.status_uri(status.author.username, status.id)
+
+    def status_url(self, status: Status) -> str:
+        if status.uri:
+            return status.url or status.uri
+        return self.status(status.author.username, status.id)
+
+    def key_id(self, account: Account) -> str:
+        """The id of a local account's public key (what its signatures name as keyId)."""
+        return f"{self.actor(account.username)}#main-key"

@@ -14,6 +14,7 @@ from server.errors import AppError, Invalid
 from server.models import Account, Role
 from server.store import accounts as accounts_store
 from server.store import sessions as sessions_store
+from server.urls import INSTANCE_ACTOR
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$", re.IGNORECASE)
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -92,6 +93,15 @@ async def create_member(
         await accounts_store.insert_user(
             conn, account_id=account.id, email=email, password_hash=password_hash, role=role
         )
+    return account
+
+
+async def instance_actor(pool: asyncpg.Pool) -> Account:
+    """The instance actor, created with its key pair on first start."""
+    account = await accounts_store.get_local(pool, INSTANCE_ACTOR)
+    if account is None:
+        private_pem, public_pem = await asyncio.to_thread(generate_rsa_keypair)
+        account = await accounts_store.insert_instance_actor(pool, INSTANCE_ACTOR, public_pem, private_pem)
     return account
 
 

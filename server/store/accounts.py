@@ -10,26 +10,23 @@ from server.models import Account, Role, User
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
-ACCOUNT_COLUMNS = (
-    "a.id, a.username, a.domain, a.display_name, a.note, a.uri, a.url, a.locked,"
-    " a.created_at, a.suspended_at"
+_COLUMNS = (
+    "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
+    "discoverable", "actor_type", "avatar_url", "header_url", "fields",
 )
+ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
+
+
+def account_columns(alias: str, prefix: str) -> str:
+    """The account columns of table `alias`, renamed with `prefix` (to select them beside others)."""
+    return ", ".join(f"{alias}.{c} AS {prefix}{c}" for c in _COLUMNS)
 
 
 def account_from_row(row: Any, prefix: str = "") -> Account:
     """Build an Account from a row; `prefix` selects aliased columns (e.g. 'author_')."""
-    return Account(
-        id=row[prefix + "id"],
-        username=row[prefix + "username"],
-        domain=row[prefix + "domain"],
-        display_name=row[prefix + "display_name"],
-        note=row[prefix + "note"],
-        uri=row[prefix + "uri"],
-        url=row[prefix + "url"],
-        locked=row[prefix + "locked"],
-        created_at=row[prefix + "created_at"],
-        suspended_at=row[prefix + "suspended_at"],
-    )
+    values = {c: row[prefix + c] for c in _COLUMNS}
+    values["fields"] = tuple((f["name"], f["value"]) for f in values["fields"] or ())
+    return Account(**values)
 
 
 async def insert_local(
@@ -130,3 +127,24 @@ async def count_active_users(db: Executor, days: int) -> int:
         "  AND s.created_at > now() - make_interval(days => $1))",
         days,
     )
+
+
+async def get_keys(db: Executor, account_id: int) -> tuple[str, str | None] | None:
+    """(public PEM, private PEM or None for remote accounts)."""
+    row = await db.fetchrow("SELECT public_key_pem, private_key_pem FROM accounts WHERE id = $1", account_id)
+    return (row["public_key_pem"], row["private_key_pem"]) if row else None
+
+
+async def insert_instance_actor(db: Executor, username: str, public_key_pem: str, private_key_pem: str) -> Account:
+    """The instance's own actor (signs fetches and instance-level activities); made once."""
+    await db.execute(
+        "INSERT INTO accounts (username, display_name, public_key_pem, private_key_pem, actor_type, locked,"
+        " discoverable) VALUES ($1, $1, $2, $3, 'Application', true, false)"
+        " ON CONFLICT (lower(username), lower(coalesce(domain, ''))) DO NOTHING",
+        username,
+        public_key_pem,
+        private_key_pem,
+    )
+    account = await get_local(db, username)
+    assert account is not None
+    return account

@@ -70,3 +70,24 @@ async def list_followers(db: Executor, account_id: int, *, limit: int = 80) -> l
         limit,
     )
     return [account_from_row(r) for r in rows]
+
+
+
+async def collection_uris(
+    db: Executor, account_id: int, base_actor: str, *, followers: bool, before_id: int | None, limit: int
+) -> list[tuple[int, str]]:
+    """(follow id, actor id) pages of an account's followers (or of whom it follows), newest first.
+
+    Local accounts have no stored id; theirs is `base_actor` + username.
+    """
+    mine, other = ("target_account_id", "account_id") if followers else ("account_id", "target_account_id")
+    rows = await db.fetch(
+        f"SELECT f.id, coalesce(a.uri, $2 || a.username) AS uri FROM follows f JOIN accounts a ON a.id = f.{other}"
+        f" WHERE f.{mine} = $1 AND f.state = 'accepted' AND ($3::bigint IS NULL OR f.id < $3)"
+        " ORDER BY f.id DESC LIMIT $4",
+        account_id,
+        base_actor,
+        before_id,
+        limit,
+    )
+    return [(r["id"], r["uri"]) for r in rows]

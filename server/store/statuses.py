@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.models import Status, Visibility
-from server.store.accounts import Executor, account_from_row
+from server.models import Account, Status, Visibility
+from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 
 
 def visible_to(viewer: str) -> str:
@@ -28,11 +28,7 @@ def visible_to(viewer: str) -> str:
 
 _SELECT = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
-    " s.in_reply_to_id, s.created_at, s.edited_at,"
-    " a.id AS author_id, a.username AS author_username, a.domain AS author_domain,"
-    " a.display_name AS author_display_name, a.note AS author_note, a.uri AS author_uri,"
-    " a.url AS author_url, a.locked AS author_locked, a.created_at AS author_created_at,"
-    " a.suspended_at AS author_suspended_at"
+    f" s.in_reply_to_id, s.created_at, s.edited_at, {account_columns('a', 'author_')}"
     " FROM statuses s JOIN accounts a ON a.id = s.account_id"
 )
 
@@ -179,3 +175,63 @@ async def tag_timeline(db: Executor, tag: str, *, max_id: int | None, limit: int
         limit,
     )
     return [_status(r) for r in rows]
+
+
+async def mentioned_accounts(db: Executor, status_id: int) -> list[Account]:
+    rows = await db.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM mentions m JOIN accounts a ON a.id = m.account_id"
+        " WHERE m.status_id = $1 ORDER BY a.id",
+        status_id,
+    )
+    return [account_from_row(r) for r in rows]
+
+
+async def tag_names(db: Executor, status_id: int) -> list[str]:
+    rows = await db.fetch(
+        "SELECT t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = $1 ORDER BY t.name",
+        status_id,
+    )
+    return [r["name"] for r in rows]
+
+
+async def parent_ref(db: Executor, status_id: int) -> tuple[str | None, str | None, int | None]:
+    """What a reply points at: (parent uri if remote, parent author username if local, parent id),
+    or the bare remembered uri when the parent was never fetched."""
+    row = await db.fetchrow(
+        "SELECT p.uri, pa.username, p.id, s.in_reply_to_uri FROM statuses s"
+        " LEFT JOIN statuses p ON p.id = s.in_reply_to_id LEFT JOIN accounts pa ON pa.id = p.account_id"
+        " WHERE s.id = $1",
+        status_id,
+    )
+    if row is None or (row["id"] is None and row["in_reply_to_uri"] is None):
+        return None, None, None
+    if row["id"] is None:
+        return row["in_reply_to_uri"], None, None
+    return row["uri"], row["username"], row["id"]
+
+
+async def public_by_account(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:
+    """Public posts of an account (the ActivityPub outbox), newest first."""
+    rows = await db.fetch(
+        f"{_SELECT} WHERE s.account_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL"
+        " AND s.reblog_of_id IS NULL AND ($2::bigint IS NULL OR s.id < $2) ORDER BY s.id DESC LIMIT $3",
+        account_id,
+        max_id,
+        limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def count_public_by_account(db: Executor, account_id: int) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM statuses WHERE account_id = $1 AND visibility = 'public' AND deleted_at IS NULL"
+        " AND reblog_of_id IS NULL",
+        account_id,
+    )
+
+
+async def is_tombstoned_local(db: Executor, status_id: int, account_id: int) -> bool:
+    """A local post that existed and was deleted: its id answers 410 Gone."""
+    return bool(await db.fetchval(
+        "SELECT 1 FROM statuses WHERE id = $1 AND account_id = $2 AND deleted_at IS NOT NULL", status_id, account_id
+    ))

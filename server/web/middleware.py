@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "interest-cohort=()",
 }
 # Machine-to-machine paths authenticate by token or signature, not cookies, and answer JSON.
-NON_BROWSER_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/inbox", "/users/", "/.well-known/", "/nodeinfo/")
+NON_BROWSER_PREFIXES = (
+    "/api/", "/oauth/token", "/oauth/revoke", "/inbox", "/users/", "/actor", "/.well-known/", "/nodeinfo/",
+)
 
 
 def is_browser_path(path: str) -> bool:

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from server.domain import following, posting
 from server.errors import NotFound
-from server.keys import POOL, USER
+from federation.negotiation import wants_as2
+from server.keys import POOL, URLS, USER
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
@@ -37,6 +38,8 @@ def _status_id(request: web.Request) -> int:
 async def profile(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     account = await _local_account(request)
+    if wants_as2(request):
+        raise web.HTTPFound(request.app[URLS].actor(account.username))
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None
     statuses = await statuses_store.account_timeline(
@@ -58,6 +61,8 @@ async def profile(request: web.Request) -> web.Response:
 @routes.get(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}")
 async def status_page(request: web.Request) -> web.Response:
     account = await _local_account(request)
+    if wants_as2(request):
+        raise web.HTTPFound(request.app[URLS].status_uri(account.username, _status_id(request)))
     viewer = request[USER]
     status = await statuses_store.get_visible(request.app[POOL], _status_id(request), viewer.id if viewer else None)
     if status is None or status.author.id != account.id:

@@ -1,0 +1,153 @@
+"""Our rows -> ActivityStreams 2.0 documents, shaped as Mastodon sends them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from server.models import Account, Status, Visibility
+from server.urls import PUBLIC, Urls
+
+AS2 = "https://www.w3.org/ns/activitystreams"
+CONTEXT: list[Any] = [
+    AS2,
+    "https://w3id.org/security/v1",
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+    },
+]
+ACTIVITY_JSON = "application/activity+json"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, Any]:
+    """A local member's Person document."""
+    actor = urls.actor(account.username)
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": actor,
+        "type": account.actor_type,
+        "preferredUsername": account.username,
+        "name": account.display_name,
+        "summary": account.note,
+        "url": urls.profile(account.username),
+        "inbox": f"{actor}/inbox",
+        "outbox": f"{actor}/outbox",
+        "followers": f"{actor}/followers",
+        "following": f"{actor}/following",
+        "featured": f"{actor}/collections/featured",
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "published": iso(account.created_at),
+        "publicKey": {"id": urls.key_id(account), "owner": actor, "publicKeyPem": public_key_pem},
+        "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v in account.fields],
+    }
+    if account.avatar_url:
+        doc["icon"] = {"type": "Image", "url": account.avatar_url}
+    if account.header_url:
+        doc["image"] = {"type": "Image", "url": account.header_url}
+    return doc
+
+
+def addressing(visibility: Visibility, followers_url: str, mention_uris: list[str]) -> tuple[list[str], list[str]]:
+    """(to, cc) for a post, as Mastodon addresses each visibility."""
+    if visibility == Visibility.PUBLIC:
+        return [PUBLIC], [followers_url, *mention_uris]
+    if visibility == Visibility.UNLISTED:
+        return [followers_url], [PUBLIC, *mention_uris]
+    if visibility == Visibility.PRIVATE:
+        return [followers_url], list(mention_uris)
+    return list(mention_uris), []
+
+
+@dataclass(frozen=True)
+class NoteParts:
+    """What a Note needs beyond the status row."""
+
+    mentions: tuple[Account, ...] = ()
+    tags: tuple[str, ...] = ()
+    in_reply_to_uri: str | None = None
+
+
+def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]:
+    """A local status as a Note (no @context: embed it in an activity or add one)."""
+    author = status.author
+    mention_uris = [urls.account_uri(m) for m in parts.mentions]
+    to, cc = addressing(status.visibility, f"{urls.actor(author.username)}/followers", mention_uris)
+    tag: list[dict[str, str]] = [
+        {"type": "Mention", "href": urls.account_uri(m), "name": f"@{m.handle() if m.domain else m.username}"}
+        for m in parts.mentions
+    ]
+    tag += [{"type": "Hashtag", "href": urls.tag(t), "name": f"#{t}"} for t in parts.tags]
+    note: dict[str, Any] = {
+        "id": urls.status_id_uri(status),
+        "type": "Note",
+        "attributedTo": urls.actor(author.username),
+        "content": status.content,
+        "summary": status.spoiler_text or None,
+        "sensitive": status.sensitive,
+        "published": iso(status.created_at),
+        "url": urls.status_url(status),
+        "to": to,
+        "cc": cc,
+        "inReplyTo": parts.in_reply_to_uri,
+        "tag": tag,
+        "attachment": [],
+        "replies": f"{urls.status_id_uri(status)}/replies",
+    }
+    if status.edited_at:
+        note["updated"] = iso(status.edited_at)
+    return note
+
+
+def with_context(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CONTEXT, **doc}
+
+
+def activity(kind: str, actor: str, obj: Any, activity_id: str, *, to: list[str] | None = None,
+             cc: list[str] | None = None, published: datetime | None = None) -> dict[str, Any]:
+    """An activity wrapping `obj` (an id or an embedded object)."""
+    doc: dict[str, Any] = {"@context": CONTEXT, "id": activity_id, "type": kind, "actor": actor, "object": obj}
+    if to is not None:
+        doc["to"] = to
+    if cc is not None:
+        doc["cc"] = cc
+    if published is not None:
+        doc["published"] = iso(published)
+    return doc
+
+
+def tombstone(object_id: str) -> dict[str, Any]:
+    return {"id": object_id, "type": "Tombstone"}
+
+
+def ordered_collection(collection_id: str, total: int, *, first: str | None = None,
+                       items: list[Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"@context": CONTEXT, "id": collection_id, "type": "OrderedCollection", "totalItems": total}
+    if first is not None:
+        doc["first"] = first
+    if items is not None:
+        doc["orderedItems"] = items
+    return doc
+
+
+def collection_page(page_id: str, part_of: str, items: list[Any], *, next_page: str | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": CONTEXT, "id": page_id, "type": "OrderedCollectionPage", "partOf": part_of, "orderedItems": items,
+    }
+    if next_page:
+        doc["next"] = next_page
+    return doc

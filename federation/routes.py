@@ -1,0 +1,212 @@
+"""Discovery and the ActivityPub GET side: WebFinger, host-meta, actors, collections, objects."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from aiohttp import web
+
+from federation import render
+from federation.negotiation import as2_response, wants_as2
+from server.errors import AppError, NotFound
+from server.keys import POOL, URLS
+from server.models import Account
+from server.store import accounts as accounts_store
+from server.store import follows as follows_store
+from server.store import statuses as statuses_store
+from server.urls import INSTANCE_ACTOR, Urls
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 20
+JRD = "application/jrd+json"
+_ACCT_RE = re.compile(r"^(?:acct:)?@?([A-Za-z0-9_.]{1,30})@([A-Za-z0-9.-]+(?::\d{1,5})?)$")
+
+
+def _same_host(asked: str, ours: str) -> bool:
+    """Handles work with and without the port: bob@localhost finds bob@localhost:8081."""
+    asked, ours = asked.lower(), ours.lower()
+    return asked == ours or (":" not in asked and asked == ours.split(":", 1)[0])
+
+
+def _username_for_resource(resource: str, urls: Urls) -> str | None:
+    match = _ACCT_RE.match(resource)
+    if match:
+        return match.group(1) if _same_host(match.group(2), urls.host) else None
+    for prefix in (f"{urls.base}/users/", f"{urls.base}/@"):
+        if resource.startswith(prefix) and re.fullmatch(r"[A-Za-z0-9_]{1,30}", resource[len(prefix):]):
+            return resource[len(prefix):]
+    if resource == urls.actor(INSTANCE_ACTOR):
+        return INSTANCE_ACTOR
+    return None
+
+
+@routes.get("/.well-known/webfinger")
+async def webfinger(request: web.Request) -> web.Response:
+    resource = request.query.get("resource", "").strip()
+    if not resource:
+        raise AppError(400, "resource parameter is required")
+    if len(resource) > 300:
+        raise AppError(400, "resource is too long")
+    urls = request.app[URLS]
+    username = _username_for_resource(resource, urls)
+    account = await accounts_store.get_local(request.app[POOL], username) if username else None
+    if account is None or account.suspended_at is not None:
+        raise NotFound("no such account here")
+    actor = urls.actor(account.username)
+    links = [{"rel": "self", "type": "application/activity+json", "href": actor}]
+    aliases = [actor]
+    if account.username != INSTANCE_ACTOR:
+        profile = urls.profile(account.username)
+        aliases.insert(0, profile)
+        links.insert(0, {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile})
+    body = {"subject": f"acct:{account.username}@{urls.host}", "aliases": aliases, "links": links}
+    return web.Response(text=json.dumps(body), content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@routes.get("/.well-known/host-meta")
+async def host_meta(request: web.Request) -> web.Response:
+    base = request.app[URLS].base
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template="{base}/.well-known/webfinger?resource={{uri}}"/>\n'
+        "</XRD>\n"
+    )
+    return web.Response(text=xml, content_type="application/xrd+xml")
+
+
+async def _member(request: web.Request) -> Account:
+    account = await accounts_store.get_local(request.app[POOL], request.match_info["username"])
+    if account is None or account.suspended_at is not None or account.username == INSTANCE_ACTOR:
+        raise NotFound("no such account here")
+    return account
+
+
+async def _actor_document(request: web.Request, account: Account) -> web.Response:
+    keys = await accounts_store.get_keys(request.app[POOL], account.id)
+    assert keys is not None
+    return as2_response(render.actor_to_as(account, keys[0], request.app[URLS]))
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}")
+async def actor(request: web.Request) -> web.Response:
+    account = await _member(request)
+    if not wants_as2(request):
+        raise web.HTTPFound(request.app[URLS].profile(account.username))
+    return await _actor_document(request, account)
+
+
+@routes.get("/actor")
+async def instance_actor(request: web.Request) -> web.Response:
+    account = await accounts_store.get_local(request.app[POOL], INSTANCE_ACTOR)
+    if account is None:
+        raise NotFound()
+    return await _actor_document(request, account)
+
+
+def _cursor(request: web.Request) -> int | None:
+    raw = request.query.get("max_id")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise AppError(400, "max_id must be an id")
+    return int(raw)
+
+
+async def note_for(request: web.Request, status) -> dict:
+    """A local status as a Note, with its mentions, hashtags and parent."""
+    pool, urls = request.app[POOL], request.app[URLS]
+    parent_uri, parent_user, parent_id = await statuses_store.parent_ref(pool, status.id)
+    if parent_uri is None and parent_user is not None:
+        parent_uri = urls.status_uri(parent_user, parent_id)
+    parts = render.NoteParts(
+        mentions=tuple(await statuses_store.mentioned_accounts(pool, status.id)),
+        tags=tuple(await statuses_store.tag_names(pool, status.id)),
+        in_reply_to_uri=parent_uri,
+    )
+    return render.status_to_as(status, parts, urls)
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    pool, urls = request.app[POOL], request.app[URLS]
+    account = await _member(request)
+    outbox_id = f"{urls.actor(account.username)}/outbox"
+    if "page" not in request.query:
+        total = await statuses_store.count_public_by_account(pool, account.id)
+        return as2_response(render.ordered_collection(outbox_id, total, first=f"{outbox_id}?page=true"))
+    max_id = _cursor(request)
+    statuses = await statuses_store.public_by_account(pool, account.id, max_id=max_id, limit=PAGE_SIZE)
+    items = []
+    for status in statuses:
+        note = await note_for(request, status)
+        items.append({k: v for k, v in render.activity(
+            "Create", note["attributedTo"], note, f"{note['id']}/activity", to=note["to"], cc=note["cc"],
+            published=status.created_at).items() if k != "@context"})
+    page_id = f"{outbox_id}?page=true" + (f"&max_id={max_id}" if max_id else "")
+    next_page = f"{outbox_id}?page=true&max_id={statuses[-1].id}" if len(statuses) == PAGE_SIZE else None
+    return as2_response(render.collection_page(page_id, outbox_id, items, next_page=next_page))
+
+
+async def _relations(request: web.Request, *, followers: bool) -> web.Response:
+    pool, urls = request.app[POOL], request.app[URLS]
+    account = await _member(request)
+    name = "followers" if followers else "following"
+    collection_id = f"{urls.actor(account.username)}/{name}"
+    if "page" not in request.query:
+        counts = await follows_store.counts(pool, account.id)
+        total = counts[0] if followers else counts[1]
+        return as2_response(render.ordered_collection(collection_id, total, first=f"{collection_id}?page=1"))
+    before = _cursor(request)
+    rows = await follows_store.collection_uris(
+        pool, account.id, f"{urls.base}/users/", followers=followers, before_id=before, limit=PAGE_SIZE
+    )
+    page_id = f"{collection_id}?page=1" + (f"&max_id={before}" if before else "")
+    next_page = f"{collection_id}?page=1&max_id={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
+    return as2_response(render.collection_page(page_id, collection_id, [u for _, u in rows], next_page=next_page))
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/followers")
+async def followers(request: web.Request) -> web.Response:
+    return await _relations(request, followers=True)
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/following")
+async def following(request: web.Request) -> web.Response:
+    return await _relations(request, followers=False)
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/collections/featured")
+async def featured(request: web.Request) -> web.Response:
+    account = await _member(request)
+    collection_id = f"{request.app[URLS].actor(account.username)}/collections/featured"
+    return as2_response(render.ordered_collection(collection_id, 0, items=[]))
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/statuses/{status_id:\d{1,19}}")
+async def status_object(request: web.Request) -> web.Response:
+    pool, urls = request.app[POOL], request.app[URLS]
+    account = await _member(request)
+    status_id = int(request.match_info["status_id"])
+    if not wants_as2(request):
+        raise web.HTTPFound(urls.status(account.username, status_id))
+    status = await statuses_store.get_visible(pool, status_id, None)
+    if status is None or status.author.id != account.id:
+        if await statuses_store.is_tombstoned_local(pool, status_id, account.id):
+            return as2_response(render.with_context(render.tombstone(urls.status_uri(account.username, status_id))),
+                                status=410)
+        raise NotFound()
+    return as2_response(render.with_context(await note_for(request, status)))
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/statuses/{status_id:\d{1,19}}/activity")
+async def status_activity(request: web.Request) -> web.Response:
+    pool = request.app[POOL]
+    account = await _member(request)
+    status = await statuses_store.get_visible(pool, int(request.match_info["status_id"]), None)
+    if status is None or status.author.id != account.id:
+        raise NotFound()
+    note = await note_for(request, status)
+    return as2_response(render.activity("Create", note["attributedTo"], note, f"{note['id']}/activity",
+                                        to=note["to"], cc=note["cc"], published=status.created_at))

@@ -1,0 +1,136 @@
+"""Discovery and the ActivityPub GET side, as remote servers request them."""
+
+from tests.helpers import log_in, make_member, post_status
+
+AS2 = {"Accept": "application/activity+json"}
+LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'}
+
+
+async def test_webfinger(client, pool):
+    await make_member(pool, "alice")
+    for resource in ("acct:alice@kith.test", "alice@kith.test", "acct:ALICE@KITH.TEST",
+                     "http://kith.test/users/alice", "http://kith.test/@alice"):
+        resp = await client.get("/.well-known/webfinger", params={"resource": resource})
+        assert resp.status == 200, resource
+        assert resp.content_type == "application/jrd+json"
+        doc = await resp.json(content_type=None)
+        assert doc["subject"] == "acct:alice@kith.test"
+        self_link = next(link for link in doc["links"] if link["rel"] == "self")
+        assert self_link == {"rel": "self", "type": "application/activity+json", "href": "http://kith.test/users/alice"}
+    for resource in ("acct:alice@elsewhere.test", "acct:nobody@kith.test", "http://elsewhere.test/users/alice"):
+        assert (await client.get("/.well-known/webfinger", params={"resource": resource})).status == 404
+    assert (await client.get("/.well-known/webfinger")).status == 400
+
+
+async def test_webfinger_with_and_without_port(aiohttp_client, config, pool):
+    import dataclasses
+
+    from server.app import make_app
+
+    client = await aiohttp_client(make_app(dataclasses.replace(config, domain="localhost:8081")))
+    await make_member(pool, "bob")
+    for resource in ("acct:bob@localhost:8081", "acct:bob@localhost"):
+        doc = await (await client.get("/.well-known/webfinger", params={"resource": resource})).json(content_type=None)
+        assert doc["subject"] == "acct:bob@localhost:8081"
+    resp = await client.get("/.well-known/webfinger", params={"resource": "acct:bob@localhost:9999"})
+    assert resp.status == 404
+
+
+async def test_host_meta(client, pool):
+    resp = await client.get("/.well-known/host-meta")
+    assert resp.status == 200
+    assert 'template="http://kith.test/.well-known/webfinger?resource={uri}"' in await resp.text()
+
+
+async def test_actor_document_and_content_negotiation(client, pool):
+    await make_member(pool, "alice")
+    for headers in (AS2, LD):
+        resp = await client.get("/users/alice", headers=headers)
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("application/activity+json")
+        actor = await resp.json(content_type=None)
+        assert actor["id"] == "http://kith.test/users/alice"
+        assert actor["type"] == "Person"
+        assert actor["preferredUsername"] == "alice"
+        assert actor["inbox"] == "http://kith.test/users/alice/inbox"
+        assert actor["outbox"] == "http://kith.test/users/alice/outbox"
+        assert actor["followers"] == "http://kith.test/users/alice/followers"
+        assert actor["following"] == "http://kith.test/users/alice/following"
+        assert actor["featured"] == "http://kith.test/users/alice/collections/featured"
+        assert actor["endpoints"] == {"sharedInbox": "http://kith.test/inbox"}
+        assert actor["manuallyApprovesFollowers"] is False
+        assert actor["discoverable"] is True
+        assert actor["url"] == "http://kith.test/@alice"
+        assert actor["publicKey"]["id"] == "http://kith.test/users/alice#main-key"
+        assert actor["publicKey"]["owner"] == actor["id"]
+        assert actor["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+        assert "published" in actor
+    browser = await client.get("/users/alice", allow_redirects=False)
+    assert browser.status == 302 and browser.headers["Location"] == "http://kith.test/@alice"
+    negotiated = await client.get("/@alice", headers=AS2, allow_redirects=False)
+    assert negotiated.status == 302 and negotiated.headers["Location"] == "http://kith.test/users/alice"
+    assert (await client.get("/users/nobody", headers=AS2)).status == 404
+
+
+async def test_instance_actor(client, pool):
+    actor = await (await client.get("/actor", headers=AS2)).json(content_type=None)
+    assert actor["type"] == "Application"
+    assert actor["id"] == "http://kith.test/actor"
+    assert actor["publicKey"]["id"] == "http://kith.test/actor#main-key"
+    assert (await client.get("/users/kith.instance", headers=AS2)).status == 404
+
+
+async def test_notes_collections_and_visibility(client, pool):
+    await make_member(pool, "alice")
+    await make_member(pool, "bob")
+    await log_in(client, "alice")
+    await post_status(client, "hello @bob #Intro", "public")
+    await post_status(client, "for followers only", "private")
+    await post_status(client, "quietly public", "unlisted")
+    ids = {r["visibility"]: r["id"] for r in await pool.fetch("SELECT id, visibility FROM statuses")}
+
+    note = await (await client.get(f"/users/alice/statuses/{ids['public']}", headers=AS2)).json(content_type=None)
+    assert note["type"] == "Note"
+    assert note["id"] == f"http://kith.test/users/alice/statuses/{ids['public']}"
+    assert note["attributedTo"] == "http://kith.test/users/alice"
+    assert note["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert note["cc"] == ["http://kith.test/users/alice/followers", "http://kith.test/users/bob"]
+    assert {"type": "Mention", "href": "http://kith.test/users/bob", "name": "@bob"} in note["tag"]
+    assert {"type": "Hashtag", "href": "http://kith.test/tags/intro", "name": "#Intro"} in note["tag"]
+    unlisted = await (await client.get(f"/users/alice/statuses/{ids['unlisted']}", headers=AS2)).json(content_type=None)
+    assert unlisted["to"] == ["http://kith.test/users/alice/followers"]
+    assert unlisted["cc"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert (await client.get(f"/users/alice/statuses/{ids['private']}", headers=AS2)).status == 404
+    assert (await client.get(f"/users/bob/statuses/{ids['public']}", headers=AS2)).status == 404
+    html = await client.get(f"/@alice/{ids['public']}", headers=AS2, allow_redirects=False)
+    assert html.headers["Location"] == f"http://kith.test/users/alice/statuses/{ids['public']}"
+
+    outbox = await (await client.get("/users/alice/outbox", headers=AS2)).json(content_type=None)
+    assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 1
+    page = await (await client.get("/users/alice/outbox?page=true", headers=AS2)).json(content_type=None)
+    assert [item["type"] for item in page["orderedItems"]] == ["Create"]
+    assert page["orderedItems"][0]["object"]["content"].startswith("<p>hello")
+
+    token_page = await client.get("/@bob")
+    from tests.helpers import csrf_from
+
+    await client.post("/@bob/follow", data={"csrf_token": csrf_from(await token_page.text())})
+    followers = await (await client.get("/users/bob/followers", headers=AS2)).json(content_type=None)
+    assert followers["totalItems"] == 1
+    items = await (await client.get("/users/bob/followers?page=1", headers=AS2)).json(content_type=None)
+    assert items["orderedItems"] == ["http://kith.test/users/alice"]
+    following = await (await client.get("/users/alice/following?page=1", headers=AS2)).json(content_type=None)
+    assert following["orderedItems"] == ["http://kith.test/users/bob"]
+
+
+async def test_deleted_note_is_gone(client, pool):
+    await make_member(pool, "alice")
+    await log_in(client, "alice")
+    await post_status(client, "short-lived")
+    status_id = await pool.fetchval("SELECT id FROM statuses")
+    from tests.helpers import csrf_token
+
+    await client.post(f"/@alice/{status_id}/delete", data={"csrf_token": await csrf_token(client)})
+    resp = await client.get(f"/users/alice/statuses/{status_id}", headers=AS2)
+    assert resp.status == 410
+    assert (await resp.json(content_type=None))["type"] == "Tombstone"
