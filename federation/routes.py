@@ -7,7 +7,7 @@ import re
 
 from aiohttp import web
 
-from federation import render
+from federation import outbound, render
 from federation.negotiation import as2_response, wants_as2
 from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
@@ -116,16 +116,8 @@ def _cursor(request: web.Request) -> int | None:
 
 async def note_for(request: web.Request, status) -> dict:
     """A local status as a Note, with its mentions, hashtags and parent."""
-    pool, urls = request.app[POOL], request.app[URLS]
-    parent_uri, parent_user, parent_id = await statuses_store.parent_ref(pool, status.id)
-    if parent_uri is None and parent_user is not None:
-        parent_uri = urls.status_uri(parent_user, parent_id)
-    parts = render.NoteParts(
-        mentions=tuple(await statuses_store.mentioned_accounts(pool, status.id)),
-        tags=tuple(await statuses_store.tag_names(pool, status.id)),
-        in_reply_to_uri=parent_uri,
-    )
-    return render.status_to_as(status, parts, urls)
+    parts = await outbound.note_parts(request.app[POOL], request.app[URLS], status.id)
+    return render.status_to_as(status, parts, request.app[URLS])
 
 
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}/outbox")

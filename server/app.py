@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -9,12 +11,15 @@ from aiohttp import web
 
 from federation import nodeinfo
 from federation import routes as federation_routes
+from federation import service as federation_service
+from federation.inbox import receive
+from federation.service import FEDERATION
+from federation.workers import run_forever
 from server.config import Config
 from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
-from server.domain import accounts as accounts_domain
-from server.keys import CONFIG, JINJA, POOL, SECRET, URLS
+from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.store import settings as settings_store
 from server.urls import Urls
 from server.web import auth, feeds, middleware, profiles
@@ -31,14 +36,27 @@ def database_url(cfg: Config) -> str:
 
 
 async def _database(app: web.Application):
-    pool = await create_pool(database_url(app[CONFIG]))
+    dsn = database_url(app[CONFIG])
+    pool = await create_pool(dsn)
     async with pool.acquire() as conn:
         await migrate(conn)
     app[POOL] = pool
+    app[DSN] = dsn
     app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
-    await accounts_domain.instance_actor(pool)
     yield
     await pool.close()
+
+
+async def _federation(app: web.Application):
+    fed = await federation_service.start(app[CONFIG], app[URLS], app[POOL])
+    app[FEDERATION] = fed
+    task = asyncio.create_task(run_forever(fed, app[DSN])) if app[CONFIG].workers else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await fed.close()
 
 
 def make_app(cfg: Config) -> web.Application:
@@ -50,7 +68,9 @@ def make_app(cfg: Config) -> web.Application:
     app[URLS] = Urls(cfg.base_url)
     app[JINJA] = make_environment()
     app.cleanup_ctx.append(_database)
-    for table in (nodeinfo.routes, federation_routes.routes, auth.routes, feeds.routes, profiles.routes):
+    app.cleanup_ctx.append(_federation)
+    for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
+                  profiles.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

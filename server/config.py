@@ -39,6 +39,7 @@ class Config:
     # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     log_level: str = "INFO"
+    workers: bool = True  # apply received activities and send deliveries inside `kith run`
 
     @property
     def public_domain(self) -> str:

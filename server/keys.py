@@ -12,6 +12,7 @@ from server.urls import Urls
 
 CONFIG = web.AppKey("config", Config)
 POOL = web.AppKey("pool", asyncpg.Pool)
+DSN = web.AppKey("dsn", str)
 URLS = web.AppKey("urls", Urls)
 JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)

@@ -6,6 +6,7 @@ Remote things carry their own ids (`uri`) in the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -63,6 +64,26 @@ class Urls:
         if status.uri:
             return status.url or status.uri
         return self.status(status.author.username, status.id)
+
+    def local_username(self, uri: str) -> str | None:
+        """The member an id of ours names (actor or profile URL), or None."""
+        for prefix in (f"{self.base}/users/", f"{self.base}/@"):
+            if uri.startswith(prefix) and re.fullmatch(r"[A-Za-z0-9_]{1,30}", uri[len(prefix):]):
+                return uri[len(prefix):]
+        return None
+
+    def local_status_id(self, uri: str) -> int | None:
+        """The id of a local status named by its AS2 id or its page URL, or None."""
+        match = re.fullmatch(re.escape(self.base) + r"/(?:users/[A-Za-z0-9_]+/statuses|@[A-Za-z0-9_]+)/(\d{1,19})", uri)
+        return int(match.group(1)) if match else None
+
+    def follow_uri(self, username: str, follow_id: int) -> str:
+        """The id of a Follow we send (we keep the follow's row id in it to match Accept/Reject)."""
+        return f"{self.actor(username)}/follows/{follow_id}"
+
+    def local_follow_id(self, uri: str) -> int | None:
+        match = re.fullmatch(re.escape(self.base) + r"/users/[A-Za-z0-9_]+/follows/(\d{1,19})", uri)
+        return int(match.group(1)) if match else None
 
     def key_id(self, account: Account) -> str:
         """The id of a local account's public key (what its signatures name as keyId)."""

@@ -76,6 +76,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
             "data_dir": str(tmp_path / "data"),
             "domain": "kith.test",
             "insecure_federation": True,
+            "workers": False,  # tests drain the queues themselves, deterministically
         },
     )
 

@@ -35,7 +35,7 @@ async def insert_local(
     """Insert a local account; None when the username is taken (case-insensitively)."""
     row = await db.fetchrow(
         "INSERT INTO accounts AS a (username, display_name, public_key_pem, private_key_pem)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (lower(username), lower(coalesce(domain, '')))"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (lower(username)) WHERE domain IS NULL"
         f" DO NOTHING RETURNING {ACCOUNT_COLUMNS}",
         username,
         display_name,
@@ -140,7 +140,7 @@ async def insert_instance_actor(db: Executor, username: str, public_key_pem: str
     await db.execute(
         "INSERT INTO accounts (username, display_name, public_key_pem, private_key_pem, actor_type, locked,"
         " discoverable) VALUES ($1, $1, $2, $3, 'Application', true, false)"
-        " ON CONFLICT (lower(username), lower(coalesce(domain, ''))) DO NOTHING",
+        " ON CONFLICT (lower(username)) WHERE domain IS NULL DO NOTHING",
         username,
         public_key_pem,
         private_key_pem,
@@ -148,3 +148,62 @@ async def insert_instance_actor(db: Executor, username: str, public_key_pem: str
     account = await get_local(db, username)
     assert account is not None
     return account
+
+
+async def upsert_remote(db: Executor, actor: Any) -> Account:
+    """Insert or refresh a remote actor (a federation.parse.RemoteActor), keyed by its id."""
+    row = await db.fetchrow(
+        "INSERT INTO accounts AS a (uri, username, domain, actor_type, display_name, note, url, inbox_url,"
+        " shared_inbox_url, outbox_url, followers_url, following_url, featured_url, key_id, public_key_pem,"
+        " locked, discoverable, avatar_url, header_url, fields, also_known_as, moved_to_uri, fetched_at,"
+        " created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+        " $21, $22, now(), coalesce($23, now()))"
+        " ON CONFLICT (uri) DO UPDATE SET display_name = EXCLUDED.display_name, note = EXCLUDED.note,"
+        " url = EXCLUDED.url, inbox_url = EXCLUDED.inbox_url, shared_inbox_url = EXCLUDED.shared_inbox_url,"
+        " outbox_url = EXCLUDED.outbox_url, followers_url = EXCLUDED.followers_url,"
+        " following_url = EXCLUDED.following_url, featured_url = EXCLUDED.featured_url,"
+        " key_id = EXCLUDED.key_id, public_key_pem = EXCLUDED.public_key_pem, locked = EXCLUDED.locked,"
+        " discoverable = EXCLUDED.discoverable, avatar_url = EXCLUDED.avatar_url,"
+        " header_url = EXCLUDED.header_url, fields = EXCLUDED.fields, also_known_as = EXCLUDED.also_known_as,"
+        " moved_to_uri = EXCLUDED.moved_to_uri, actor_type = EXCLUDED.actor_type, fetched_at = now(),"
+        " updated_at = now()"
+        f" RETURNING {ACCOUNT_COLUMNS}",
+        actor.uri, actor.username, actor.domain, actor.actor_type, actor.display_name, actor.note, actor.url,
+        actor.inbox_url, actor.shared_inbox_url, actor.outbox_url, actor.followers_url, actor.following_url,
+        actor.featured_url, actor.key_id, actor.public_key_pem, actor.locked, actor.discoverable,
+        actor.avatar_url, actor.header_url, actor.fields, actor.also_known_as, actor.moved_to_uri,
+        actor.published,
+    )
+    return account_from_row(row)
+
+
+async def get_by_uri(db: Executor, uri: str) -> Account | None:
+    row = await db.fetchrow(f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.uri = $1", uri)
+    return account_from_row(row) if row else None
+
+
+async def get_remote(db: Executor, username: str, domain: str) -> Account | None:
+    row = await db.fetchrow(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE lower(a.username) = lower($1) AND lower(a.domain) = lower($2)"
+        " ORDER BY (a.actor_type = 'Group'), a.fetched_at DESC NULLS LAST LIMIT 1",
+        username,
+        domain,
+    )
+    return account_from_row(row) if row else None
+
+
+async def get_by_key_id(db: Executor, key_id: str) -> tuple[Account, str, Any] | None:
+    """(account, public key PEM, fetched_at) for a remote key id."""
+    row = await db.fetchrow(
+        f"SELECT {ACCOUNT_COLUMNS}, a.public_key_pem, a.fetched_at FROM accounts a WHERE a.key_id = $1", key_id
+    )
+    return (account_from_row(row), row["public_key_pem"], row["fetched_at"]) if row else None
+
+
+async def delivery_target(db: Executor, account_id: int) -> tuple[str | None, str | None, str | None]:
+    """(inbox, shared inbox, followers collection) of a remote account."""
+    row = await db.fetchrow(
+        "SELECT inbox_url, shared_inbox_url, followers_url FROM accounts WHERE id = $1", account_id
+    )
+    return (row["inbox_url"], row["shared_inbox_url"], row["followers_url"]) if row else (None, None, None)

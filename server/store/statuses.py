@@ -235,3 +235,93 @@ async def is_tombstoned_local(db: Executor, status_id: int, account_id: int) -> 
     return bool(await db.fetchval(
         "SELECT 1 FROM statuses WHERE id = $1 AND account_id = $2 AND deleted_at IS NOT NULL", status_id, account_id
     ))
+
+
+async def insert_remote(
+    db: Executor, *, account_id: int, uri: str, url: str | None, content: str, spoiler_text: str,
+    visibility: Visibility, sensitive: bool, language: str | None, kind: str, title: str, poll: Any,
+    in_reply_to_id: int | None, in_reply_to_uri: str | None, published: Any, raw: Any,
+) -> int | None:
+    """Store a remote post (its id ordered by when it was published, never in the future);
+    None when that uri is already stored."""
+    return await db.fetchval(
+        "INSERT INTO statuses (id, account_id, uri, url, content, spoiler_text, visibility, sensitive, language,"
+        " kind, title, poll, in_reply_to_id, in_reply_to_uri, created_at, raw)"
+        " VALUES (kith_id(least(coalesce($14::timestamptz, now()), now())), $1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " $10, $11, $12, $13, least(coalesce($14::timestamptz, now()), now()), $15)"
+        " ON CONFLICT (uri) DO NOTHING RETURNING id",
+        account_id, uri, url, content, spoiler_text, visibility.value, sensitive, language, kind, title, poll,
+        in_reply_to_id, in_reply_to_uri, published, raw,
+    )
+
+
+async def find_by_uri(db: Executor, uri: str) -> tuple[int, int, bool] | None:
+    """(id, author id, deleted) of the stored status with this ActivityPub id."""
+    row = await db.fetchrow("SELECT id, account_id, deleted_at IS NOT NULL AS deleted FROM statuses WHERE uri = $1", uri)
+    return (row["id"], row["account_id"], row["deleted"]) if row else None
+
+
+async def author_of(db: Executor, status_id: int) -> int | None:
+    return await db.fetchval("SELECT account_id FROM statuses WHERE id = $1 AND deleted_at IS NULL", status_id)
+
+
+async def mark_deleted_by_uri(db: Executor, uri: str, account_id: int) -> int | None:
+    """Soft-delete the author's status (or boost) with this uri; its id, or None if there was none."""
+    return await db.fetchval(
+        "UPDATE statuses SET deleted_at = now(), source_text = '', content = '', spoiler_text = '', poll = NULL,"
+        " raw = NULL WHERE uri = $1 AND account_id = $2 AND deleted_at IS NULL RETURNING id",
+        uri,
+        account_id,
+    )
+
+
+async def delete_all_by_account(db: Executor, account_id: int) -> list[int]:
+    rows = await db.fetch(
+        "UPDATE statuses SET deleted_at = now(), source_text = '', content = '', spoiler_text = '', poll = NULL,"
+        " raw = NULL WHERE account_id = $1 AND deleted_at IS NULL RETURNING id",
+        account_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: str, sensitive: bool,
+                      poll: Any, edited_at: Any) -> None:
+    """Keep the current version in the history, then replace it."""
+    await db.execute(
+        "INSERT INTO status_edits (status_id, content, spoiler_text, created_at)"
+        " SELECT id, content, spoiler_text, coalesce(edited_at, created_at) FROM statuses WHERE id = $1",
+        status_id,
+    )
+    await db.execute(
+        "UPDATE statuses SET content = $2, spoiler_text = $3, sensitive = $4, poll = coalesce($5, poll),"
+        " edited_at = least(coalesce($6::timestamptz, now()), now()) WHERE id = $1",
+        status_id, content, spoiler_text, sensitive, poll, edited_at,
+    )
+
+
+async def edits(db: Executor, status_id: int) -> list[tuple[str, str, Any]]:
+    """Earlier versions, oldest first: (content, spoiler_text, when)."""
+    rows = await db.fetch(
+        "SELECT content, spoiler_text, created_at FROM status_edits WHERE status_id = $1 ORDER BY id", status_id
+    )
+    return [(r["content"], r["spoiler_text"], r["created_at"]) for r in rows]
+
+
+async def insert_reblog(db: Executor, account_id: int, reblog_of_id: int, uri: str | None,
+                        visibility: Visibility, published: Any = None) -> int | None:
+    """A boost is a status pointing at another; None if this account already boosted it (or the uri is known)."""
+    return await db.fetchval(
+        "INSERT INTO statuses (id, account_id, reblog_of_id, uri, visibility, created_at)"
+        " VALUES (kith_id(least(coalesce($5::timestamptz, now()), now())), $1, $2, $3, $4,"
+        " least(coalesce($5::timestamptz, now()), now())) ON CONFLICT DO NOTHING RETURNING id",
+        account_id, reblog_of_id, uri, visibility.value, published,
+    )
+
+
+async def delete_reblog(db: Executor, account_id: int, reblog_of_id: int) -> int | None:
+    return await db.fetchval(
+        "UPDATE statuses SET deleted_at = now() WHERE account_id = $1 AND reblog_of_id = $2 AND deleted_at IS NULL"
+        " RETURNING id",
+        account_id,
+        reblog_of_id,
+    )

@@ -73,7 +73,7 @@ async def status_page(request: web.Request) -> web.Response:
 @routes.post(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}/delete")
 async def delete_status(request: web.Request) -> web.Response:
     user = require_user(request)
-    await posting.delete_post(request.app[POOL], user.account, _status_id(request))
+    await posting.delete_post(request.app[POOL], request.app[URLS], user.account, _status_id(request))
     raise web.HTTPSeeOther(f"/@{user.account.username}")
 
 
@@ -81,7 +81,7 @@ async def delete_status(request: web.Request) -> web.Response:
 async def follow(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await _local_account(request)
-    await following.follow(request.app[POOL], user.account, target)
+    await following.follow(request.app[POOL], request.app[URLS], user.account, target)
     raise web.HTTPSeeOther(f"/@{target.username}")
 
 
@@ -89,5 +89,5 @@ async def follow(request: web.Request) -> web.Response:
 async def unfollow(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await _local_account(request)
-    await following.unfollow(request.app[POOL], user.account, target)
+    await following.unfollow(request.app[POOL], request.app[URLS], user.account, target)
     raise web.HTTPSeeOther(f"/@{target.username}")

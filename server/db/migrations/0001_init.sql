@@ -34,7 +34,9 @@ CREATE TABLE accounts (
   updated_at       timestamptz NOT NULL DEFAULT now(),
   suspended_at     timestamptz
 );
-CREATE UNIQUE INDEX accounts_handle_idx ON accounts (lower(username), lower(coalesce(domain, '')));
+CREATE UNIQUE INDEX accounts_local_username_idx ON accounts (lower(username)) WHERE domain IS NULL;
+-- Remote handles are not unique: a Lemmy group and a person may share a name on one host.
+CREATE INDEX accounts_remote_handle_idx ON accounts (lower(username), lower(domain)) WHERE domain IS NOT NULL;
 
 CREATE TABLE users (
   account_id    bigint PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,

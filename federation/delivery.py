@@ -1,0 +1,153 @@
+"""Outgoing activities: enqueued in the same transaction as the local change, delivered by workers.
+
+`enqueue` is the domain's one door to federation: a post and its deliveries commit together,
+so nothing is sent for a change that rolled back and nothing is lost for one that committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+import asyncpg
+
+from federation import httpsig, parse, queue
+from federation.egress import EgressBlocked, EgressError, fetch
+from federation.render import ACTIVITY_JSON
+from federation.service import Federation
+from server.store import deliveries as deliveries_store
+
+log = logging.getLogger(__name__)
+PER_HOST = 4
+BATCH = 64
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+async def enqueue(conn: asyncpg.Connection, account_id: int, payload: dict[str, Any], inboxes: Iterable[str],
+                  *, own_host: str) -> None:
+    """Store the activity once and one delivery per distinct remote inbox (call inside the change's transaction)."""
+    targets = sorted({(url, parse.host_of(url)) for url in inboxes if url})
+    targets = [(url, host) for url, host in targets if host and host != own_host.lower()]
+    if not targets:
+        return
+    activity_id = await deliveries_store.insert_activity(conn, account_id, payload)
+    await deliveries_store.insert_deliveries(conn, activity_id, targets)
+    await queue.notify(conn, "deliveries")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status: int | None
+    error: str = ""
+    retry_after: float | None = None
+    permanent: bool = False
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_AFTER)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min((moment - datetime.now(timezone.utc)).total_seconds(), MAX_RETRY_AFTER))
+
+
+def _sign(scheme: str, key_id: str, private_pem: str):
+    signer = httpsig.sign_rfc9421 if scheme == "rfc9421" else httpsig.sign_cavage
+
+    def sign(method: str, url: str, headers, body: bytes | None) -> dict[str, str]:
+        return signer(method, url, dict(headers), body, key_id, private_pem)
+
+    return sign
+
+
+async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, private_pem: str) -> Outcome:
+    """POST one signed activity; RFC 9421 for hosts known to use it, falling back to cavage on 400/401."""
+    host = parse.host_of(inbox)
+    scheme = await deliveries_store.signature_scheme(fed.pool, host) or "cavage"
+    for attempt_scheme in ([scheme, "cavage"] if scheme == "rfc9421" else ["cavage"]):
+        try:
+            response = await fetch(
+                fed.session, fed.policy, "POST", inbox, data=body,
+                headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
+                sign=_sign(attempt_scheme, key_id, private_pem),
+            )
+        except EgressBlocked as exc:
+            return Outcome(False, None, str(exc), permanent=True)
+        except EgressError as exc:
+            return Outcome(False, None, str(exc))
+        if 200 <= response.status < 300:
+            if attempt_scheme != scheme:
+                await deliveries_store.remember_scheme(fed.pool, host, attempt_scheme, override=True)
+            return Outcome(True, response.status)
+        if response.status in (400, 401) and attempt_scheme == "rfc9421":
+            continue  # double-knock: try the older scheme before calling it a failure
+        error = f"HTTP {response.status}: {response.body[:200].decode('utf-8', 'replace')}"
+        if response.status in (429, 503):
+            return Outcome(False, response.status, error, retry_after=_retry_after(response.headers.get("Retry-After")))
+        if 400 <= response.status < 500 and response.status not in (408, 425):
+            return Outcome(False, response.status, error, permanent=True)
+        return Outcome(False, response.status, error)
+    raise AssertionError("unreachable")
+
+
+class DeliveryRunner:
+    """Claims due deliveries and sends them, at most PER_HOST at once to any one host."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
+        self.keys: dict[int, tuple[str, str]] = {}
+
+    async def _key(self, account_id: int, username: str) -> tuple[str, str]:
+        if account_id not in self.keys:
+            pem = await self.fed.pool.fetchval("SELECT private_key_pem FROM accounts WHERE id = $1", account_id)
+            self.keys[account_id] = (f"{self.fed.urls.actor(username)}#main-key", pem)
+        return self.keys[account_id]
+
+    async def run_once(self, limit: int = BATCH) -> int:
+        """Deliver one batch; returns how many deliveries were attempted."""
+        jobs = await queue.claim(
+            self.fed.pool, "deliveries",
+            "inbox_url, host, created_at, (SELECT payload FROM outbox_activities o WHERE o.id = activity_id) AS payload,"
+            " (SELECT o.account_id FROM outbox_activities o WHERE o.id = activity_id) AS account_id,"
+            " (SELECT a.username FROM outbox_activities o JOIN accounts a ON a.id = o.account_id"
+            "  WHERE o.id = activity_id) AS username",
+            limit,
+        )
+        await asyncio.gather(*(self._deliver(job) for job in jobs))
+        return len(jobs)
+
+    async def _deliver(self, job: queue.Job) -> None:
+        row = job.row
+        pool = self.fed.pool
+        if row["payload"] is None or row["username"] is None:
+            await queue.dead(pool, "deliveries", job.id, "the activity or its sender is gone")
+            return
+        key_id, pem = await self._key(row["account_id"], row["username"])
+        body = json.dumps(row["payload"]).encode()
+        async with self.host_slots[row["host"]]:
+            outcome = await post_activity(self.fed, row["inbox_url"], body, key_id, pem)
+        if outcome.ok:
+            await queue.done(pool, "deliveries", job.id)
+            await deliveries_store.host_succeeded(pool, row["host"])
+        elif outcome.permanent:
+            log.info("delivery to %s failed for good: %s", row["inbox_url"], outcome.error)
+            await queue.dead(pool, "deliveries", job.id, outcome.error)
+        else:
+            delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
+            await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
+            if outcome.status is None or outcome.status >= 500:
+                await deliveries_store.host_failed(
+                    pool, row["host"], datetime.now(timezone.utc) + timedelta(seconds=delay)
+                )

@@ -1,0 +1,122 @@
+"""Dereferencing remote actors, keys and objects, with origin checks.
+
+Every request goes through the egress gate, signed by the instance actor (so servers in
+authorized-fetch mode answer). A document is accepted only with an AS2 media type and an id
+equal to the URL it was finally served from: nobody can serve an object for another host.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urldefrag
+
+from federation import parse
+from federation.egress import EgressError, fetch_json
+from federation.service import Federation
+from server.models import Account
+from server.store import accounts as accounts_store
+
+log = logging.getLogger(__name__)
+ACTOR_TTL = timedelta(days=1)
+HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_.\-]{1,64})@([A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
+
+
+class FetchError(Exception):
+    """The remote thing could not be had or did not pass the checks; the message says why."""
+
+
+def _scheme(fed: Federation) -> str:
+    return "http" if fed.config.insecure_federation else "https"
+
+
+async def fetch_document(fed: Federation, url: str) -> dict[str, Any]:
+    """GET an AS2 document; its id must equal the final URL (after redirects)."""
+    if parse.host_of(url) == "":
+        raise FetchError(f"not an http(s) URL: {url[:200]}")
+    try:
+        result = await fetch_json(fed.session, fed.policy, url, sign=fed.instance_key.signer())
+    except EgressError as exc:
+        raise FetchError(str(exc)) from exc
+    doc = result.data
+    if not isinstance(doc, dict):
+        raise FetchError(f"{url[:200]}: not a JSON object")
+    if doc.get("id") != result.response.url:
+        raise FetchError(f"{url[:200]}: the document's id does not match where it was served from")
+    return doc
+
+
+async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Account:
+    """The remote actor with this id, fetched when unknown or stale (or when `refresh`)."""
+    uri = urldefrag(uri)[0]
+    if parse.host_of(uri) == fed.urls.host.lower():
+        raise FetchError("that is one of our own ids")
+    if not refresh:
+        known = await accounts_store.get_by_uri(fed.pool, uri)
+        fetched = await _fetched_at(fed, uri) if known else None
+        if known and fetched and fetched > datetime.now(timezone.utc) - ACTOR_TTL:
+            return known
+    doc = await fetch_document(fed, uri)
+    try:
+        actor = parse.as_actor_to_remote(doc)
+    except parse.Invalid as exc:
+        raise FetchError(f"{uri[:200]}: {exc}") from exc
+    return await accounts_store.upsert_remote(fed.pool, actor)
+
+
+async def _fetched_at(fed: Federation, uri: str) -> datetime | None:
+    return await fed.pool.fetchval("SELECT fetched_at FROM accounts WHERE uri = $1", uri)
+
+
+async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
+    """(owner, public key PEM) for a key id; fetched (rate-limited per host) when unknown or on refresh."""
+    if not refresh:
+        known = await accounts_store.get_by_key_id(fed.pool, key_id)
+        if known:
+            return known[0], known[1]
+    host = parse.host_of(key_id)
+    if not host:
+        raise FetchError("keyId is not an http(s) URL")
+    if not fed.key_fetches.allow(host):
+        raise FetchError(f"too many key fetches for {host}; try again later")
+    doc = await fetch_document(fed, urldefrag(key_id)[0])
+    owner = doc.get("owner") if doc.get("type") not in parse.ACTOR_TYPES else None
+    account = await fetch_actor(fed, owner, refresh=True) if isinstance(owner, str) else None
+    if account is None:
+        try:
+            account = await accounts_store.upsert_remote(fed.pool, parse.as_actor_to_remote(doc))
+        except parse.Invalid as exc:
+            raise FetchError(f"{key_id[:200]}: {exc}") from exc
+    found = await accounts_store.get_by_key_id(fed.pool, key_id)
+    if found is None or found[0].id != account.id:
+        raise FetchError("the key does not belong to the actor that published it")
+    return found[0], found[1]
+
+
+async def webfinger(fed: Federation, username: str, domain: str) -> str:
+    """The actor id that a handle names, by WebFinger on the handle's domain."""
+    url = f"{_scheme(fed)}://{domain}/.well-known/webfinger?resource={quote(f'acct:{username}@{domain}')}"
+    try:
+        result = await fetch_json(fed.session, fed.policy, url, accept=("application/jrd+json", "application/json"))
+    except EgressError as exc:
+        raise FetchError(str(exc)) from exc
+    links = result.data.get("links") if isinstance(result.data, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if (isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str)
+                and str(link.get("type", "")).split(";")[0].strip() in ("application/activity+json", "application/ld+json")):
+            return link["href"]
+    raise FetchError(f"{username}@{domain} has no ActivityPub actor")
+
+
+async def resolve_handle(fed: Federation, handle: str) -> Account:
+    """user@host -> the remote account (known, or looked up by WebFinger and fetched)."""
+    match = HANDLE_RE.match(handle.strip())
+    if not match:
+        raise FetchError("a handle looks like user@example.social")
+    username, domain = match.group(1), match.group(2).lower()
+    known = await accounts_store.get_remote(fed.pool, username, domain)
+    if known is not None:
+        return known
+    return await fetch_actor(fed, await webfinger(fed, username, domain))

@@ -1,0 +1,388 @@
+"""One small handler per activity type, dispatched by the inbox worker.
+
+Each handler converts the activity, authorises it (origin rules: who may say what about which
+object), and calls one domain use case. `Reject` means the activity is bad and will never be
+applied; `Retry` means something transient failed (a fetch) and it should be tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from federation import outbound, parse
+from federation.fetch import FetchError, fetch_actor, fetch_document
+from federation.service import Federation
+from server.domain import inbound
+from server.models import Account
+from server.store import accounts as accounts_store
+from server.store import follows as follows_store
+from server.store import interactions
+from server.store import statuses as statuses_store
+
+log = logging.getLogger(__name__)
+MAX_THREAD_DEPTH = 8  # ancestors fetched for a reply whose parent we do not have
+
+
+class Reject(Exception):
+    """Permanently refused: the activity breaks a rule."""
+
+
+class Retry(Exception):
+    """Transient failure: try again later."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    fed: Federation
+    actor: Account
+    activity: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.activity["id"]
+
+    @property
+    def host(self) -> str:
+        return parse.host_of(self.actor.uri or "")
+
+
+Handler = Callable[[Incoming], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for kind in kinds:
+            HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def _object(incoming: Incoming) -> Any:
+    obj = incoming.activity.get("object")
+    if obj is None:
+        raise Reject("activity has no object")
+    return obj
+
+
+def _object_id(obj: Any) -> str:
+    try:
+        return parse.object_id(obj)
+    except parse.Invalid as exc:
+        raise Reject(str(exc)) from None
+
+
+async def _local_target(incoming: Incoming, uri: str) -> Account:
+    username = incoming.fed.urls.local_username(uri)
+    account = await accounts_store.get_local(incoming.fed.pool, username) if username else None
+    if account is None:
+        raise Reject(f"{uri[:200]} is not one of our members")
+    return account
+
+
+async def _origin_object(incoming: Incoming, obj: Any) -> dict[str, Any]:
+    """The object as its origin serves it: embedded copies are trusted only from the object's own host."""
+    object_id = _object_id(obj)
+    if isinstance(obj, dict) and parse.host_of(object_id) == incoming.host:
+        return obj
+    try:
+        return await fetch_document(incoming.fed, object_id)
+    except FetchError as exc:
+        raise Retry(f"could not fetch {object_id[:200]}: {exc}") from None
+
+
+async def _account_for(fed: Federation, uri: str) -> Account:
+    try:
+        return await fetch_actor(fed, uri)
+    except FetchError as exc:
+        raise Retry(str(exc)) from None
+
+
+async def _status_ref(fed: Federation, uri: str) -> tuple[int, int] | None:
+    """(id, author id) of a status we have, local or remote."""
+    local_id = fed.urls.local_status_id(uri)
+    if local_id is not None:
+        author = await statuses_store.author_of(fed.pool, local_id)
+        return (local_id, author) if author is not None else None
+    found = await statuses_store.find_by_uri(fed.pool, uri)
+    return (found[0], found[1]) if found and not found[2] else None
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+
+async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0) -> int | None:
+    """Store a Note-like object whose origin is already established; fetches a few ancestors."""
+    try:
+        note = parse.as_object_to_note(doc)
+    except parse.Invalid as exc:
+        raise Reject(str(exc)) from None
+    if parse.host_of(note.attributed_to) != parse.host_of(note.uri):
+        raise Reject("the object is not on its author's host")
+    author = await _account_for(fed, note.attributed_to)
+    parent = await _status_ref(fed, note.in_reply_to) if note.in_reply_to else None
+    if note.in_reply_to and parent is None and depth < MAX_THREAD_DEPTH and not fed.urls.local_status_id(note.in_reply_to):
+        try:
+            parent_doc = await fetch_document(fed, note.in_reply_to)
+            parent_id = await store_note(fed, parent_doc, depth=depth + 1)
+            parent = await _status_ref(fed, note.in_reply_to) if parent_id else None
+        except (FetchError, Reject, Retry) as exc:
+            log.info("thread context %s not fetched: %s", note.in_reply_to[:200], exc)
+    followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
+    visibility = parse.visibility_of(note.to, note.cc, followers_url)
+    local_mentions, remote_mentions = [], []
+    for uri in note.mentions:
+        username = fed.urls.local_username(uri)
+        if username:
+            account = await accounts_store.get_local(fed.pool, username)
+            if account:
+                local_mentions.append(account)
+        else:
+            known = await accounts_store.get_by_uri(fed.pool, uri)
+            if known:
+                remote_mentions.append(known.id)
+    wanted = (
+        depth > 0 or local_mentions or (parent and await _is_local_account(fed, parent[1]))
+        or await follows_store.local_follower_ids(fed.pool, author.id)
+    )
+    if not wanted:
+        log.debug("dropping %s: nobody here follows or is addressed", note.uri)
+        return None
+    return await inbound.store_status(
+        fed.pool, author, note, visibility, local_mentions=local_mentions, remote_mentions=remote_mentions,
+        parent=parent, raw=doc,
+    )
+
+
+async def _is_local_account(fed: Federation, account_id: int) -> bool:
+    account = await accounts_store.get_by_id(fed.pool, account_id)
+    return account is not None and account.is_local
+
+
+@handles("Create")
+async def on_create(incoming: Incoming) -> None:
+    obj = _object(incoming)
+    doc = await _origin_object(incoming, obj)
+    if not isinstance(doc, dict) or doc.get("type") not in parse.NOTE_TYPES:
+        return  # a Create of something we do not show (e.g. ChatMessage): ignored cleanly
+    attributed = parse.as_object_to_note(doc).attributed_to if doc.get("attributedTo") else None
+    if attributed != incoming.actor.uri:
+        raise Reject("a Create's object must be attributed to its actor")
+    await store_note(incoming.fed, doc)
+
+
+@handles("Update")
+async def on_update(incoming: Incoming) -> None:
+    obj = _object(incoming)
+    object_id = _object_id(obj)
+    if object_id == incoming.actor.uri:
+        if not isinstance(obj, dict):
+            await _account_for(incoming.fed, object_id)
+            return
+        try:
+            actor = parse.as_actor_to_remote(obj)
+        except parse.Invalid as exc:
+            raise Reject(str(exc)) from None
+        await accounts_store.upsert_remote(incoming.fed.pool, actor)
+        return
+    if not isinstance(obj, dict) or obj.get("type") not in parse.NOTE_TYPES:
+        if parse.host_of(object_id) != incoming.host:
+            raise Reject("an actor may update only itself and its own objects")
+        return
+    doc = await _origin_object(incoming, obj)
+    try:
+        note = parse.as_object_to_note(doc)
+    except parse.Invalid as exc:
+        raise Reject(str(exc)) from None
+    if note.attributed_to != incoming.actor.uri:
+        raise Reject("only the author may edit a post")
+    found = await statuses_store.find_by_uri(incoming.fed.pool, note.uri)
+    if found is None or found[1] != incoming.actor.id or found[2]:
+        return  # an edit of something we never stored
+    await inbound.edit_status(incoming.fed.pool, found[0], note)
+
+
+@handles("Delete")
+async def on_delete(incoming: Incoming) -> None:
+    object_id = _object_id(_object(incoming))
+    if object_id == incoming.actor.uri:
+        await inbound.delete_account(incoming.fed.pool, incoming.actor)
+        return
+    if parse.host_of(object_id) != incoming.host:
+        raise Reject("an actor may delete only its own objects")
+    await inbound.delete_status(incoming.fed.pool, incoming.actor, object_id)
+
+
+# --- relationships -------------------------------------------------------------------------
+
+
+@handles("Follow")
+async def on_follow(incoming: Incoming) -> None:
+    fed = incoming.fed
+    target = await _local_target(incoming, _object_id(_object(incoming)))
+    state = await inbound.remote_follow(fed.pool, incoming.actor, target, incoming.id)
+    if state == "accepted":
+        await send_follow_answer(fed, target, incoming.actor, incoming.activity, accept=True)
+    elif state == "blocked":
+        await send_follow_answer(fed, target, incoming.actor, incoming.activity, accept=False)
+
+
+async def send_follow_answer(fed: Federation, target: Account, follower: Account, follow: dict[str, Any],
+                             *, accept: bool) -> None:
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await outbound.follow_answered(conn, fed.urls, target, follower, follow["id"], accept=accept)
+
+
+async def _our_follow(incoming: Incoming) -> tuple[int, Account] | None:
+    """(local follower id, followed) for the Follow an Accept/Reject answers."""
+    fed = incoming.fed
+    obj = _object(incoming)
+    follower_uri = obj.get("actor") if isinstance(obj, dict) else None
+    follow_id = fed.urls.local_follow_id(_object_id(obj)) if not isinstance(obj, dict) or obj.get("id") else None
+    if follow_id is not None:
+        row = await fed.pool.fetchrow(
+            "SELECT account_id FROM follows WHERE id = $1 AND target_account_id = $2", follow_id, incoming.actor.id
+        )
+        return (row["account_id"], incoming.actor) if row else None
+    if isinstance(follower_uri, str):
+        follower = await _local_target(incoming, follower_uri)
+        return follower.id, incoming.actor
+    return None
+
+
+@handles("Accept")
+async def on_accept(incoming: Incoming) -> None:
+    found = await _our_follow(incoming)
+    if found is None:
+        return  # not an answer to a follow of ours (or already undone)
+    await inbound.follow_accepted(incoming.fed.pool, found[0], found[1])
+
+
+@handles("Reject")
+async def on_reject(incoming: Incoming) -> None:
+    found = await _our_follow(incoming)
+    if found is not None:
+        await inbound.remove_follow(incoming.fed.pool, found[0], found[1].id)
+
+
+@handles("Undo")
+async def on_undo(incoming: Incoming) -> None:
+    fed = incoming.fed
+    obj = _object(incoming)
+    inner_id = _object_id(obj)
+    if parse.host_of(inner_id) != incoming.host:
+        raise Reject("an actor may undo only its own activities")
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if isinstance(obj, dict) and obj.get("actor") not in (None, incoming.actor.uri):
+        raise Reject("an actor may undo only its own activities")
+    if kind == "Follow":
+        target = await _local_target(incoming, _object_id(obj.get("object")))
+        await inbound.remove_follow(fed.pool, incoming.actor.id, target.id)
+    elif kind == "Like":
+        await interactions.remove_favourite_by_uri(fed.pool, incoming.actor.id, inner_id)
+    elif kind is None:  # only the id of the undone activity: whichever of ours it names goes
+        await interactions.remove_favourite_by_uri(fed.pool, incoming.actor.id, inner_id)
+        await inbound.unboost(fed.pool, incoming.actor, inner_id)
+        follow = await fed.pool.fetchval(
+            "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2", incoming.actor.id, inner_id
+        )
+        if follow is not None:
+            await inbound.remove_follow(fed.pool, incoming.actor.id, follow)
+    elif kind == "Announce":
+        await inbound.unboost(fed.pool, incoming.actor, inner_id)
+    elif kind == "Block":
+        target = await _local_target(incoming, _object_id(obj.get("object")))
+        await interactions.remove_block(fed.pool, incoming.actor.id, target.id)
+
+
+@handles("Block")
+async def on_block(incoming: Incoming) -> None:
+    target = await _local_target(incoming, _object_id(_object(incoming)))
+    await inbound.block(incoming.fed.pool, incoming.actor, target, incoming.id)
+
+
+# --- reactions -----------------------------------------------------------------------------
+
+
+@handles("Like", "EmojiReact")
+async def on_like(incoming: Incoming) -> None:
+    found = await _status_ref(incoming.fed, _object_id(_object(incoming)))
+    if found is None or not await _is_local_account(incoming.fed, found[1]):
+        return  # we only keep reactions to our members' posts
+    await inbound.favourite(incoming.fed.pool, incoming.actor, found[0], incoming.id)
+
+
+@handles("Announce")
+async def on_announce(incoming: Incoming) -> None:
+    fed = incoming.fed
+    obj = _object(incoming)
+    object_id = _object_id(obj)
+    found = await _status_ref(fed, object_id)
+    if found is None:
+        if isinstance(obj, dict) and obj.get("type") in ("Create", "Update", "Delete", "Like", "Add", "Remove"):
+            return  # FEP-1b12 group relays of activities: only the wrapped posts matter, fetched below
+        doc = await _origin_object(incoming, object_id)  # never trust an embedded boosted post
+        if not await follows_store.local_follower_ids(fed.pool, incoming.actor.id):
+            return
+        await store_note(fed, doc, depth=1)
+        found = await _status_ref(fed, object_id)
+        if found is None:
+            return
+    activity = incoming.activity
+    visibility = parse.visibility_of(parse.id_list(activity.get("to") or []), parse.id_list(activity.get("cc") or []),
+                                     (await accounts_store.delivery_target(fed.pool, incoming.actor.id))[2])
+    published = parse.timestamp(activity.get("published"))
+    await inbound.boost(fed.pool, incoming.actor, found[0], incoming.id, visibility, published)
+
+
+@handles("Flag")
+async def on_flag(incoming: Incoming) -> None:
+    fed = incoming.fed
+    targets = parse.id_list(incoming.activity.get("object") or [], 100)
+    reported: Account | None = None
+    status_ids: list[int] = []
+    for uri in targets:
+        username = fed.urls.local_username(uri)
+        if username and reported is None:
+            reported = await accounts_store.get_local(fed.pool, username)
+            continue
+        local_status = fed.urls.local_status_id(uri)
+        if local_status is not None:
+            status_ids.append(local_status)
+    if reported is None:
+        return  # reports only about remote accounts are not ours to handle
+    comment = incoming.activity.get("content")
+    await interactions.add_report(
+        fed.pool, reporter_id=incoming.actor.id, target_id=reported.id, status_ids=status_ids,
+        comment=comment[:5000] if isinstance(comment, str) else "", uri=incoming.id, origin_domain=incoming.host,
+    )
+
+
+@handles("Move")
+async def on_move(incoming: Incoming) -> None:
+    fed = incoming.fed
+    if _object_id(_object(incoming)) != incoming.actor.uri:
+        raise Reject("an actor may move only itself")
+    target_uri = incoming.activity.get("target")
+    if not isinstance(target_uri, str):
+        raise Reject("Move needs a target")
+    try:
+        target = await fetch_actor(fed, target_uri, refresh=True)
+    except FetchError as exc:
+        raise Retry(str(exc)) from None
+    aliases = await fed.pool.fetchval("SELECT also_known_as FROM accounts WHERE id = $1", target.id)
+    if incoming.actor.uri not in (aliases or []):
+        raise Reject("the Move target does not list the old account in alsoKnownAs")
+    await fed.pool.execute("UPDATE accounts SET moved_to_uri = $2 WHERE id = $1", incoming.actor.id, target_uri)
+
+
+async def dispatch(incoming: Incoming) -> None:
+    """Run the handler for the activity's type; unknown types are ignored cleanly."""
+    handler = HANDLERS.get(incoming.activity.get("type", ""))
+    if handler is None:
+        log.debug("ignoring activity of type %r", incoming.activity.get("type"))
+        return
+    await handler(incoming)

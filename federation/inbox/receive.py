@@ -1,0 +1,96 @@
+"""The inbox endpoints: verify, check origin, store durably, answer 202. Nothing else here.
+
+Acting on the activity happens later in a worker (federation/inbox/worker.py), so a slow or
+failing handler never makes a remote server retry, and nothing is lost if we crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from federation import httpsig, parse
+from federation.egress import EgressError, parse_json
+from federation.fetch import FetchError, key_for
+from federation.queue import notify
+from federation.service import FEDERATION
+from server.errors import AppError
+from server.keys import POOL
+from server.store import accounts as accounts_store
+from server.store import inbox as inbox_store
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+MAX_ACTIVITY_BYTES = 256 * 1024
+MAX_DEPTH = 32
+ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+def _reject(status: int, message: str) -> AppError:
+    log.info("inbox refused (%s): %s", status, message)
+    return AppError(status, message)
+
+
+async def _read_activity(request: web.Request) -> tuple[bytes, dict[str, Any]]:
+    if request.content_type not in ACCEPTED_TYPES:
+        raise _reject(415, f"expected application/activity+json, got {request.content_type or 'nothing'}")
+    if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
+        raise _reject(413, f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
+    body = await request.read()
+    if len(body) > MAX_ACTIVITY_BYTES:
+        raise _reject(413, f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
+    try:
+        activity = parse_json(body, "inbox", MAX_DEPTH)
+    except EgressError as exc:
+        raise _reject(400, f"body is not acceptable JSON: {exc.reason}") from None
+    if not isinstance(activity, dict):
+        raise _reject(400, "an activity is a JSON object")
+    return body, activity
+
+
+async def receive(request: web.Request) -> web.Response:
+    fed = request.app[FEDERATION]
+    body, activity = await _read_activity(request)
+    try:
+        activity_id = parse.object_id(activity, "activity")
+        actor_uri = parse.object_id(activity.get("actor"), "actor")
+    except parse.Invalid as exc:
+        raise _reject(400, str(exc)) from None
+    if not isinstance(activity.get("type"), str):
+        raise _reject(400, "activity has no type")
+    if parse.host_of(activity_id) != parse.host_of(actor_uri):
+        raise _reject(400, "the activity's id is not on its actor's host")
+
+    signed = httpsig.SignedRequest(request.method, fed.urls.base + request.raw_path, request.headers, body)
+    try:
+        key_id = httpsig.key_id_of(signed)
+    except httpsig.SignatureError as exc:
+        raise _reject(401, f"signature required: {exc}") from None
+    known = await accounts_store.get_by_key_id(request.app[POOL], key_id)
+    if known is None and activity.get("type") == "Delete" and activity.get("object") == actor_uri:
+        return web.Response(status=202)  # an account we never knew deleted itself; its key is gone too
+    try:
+        signer, pem = await key_for(fed, key_id)
+        try:
+            httpsig.verify(signed, pem)
+        except httpsig.SignatureError:
+            if known is None:
+                raise
+            signer, pem = await key_for(fed, key_id, refresh=True)  # the key may have been rotated
+            httpsig.verify(signed, pem)
+    except httpsig.SignatureError as exc:
+        raise _reject(401, f"signature did not verify: {exc}") from None
+    except FetchError as exc:
+        raise _reject(401, f"could not get the signing key: {exc}") from None
+    if signer.uri != actor_uri:
+        raise _reject(401, "the request is signed by someone other than the activity's actor")
+
+    if await inbox_store.insert(request.app[POOL], activity_id, actor_uri, activity):
+        await notify(request.app[POOL], "inbox_items")
+    return web.Response(status=202)
+
+
+for path in ("/inbox", r"/users/{username:[A-Za-z0-9_]+}/inbox", "/actor/inbox"):
+    routes.post(path)(receive)

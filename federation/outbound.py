@@ -1,0 +1,91 @@
+"""What our members' actions send to other servers: the domain layer's one door to federation.
+
+Each function builds the activity and enqueues its deliveries on the caller's connection, inside
+the caller's transaction, so the local change and what it sends commit (or roll back) together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from federation import render
+from federation.delivery import enqueue
+from server.models import Account, Status, Visibility
+from server.store import deliveries as deliveries_store
+from server.store import statuses as statuses_store
+from server.urls import PUBLIC, Urls
+
+
+async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
+    """A status's mentions, hashtags and parent id, as its Note needs them."""
+    parent_uri, parent_user, parent_id = await statuses_store.parent_ref(db, status_id)
+    if parent_uri is None and parent_user is not None:
+        parent_uri = urls.status_uri(parent_user, parent_id)
+    return render.NoteParts(
+        mentions=tuple(await statuses_store.mentioned_accounts(db, status_id)),
+        tags=tuple(await statuses_store.tag_names(db, status_id)),
+        in_reply_to_uri=parent_uri,
+    )
+
+
+async def _audience(conn: asyncpg.Connection, status: Status, parts: render.NoteParts) -> list[str]:
+    """Inboxes a post goes to: remote followers (not for direct posts) and every mentioned remote account."""
+    inboxes = await deliveries_store.account_inboxes(conn, [m.id for m in parts.mentions])
+    if status.visibility != Visibility.DIRECT:
+        inboxes += await deliveries_store.follower_inboxes(conn, status.author.id)
+        parent = await statuses_store.parent_ref(conn, status.id)
+        if parent[2] is not None:
+            parent_author = await statuses_store.author_of(conn, parent[2])
+            if parent_author is not None:
+                inboxes += await deliveries_store.account_inboxes(conn, [parent_author])
+    return inboxes
+
+
+async def status_created(conn: asyncpg.Connection, urls: Urls, status: Status, *, update: bool = False) -> None:
+    parts = await note_parts(conn, urls, status.id)
+    note = render.status_to_as(status, parts, urls)
+    activity_id = f"{note['id']}/activity" if not update else f"{note['id']}#updates/{int(status.edited_at.timestamp())}"
+    activity = render.activity("Update" if update else "Create", note["attributedTo"], note, activity_id,
+                               to=note["to"], cc=note["cc"], published=status.created_at)
+    await enqueue(conn, status.author.id, activity, await _audience(conn, status, parts), own_host=urls.host)
+
+
+async def status_deleted(conn: asyncpg.Connection, urls: Urls, status: Status) -> None:
+    """Tell everyone who got the post that it is gone (call before the row is emptied)."""
+    parts = await note_parts(conn, urls, status.id)
+    note_id = urls.status_id_uri(status)
+    actor = urls.actor(status.author.username)
+    activity = render.activity("Delete", actor, render.tombstone(note_id), f"{note_id}#delete",
+                               to=[PUBLIC], cc=[f"{actor}/followers"])
+    await enqueue(conn, status.author.id, activity, await _audience(conn, status, parts), own_host=urls.host)
+
+
+async def follow_sent(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
+    actor = urls.actor(follower.username)
+    activity = render.activity("Follow", actor, target.uri, urls.follow_uri(follower.username, follow_id))
+    await _to_account(conn, urls, follower, target, activity)
+
+
+async def follow_undone(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
+    actor = urls.actor(follower.username)
+    follow_uri = urls.follow_uri(follower.username, follow_id)
+    inner = {"id": follow_uri, "type": "Follow", "actor": actor, "object": target.uri}
+    await _to_account(conn, urls, follower, target, render.activity("Undo", actor, inner, f"{follow_uri}#undo"))
+
+
+async def follow_answered(conn: asyncpg.Connection, urls: Urls, target: Account, follower: Account,
+                          follow_uri: str, *, accept: bool) -> None:
+    """Accept or Reject a remote account's Follow of our member."""
+    actor = urls.actor(target.username)
+    kind = "Accept" if accept else "Reject"
+    inner = {"id": follow_uri, "type": "Follow", "actor": follower.uri, "object": actor}
+    activity = render.activity(kind, actor, inner, f"{actor}#{kind.lower()}s/{follower.id}", to=[follower.uri or ""])
+    await _to_account(conn, urls, target, follower, activity)
+
+
+async def _to_account(conn: asyncpg.Connection, urls: Urls, sender: Account, recipient: Account,
+                      activity: dict[str, Any]) -> None:
+    inbox = await deliveries_store.personal_inbox(conn, recipient.id)
+    await enqueue(conn, sender.id, activity, [inbox] if inbox else [], own_host=urls.host)

@@ -1,0 +1,95 @@
+"""What federation code needs at run time: the egress session, the policy and the instance actor."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from federation import httpsig
+from federation.egress import EgressPolicy, Signer, make_session
+from federation.nodeinfo import VERSION
+from server.config import Config
+from server.urls import Urls
+
+KEY_FETCHES_PER_HOST_PER_MINUTE = 30
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key_id: str
+    private_pem: str
+
+    def signer(self) -> Signer:
+        """Signs each hop of an outgoing request the way Mastodon expects (draft-cavage)."""
+
+        def sign(method: str, url: str, headers, body: bytes | None) -> dict[str, str]:
+            signed = httpsig.sign_cavage(method, url, dict(headers), body, self.key_id, self.private_pem)
+            return {k: v for k, v in signed.items() if k.lower() in ("host", "date", "digest", "signature")}
+
+        return sign
+
+
+@dataclass
+class HostLimiter:
+    """At most `per_minute` events per host in any 60 s window (in memory: a soft, per-process limit)."""
+
+    per_minute: int
+    _events: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def allow(self, host: str) -> bool:
+        now = time.monotonic()
+        events = self._events[host]
+        while events and events[0] < now - 60:
+            events.popleft()
+        if len(events) >= self.per_minute:
+            return False
+        events.append(now)
+        return True
+
+
+@dataclass
+class Federation:
+    config: Config
+    urls: Urls
+    pool: asyncpg.Pool
+    policy: EgressPolicy
+    session: aiohttp.ClientSession
+    instance_key: SigningKey
+    key_fetches: HostLimiter = field(default_factory=lambda: HostLimiter(KEY_FETCHES_PER_HOST_PER_MINUTE))
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+FEDERATION = web.AppKey("federation", Federation)
+
+
+def egress_policy(cfg: Config) -> EgressPolicy:
+    return EgressPolicy(
+        user_agent=f"Kith/{VERSION} (+{cfg.base_url}/)",
+        allow_private_hosts=frozenset(cfg.allow_private_hosts),
+        allow_http=cfg.insecure_federation,
+    )
+
+
+async def start(cfg: Config, urls: Urls, pool: asyncpg.Pool) -> Federation:
+    from server.domain.accounts import instance_actor
+    from server.store import accounts as accounts_store
+
+    actor = await instance_actor(pool)
+    keys = await accounts_store.get_keys(pool, actor.id)
+    assert keys is not None and keys[1] is not None
+    policy = egress_policy(cfg)
+    return Federation(
+        config=cfg,
+        urls=urls,
+        pool=pool,
+        policy=policy,
+        session=make_session(policy),
+        instance_key=SigningKey(urls.key_id(actor), keys[1]),
+    )

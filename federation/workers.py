@@ -1,0 +1,78 @@
+"""The worker loops: apply received activities and send deliveries, woken by LISTEN/NOTIFY.
+
+They run inside `kith run` by default and in `kith worker` processes for more capacity; any
+number of them can share one database (the queue's leases keep them from doubling up).
+Tests call `run_once` on each runner to drain the queues deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from federation import queue
+from federation.delivery import DeliveryRunner
+from federation.inbox import handlers
+from federation.service import Federation
+from server.store import accounts as accounts_store
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 2.0
+INBOX_BATCH = 50
+
+
+class InboxRunner:
+    """Claims received activities in order and applies each through its handler."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+
+    async def run_once(self, limit: int = INBOX_BATCH) -> int:
+        jobs = await queue.claim(self.fed.pool, "inbox_items", "actor_uri, payload, received_at", limit)
+        for job in sorted(jobs, key=lambda j: j.id):
+            await self._apply(job)
+        return len(jobs)
+
+    async def _apply(self, job: queue.Job) -> None:
+        pool = self.fed.pool
+        try:
+            actor = await accounts_store.get_by_uri(pool, job.row["actor_uri"])
+            if actor is None:
+                raise handlers.Reject("the sender is unknown")  # receive() fetched it; it was removed since
+            await handlers.dispatch(handlers.Incoming(self.fed, actor, job.row["payload"]))
+        except handlers.Reject as exc:
+            log.info("inbox item %s rejected: %s", job.id, exc)
+            await queue.dead(pool, "inbox_items", job.id, f"rejected: {exc}")
+        except Exception as exc:  # a transient failure or a bug: keep it and try again later
+            if not isinstance(exc, handlers.Retry):
+                log.exception("inbox item %s failed", job.id)
+            await queue.retry(pool, "inbox_items", job.id, f"{type(exc).__name__}: {exc}",
+                              queue.backoff(job.attempts), created_column="received_at")
+        else:
+            await queue.done(pool, "inbox_items", job.id)
+
+
+async def run_forever(fed: Federation, dsn: str) -> None:
+    """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
+    inbox, deliveries = InboxRunner(fed), DeliveryRunner(fed)
+    wake = asyncio.Event()
+    listener = await asyncpg.connect(dsn)
+    await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
+    try:
+        while True:
+            wake.clear()
+            try:
+                busy = await inbox.run_once() + await deliveries.run_once()
+            except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
+                log.warning("worker pass failed, retrying: %s", exc)
+                busy = 0
+                await asyncio.sleep(POLL_SECONDS)
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+    finally:
+        with contextlib.suppress(Exception):
+            await listener.close()

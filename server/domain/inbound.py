@@ -1,0 +1,171 @@
+"""Applying what other servers tell us: their posts, edits, deletions, follows and reactions.
+
+Callers (federation/inbox/handlers.py) have already verified who is speaking and that they may
+speak about the object; each use case here runs in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from server.models import Account, Visibility
+from server.store import follows as follows_store
+from server.store import home_feed, interactions
+from server.store import notifications as notifications_store
+from server.store import statuses as statuses_store
+
+
+async def _readers(conn: asyncpg.Connection, author_id: int, visibility: Visibility, mentioned: list[int]) -> list[int]:
+    readers = set(mentioned)
+    if visibility != Visibility.DIRECT:
+        readers.update(await follows_store.local_follower_ids(conn, author_id))
+    return sorted(readers)
+
+
+async def store_status(
+    pool: asyncpg.Pool, author: Account, note: Any, visibility: Visibility, *, local_mentions: list[Account],
+    remote_mentions: list[int], parent: tuple[int, int] | None, raw: dict[str, Any],
+) -> int | None:
+    """Keep a remote post and put it in the feeds of local followers and mentioned members.
+
+    `parent` is (status id, author id) of a known parent. Returns the new id, or None when the
+    post was already stored or was deleted before it arrived.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        if await interactions.is_tombstoned(conn, note.uri):
+            return None
+        status_id = await statuses_store.insert_remote(
+            conn, account_id=author.id, uri=note.uri, url=note.url, content=note.content,
+            spoiler_text=note.spoiler_text, visibility=visibility, sensitive=note.sensitive,
+            language=note.language, kind=note.kind, title=note.title, poll=note.poll,
+            in_reply_to_id=parent[0] if parent else None, in_reply_to_uri=note.in_reply_to,
+            published=note.published, raw=raw,
+        )
+        if status_id is None:
+            return None
+        mentioned = [a.id for a in local_mentions]
+        await statuses_store.add_mentions(conn, status_id, sorted(set(mentioned + remote_mentions)))
+        await statuses_store.add_tags(conn, status_id, note.hashtags)
+        await home_feed.add(conn, status_id, author.id, await _readers(conn, author.id, visibility, mentioned))
+        for account_id in mentioned:
+            await notifications_store.add(conn, account_id, author.id, "mention", status_id)
+        if parent and parent[1] not in mentioned:
+            await notifications_store.add(conn, parent[1], author.id, "reply", status_id)
+    return status_id
+
+
+async def edit_status(pool: asyncpg.Pool, status_id: int, note: Any) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await statuses_store.record_edit(
+            conn, status_id, note.content, note.spoiler_text, note.sensitive, note.poll, note.updated
+        )
+        for row in await conn.fetch(
+            "SELECT DISTINCT account_id FROM favourites WHERE status_id = $1"
+            " UNION SELECT account_id FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL",
+            status_id,
+        ):
+            author = await statuses_store.author_of(conn, status_id)
+            if author is not None:
+                await notifications_store.add(conn, row["account_id"], author, "update", status_id)
+
+
+async def delete_status(pool: asyncpg.Pool, author: Account, uri: str) -> None:
+    """The author deleted it: tombstone the id (even if we never had it), hide it everywhere."""
+    async with pool.acquire() as conn, conn.transaction():
+        await interactions.add_tombstone(conn, uri)
+        status_id = await statuses_store.mark_deleted_by_uri(conn, uri, author.id)
+        if status_id is not None:
+            await home_feed.remove_status(conn, status_id)
+
+
+async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
+    """A remote actor deleted itself: remove its content and relationships."""
+    async with pool.acquire() as conn, conn.transaction():
+        for status_id in await statuses_store.delete_all_by_account(conn, account.id):
+            await home_feed.remove_status(conn, status_id)
+        await conn.execute(
+            "DELETE FROM follows WHERE account_id = $1 OR target_account_id = $1", account.id
+        )
+        await conn.execute("DELETE FROM favourites WHERE account_id = $1", account.id)
+        await conn.execute(
+            "UPDATE accounts SET suspended_at = coalesce(suspended_at, now()), note = '', display_name = '',"
+            " fields = '[]' WHERE id = $1",
+            account.id,
+        )
+
+
+async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, uri: str) -> str:
+    """A remote account follows a local one; returns 'accepted' or 'pending' (locked account)."""
+    state = "pending" if target.locked else "accepted"
+    async with pool.acquire() as conn, conn.transaction():
+        blocked = await conn.fetchval(
+            "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", target.id, follower.id
+        )
+        if blocked:
+            return "blocked"
+        await conn.execute(
+            "INSERT INTO follows (account_id, target_account_id, state, uri) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = EXCLUDED.uri",
+            follower.id, target.id, state, uri,
+        )
+        current = await follows_store.state(conn, follower.id, target.id)
+        kind = "follow_request" if current == "pending" else "follow"
+        await notifications_store.add(conn, target.id, follower.id, kind)
+        return current
+
+
+async def follow_accepted(pool: asyncpg.Pool, follower_id: int, target: Account) -> bool:
+    """Our member's follow of `target` was accepted; their posts from now on reach the feed."""
+    done = await pool.fetchval(
+        "UPDATE follows SET state = 'accepted' WHERE account_id = $1 AND target_account_id = $2 AND state = 'pending'"
+        " RETURNING id",
+        follower_id, target.id,
+    )
+    return done is not None
+
+
+async def remove_follow(pool: asyncpg.Pool, follower_id: int, target_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if await follows_store.delete(conn, follower_id, target_id):
+            await home_feed.remove_author(conn, follower_id, target_id)
+            await notifications_store.remove(conn, target_id, follower_id, "follow_request")
+
+
+async def favourite(pool: asyncpg.Pool, account: Account, status_id: int, uri: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if await interactions.add_favourite(conn, account.id, status_id, uri):
+            author = await statuses_store.author_of(conn, status_id)
+            if author is not None:
+                await notifications_store.add(conn, author, account.id, "favourite", status_id)
+
+
+async def boost(pool: asyncpg.Pool, account: Account, status_id: int, uri: str, visibility: Visibility,
+                published: Any) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        reblog_id = await statuses_store.insert_reblog(conn, account.id, status_id, uri, visibility, published)
+        if reblog_id is None:
+            return
+        if visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+            readers = await follows_store.local_follower_ids(conn, account.id)
+            await home_feed.add(conn, reblog_id, account.id, readers)
+        author = await statuses_store.author_of(conn, status_id)
+        if author is not None:
+            await notifications_store.add(conn, author, account.id, "reblog", status_id)
+
+
+async def unboost(pool: asyncpg.Pool, account: Account, uri: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        status_id = await statuses_store.mark_deleted_by_uri(conn, uri, account.id)
+        if status_id is not None:
+            await home_feed.remove_status(conn, status_id)
+
+
+async def block(pool: asyncpg.Pool, blocker: Account, target: Account, uri: str) -> None:
+    """A remote account blocks a local one: follows between them end."""
+    async with pool.acquire() as conn, conn.transaction():
+        await interactions.add_block(conn, blocker.id, target.id, uri)
+        for a, b in ((blocker.id, target.id), (target.id, blocker.id)):
+            if await follows_store.delete(conn, a, b):
+                await home_feed.remove_author(conn, a, b)

@@ -1,0 +1,92 @@
+"""Every query on outgoing activities, their deliveries and per-host state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from server.store.accounts import Executor
+
+
+async def insert_activity(db: Executor, account_id: int, payload: dict[str, Any]) -> int:
+    return await db.fetchval(
+        "INSERT INTO outbox_activities (account_id, payload) VALUES ($1, $2) RETURNING id", account_id, payload
+    )
+
+
+async def insert_deliveries(db: Executor, activity_id: int, inboxes: list[tuple[str, str]]) -> None:
+    """One delivery per (inbox URL, host); a repeated inbox is a no-op."""
+    await db.execute(
+        "INSERT INTO deliveries (activity_id, inbox_url, host)"
+        " SELECT $1, i.url, i.host FROM unnest($2::text[], $3::text[]) AS i(url, host)"
+        " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
+        activity_id,
+        [url for url, _ in inboxes],
+        [host for _, host in inboxes],
+    )
+
+
+async def follower_inboxes(db: Executor, account_id: int) -> list[str]:
+    """Where the account's remote followers receive posts: each server's shared inbox once."""
+    rows = await db.fetch(
+        "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) AS inbox FROM follows f"
+        " JOIN accounts a ON a.id = f.account_id"
+        " WHERE f.target_account_id = $1 AND f.state = 'accepted' AND a.domain IS NOT NULL"
+        " AND a.inbox_url IS NOT NULL",
+        account_id,
+    )
+    return [r["inbox"] for r in rows]
+
+
+async def account_inboxes(db: Executor, account_ids: list[int]) -> list[str]:
+    """Inboxes of these accounts (remote ones only), shared inboxes preferred."""
+    rows = await db.fetch(
+        "SELECT DISTINCT coalesce(shared_inbox_url, inbox_url) AS inbox FROM accounts"
+        " WHERE id = ANY($1::bigint[]) AND domain IS NOT NULL AND inbox_url IS NOT NULL",
+        account_ids,
+    )
+    return [r["inbox"] for r in rows]
+
+
+async def personal_inbox(db: Executor, account_id: int) -> str | None:
+    return await db.fetchval("SELECT inbox_url FROM accounts WHERE id = $1 AND domain IS NOT NULL", account_id)
+
+
+async def signature_scheme(db: Executor, host: str) -> str | None:
+    return await db.fetchval("SELECT signature_scheme FROM hosts WHERE host = $1", host)
+
+
+async def remember_scheme(db: Executor, host: str, scheme: str, *, override: bool) -> None:
+    """Record that `host` accepts `scheme` (inbound RFC 9421 only sets it if nothing is known yet)."""
+    await db.execute(
+        "INSERT INTO hosts (host, signature_scheme) VALUES ($1, $2) ON CONFLICT (host) DO UPDATE"
+        " SET signature_scheme = CASE WHEN $3 OR hosts.signature_scheme IS NULL THEN EXCLUDED.signature_scheme"
+        " ELSE hosts.signature_scheme END",
+        host,
+        scheme,
+        override,
+    )
+
+
+async def host_succeeded(db: Executor, host: str) -> None:
+    await db.execute(
+        "INSERT INTO hosts (host, last_success_at) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE"
+        " SET last_success_at = now(), unreachable_since = NULL",
+        host,
+    )
+
+
+async def host_failed(db: Executor, host: str, retry_at: datetime) -> None:
+    """Mark the host unreachable and defer its other pending deliveries too (a circuit breaker):
+    one failed attempt stands for the whole host instead of each delivery timing out in turn."""
+    await db.execute(
+        "INSERT INTO hosts (host, unreachable_since) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE"
+        " SET unreachable_since = coalesce(hosts.unreachable_since, now())",
+        host,
+    )
+    await db.execute(
+        "UPDATE deliveries SET next_attempt_at = $2 WHERE host = $1 AND state = 'pending'"
+        " AND next_attempt_at < $2 AND (locked_until IS NULL OR locked_until < now())",
+        host,
+        retry_at,
+    )

@@ -1,0 +1,70 @@
+"""Every query on favourites, blocks, tombstones and reports."""
+
+from __future__ import annotations
+
+from server.store.accounts import Executor
+
+
+async def add_favourite(db: Executor, account_id: int, status_id: int, uri: str | None = None) -> bool:
+    made = await db.fetchval(
+        "INSERT INTO favourites (account_id, status_id, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+        account_id, status_id, uri,
+    )
+    return made is not None
+
+
+async def remove_favourite(db: Executor, account_id: int, status_id: int) -> bool:
+    gone = await db.fetchval(
+        "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2 RETURNING id", account_id, status_id
+    )
+    return gone is not None
+
+
+async def remove_favourite_by_uri(db: Executor, account_id: int, uri: str) -> bool:
+    gone = await db.fetchval("DELETE FROM favourites WHERE account_id = $1 AND uri = $2 RETURNING id", account_id, uri)
+    return gone is not None
+
+
+async def counts(db: Executor, status_id: int) -> tuple[int, int, int]:
+    """(replies, boosts, favourites) of a status."""
+    row = await db.fetchrow(
+        "SELECT (SELECT count(*) FROM statuses WHERE in_reply_to_id = $1 AND deleted_at IS NULL) AS replies,"
+        " (SELECT count(*) FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL) AS boosts,"
+        " (SELECT count(*) FROM favourites WHERE status_id = $1) AS favourites",
+        status_id,
+    )
+    return row["replies"], row["boosts"], row["favourites"]
+
+
+async def add_block(db: Executor, account_id: int, target_id: int, uri: str | None = None) -> bool:
+    made = await db.fetchval(
+        "INSERT INTO blocks (account_id, target_account_id, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        " RETURNING id",
+        account_id, target_id, uri,
+    )
+    return made is not None
+
+
+async def remove_block(db: Executor, account_id: int, target_id: int) -> bool:
+    gone = await db.fetchval(
+        "DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2 RETURNING id", account_id, target_id
+    )
+    return gone is not None
+
+
+async def add_tombstone(db: Executor, uri: str) -> None:
+    await db.execute("INSERT INTO tombstones (uri) VALUES ($1) ON CONFLICT DO NOTHING", uri)
+
+
+async def is_tombstoned(db: Executor, uri: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM tombstones WHERE uri = $1", uri))
+
+
+async def add_report(db: Executor, *, reporter_id: int | None, target_id: int, status_ids: list[int], comment: str,
+                     uri: str | None, origin_domain: str | None) -> bool:
+    made = await db.fetchval(
+        "INSERT INTO reports (account_id, target_account_id, status_ids, comment, uri, origin_domain)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING RETURNING id",
+        reporter_id, target_id, status_ids, comment, uri, origin_domain,
+    )
+    return made is not None
