@@ -188,10 +188,12 @@ async def on_update(incoming: Incoming) -> None:
             raise Reject(str(exc)) from None
         await accounts_store.upsert_remote(incoming.fed.pool, actor)
         return
+    if isinstance(obj, dict) and obj.get("type") in parse.ACTOR_TYPES:
+        raise Reject("an actor may update only itself")
+    if parse.host_of(object_id) != incoming.host:
+        raise Reject("an actor may update only its own objects")
     if not isinstance(obj, dict) or obj.get("type") not in parse.NOTE_TYPES:
-        if parse.host_of(object_id) != incoming.host:
-            raise Reject("an actor may update only itself and its own objects")
-        return
+        return  # an update of something we do not keep
     doc = await _origin_object(incoming, obj)
     try:
         note = parse.as_object_to_note(doc)

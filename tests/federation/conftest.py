@@ -106,3 +106,12 @@ async def drain(*instances: Instance, rounds: int = 20) -> None:
         if sum([await i.drain() for i in instances]) == 0:
             return
     raise AssertionError("queues did not settle")
+
+
+@pytest.fixture
+async def remote():
+    from tests.federation.fakes import start_fake_remote
+
+    server = await start_fake_remote()
+    yield server
+    await server.server.close()

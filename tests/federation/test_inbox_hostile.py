@@ -1,0 +1,188 @@
+"""What hostile or broken servers send: each rule of signature, identity and origin checking."""
+
+import json
+import time
+from email.utils import formatdate
+
+from federation import httpsig
+from tests.federation.conftest import drain
+from tests.helpers import make_member
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def note(remote, actor, n, **extra):
+    return {"id": f"{actor.id}/statuses/{n}", "type": "Note", "attributedTo": actor.id, "content": f"<p>note {n}</p>",
+            "to": [PUBLIC], "cc": [f"{actor.id}/followers"], "published": "2026-11-20T10:00:00Z", **extra}
+
+
+def create(actor, obj, n=None):
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{obj['id']}/activity" if n is None else n,
+            "type": "Create", "actor": actor.id, "object": obj, "to": obj.get("to"), "cc": obj.get("cc")}
+
+
+async def follow(kith, remote, actor, member):
+    """The remote actor follows a local member (so its posts are kept)."""
+    activity = {"id": f"{actor.id}#follows/{member.username}", "type": "Follow", "actor": actor.id,
+                "object": f"{kith.base}/users/{member.username}"}
+    resp = await remote.post(actor, f"{kith.base}/inbox", activity)
+    assert resp.status == 202
+    await drain(kith)
+
+
+async def test_signed_create_is_stored_and_answered_202_once(instances, remote):
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    accept = [r for r in remote.received if r.activity["type"] == "Accept"]
+    assert accept and accept[0].signature_ok and accept[0].path == "/users/mallory/inbox"
+    # alice follows back so mallory's posts are kept
+    await kith.pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT $1, id FROM accounts WHERE uri = $2",
+        alice.id, mallory.id,
+    )
+    activity = create(mallory, note(remote, mallory, 1))
+    for _ in range(2):
+        assert (await remote.post(mallory, f"{kith.base}/inbox", activity)).status == 202
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", activity["id"]) == 1
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", activity["object"]["id"]) == 1
+
+
+async def test_unsigned_and_badly_signed_requests_are_refused(instances, remote):
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    eve = remote.add_actor("eve")
+    activity = create(mallory, note(remote, mallory, 2))
+    body = json.dumps(activity).encode()
+    inbox = f"{kith.base}/inbox"
+
+    async with kith.client.session.post(inbox, data=body, headers={"Content-Type": "application/activity+json"}) as r:
+        assert r.status == 401 and "signature required" in await r.text()
+    # signed by someone else than the activity's actor
+    assert (await remote.post(mallory, inbox, activity, sign_as=eve)).status == 401
+    # body changed after signing: the digest no longer matches
+    signed = httpsig.sign_cavage("POST", inbox, {"Content-Type": "application/activity+json"}, body,
+                                 mallory.key_id, mallory.private_pem)
+    tampered = body.replace(b"note 2", b"note 3")
+    async with kith.client.session.post(inbox, data=tampered, headers=signed) as r:
+        assert r.status == 401
+    # a signature from two hours ago
+    old = time.time() - 7200
+    stale = httpsig.sign_cavage("POST", inbox, {"Content-Type": "application/activity+json"}, body,
+                                mallory.key_id, mallory.private_pem, now=old)
+    async with kith.client.session.post(inbox, data=body, headers=stale) as r:
+        assert r.status == 401
+    # the signature's Date header replaced by a fresh one: the signature no longer matches
+    stale["Date"] = formatdate(time.time(), usegmt=True)
+    async with kith.client.session.post(inbox, data=body, headers=stale) as r:
+        assert r.status == 401
+    # a key that cannot be fetched
+    ghost = remote.add_actor("ghost")
+    del remote.actors["ghost"]
+    assert (await remote.post(ghost, inbox, create(ghost, note(remote, ghost, 9)))).status == 401
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
+
+
+async def test_malformed_bodies_get_precise_errors(instances, remote):
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    inbox = f"{kith.base}/inbox"
+    cases = [
+        (b"not json", {}, 400),
+        (b"[1, 2]", {}, 400),
+        (json.dumps({"type": "Create", "actor": mallory.id, "object": {}}).encode(), {}, 400),  # no id
+        (json.dumps({"id": "https://elsewhere.example/1", "type": "Like", "actor": mallory.id,
+                     "object": "x"}).encode(), {}, 400),  # id on another host
+        (b"[" * 100 + b"]" * 100, {}, 400),  # nesting
+        (b"{}", {"Content-Type": "text/plain"}, 415),
+        (b"x" * (300 * 1024), {}, 413),
+    ]
+    for body, headers, status in cases:
+        resp = await remote.post(mallory, inbox, {}, body=body, headers=headers)
+        assert resp.status == status, (body[:40], resp.status)
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
+
+
+async def test_origin_rules_are_enforced_by_the_worker(instances, remote):
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    victim = remote.add_actor("victim")
+    await follow(kith, remote, mallory, alice)
+    await follow(kith, remote, victim, alice)
+    await kith.pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT $1, id FROM accounts WHERE domain IS NOT NULL",
+        alice.id,
+    )
+    inbox = f"{kith.base}/inbox"
+    # a post attributed to someone else
+    forged = create(mallory, note(remote, victim, 5), n=f"{mallory.id}/activities/1")
+    assert (await remote.post(mallory, inbox, forged)).status == 202
+    # mallory updates victim's profile
+    update = {"id": f"{mallory.id}/activities/2", "type": "Update", "actor": mallory.id,
+              "object": {**victim.document(), "name": "Pwned"}}
+    assert (await remote.post(mallory, inbox, update)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri IS NOT NULL") == 0
+    assert await kith.pool.fetchval("SELECT display_name FROM accounts WHERE uri = $1", victim.id) == "Victim"
+    dead = await kith.pool.fetch("SELECT last_error FROM inbox_items WHERE state = 'dead' ORDER BY id")
+    assert len(dead) == 2 and all(r["last_error"].startswith("rejected") for r in dead)
+
+    # victim's real post, then mallory tries to delete it
+    real = create(victim, note(remote, victim, 6))
+    assert (await remote.post(victim, inbox, real)).status == 202
+    delete = {"id": f"{mallory.id}/activities/3", "type": "Delete", "actor": mallory.id,
+              "object": real["object"]["id"]}
+    assert (await remote.post(mallory, inbox, delete)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval(
+        "SELECT deleted_at IS NULL FROM statuses WHERE uri = $1", real["object"]["id"]) is True
+
+
+async def test_embedded_objects_from_other_hosts_are_refetched(instances, remote):
+    """mallory (on the fake remote) boosts with an embedded copy of a post it says is on kith b."""
+    kith, other = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    await kith.pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT $1, id FROM accounts WHERE uri = $2",
+        alice.id, mallory.id,
+    )
+    fake_copy = {"id": f"{other.base}/users/bob/statuses/1", "type": "Note", "attributedTo": f"{other.base}/users/bob",
+                 "content": "<p>words bob never wrote</p>", "to": [PUBLIC]}
+    announce = {"id": f"{mallory.id}/activities/boost", "type": "Announce", "actor": mallory.id,
+                "object": fake_copy, "to": [PUBLIC]}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", announce)).status == 202
+    await drain(kith, other)
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE content LIKE '%never wrote%'") == 0
+
+
+async def test_delete_before_create_leaves_a_tombstone(instances, remote):
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    await kith.pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT $1, id FROM accounts WHERE uri = $2",
+        alice.id, mallory.id,
+    )
+    post = create(mallory, note(remote, mallory, 7))
+    delete = {"id": f"{mallory.id}/statuses/7#delete", "type": "Delete", "actor": mallory.id,
+              "object": {"id": post["object"]["id"], "type": "Tombstone"}}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", delete)).status == 202
+    await drain(kith)
+    assert (await remote.post(mallory, f"{kith.base}/inbox", post)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", post["object"]["id"]) == 0
+
+
+async def test_unknown_types_are_ignored_cleanly(instances, remote):
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    odd = {"id": f"{mallory.id}/activities/odd", "type": "Dance", "actor": mallory.id, "object": "x"}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", odd)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT state FROM inbox_items") == "done"
