@@ -19,11 +19,9 @@ import asyncio
 import ipaddress
 import json
 import logging
-import re
 import socket
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 import aiohttp
@@ -163,6 +161,7 @@ _FORBIDDEN_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
         ("64:ff9b:1::/48", "local-use NAT64"),
         ("100::/64", "discard-only"),
         ("2001:db8::/32", "documentation"),
+        ("3fff::/20", "documentation"),
         ("fc00::/7", "unique local"),
         ("fe80::/10", "link-local"),
         ("fec0::/10", "site-local (deprecated)"),
@@ -274,8 +273,11 @@ def _literal_ip_reason(host: str) -> str | None:
 
 
 def make_session(policy: EgressPolicy) -> aiohttp.ClientSession:
-    """The ClientSession for all outgoing requests; send them through `fetch`, which adds the
-    per-hop scheme check, redirect handling and body cap the session alone does not have."""
+    """The ClientSession for all outgoing requests.
+
+    Its connector refuses forbidden addresses on its own; send requests through `fetch`, which
+    adds the per-hop scheme check, redirect handling and body cap the session does not have.
+    """
     connector = GuardedConnector(
         policy,
         limit=100,
@@ -323,8 +325,12 @@ async def fetch(
     raise `EgressError` subclasses. `sign`, if given, signs every hop.
     """
     try:
+        start = URL(url)
+    except ValueError as exc:
+        raise EgressBlocked(url, "invalid URL") from exc
+    try:
         async with asyncio.timeout(policy.total_timeout):
-            return await _follow(session, policy, method.upper(), URL(url), headers, data, sign)
+            return await _follow(session, policy, method.upper(), start, headers, data, sign)
     except TimeoutError as exc:
         raise EgressTimeout(url, "timed out") from exc
 
@@ -369,12 +375,13 @@ async def _exchange(
     headers: CIMultiDict[str],
     data: bytes | None,
 ) -> EgressResponse:
-    """One hop. A redirect's body is left unread (its `body` is empty)."""
+    """One hop. The body of a redirect (or a HEAD) is left unread: `body` is empty."""
     url = str(target)
     try:
         async with session.request(method, target, headers=headers, data=data, allow_redirects=False) as resp:
             is_redirect = resp.status in REDIRECT_STATUSES and bool(resp.headers.get("Location"))
-            body = b"" if is_redirect else await _read_capped(resp, policy.max_bytes, url)
+            no_body = is_redirect or method == "HEAD"
+            body = b"" if no_body else await _read_capped(resp, policy.max_bytes, url)
             return EgressResponse(resp.status, CIMultiDict(resp.headers), body, str(resp.url))
     except EgressBlocked as exc:  # refused at connect time, where only the host was known
         raise EgressBlocked(url, exc.reason) from exc
@@ -458,28 +465,38 @@ def _media_type(headers: CIMultiDict[str]) -> str:
     return headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
 
 
-# A JSON string, unrolled-loop form so long strings are matched without backtracking.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def json_depth(raw: bytes) -> int:
-    """The deepest nesting of arrays/objects in `raw`, scanning brackets outside strings.
-
-    Runs before parsing, so a hostile document never gets built (or blows the C stack) at all.
-    """
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    return max(accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
+def json_depth(value: Any) -> int:
+    """The deepest nesting of arrays/objects in a decoded JSON value, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Collection[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def parse_json(raw: bytes, url: str, max_depth: int = 64) -> Any:
-    """Parse `raw` as strict JSON (no NaN/Infinity), refusing nesting deeper than `max_depth`."""
-    if json_depth(raw) > max_depth:
-        raise EgressBadContent(url, f"JSON nested deeper than {max_depth}")
+    """Parse `raw` as strict JSON (no NaN/Infinity), refusing nesting deeper than `max_depth`.
+
+    The C decoder raises RecursionError (it never crashes) on absurd nesting; anything it can
+    build is at most a few MiB here, so checking depth after decoding is cheap and linear.
+    """
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise EgressBadContent(url, f"JSON nested deeper than {max_depth}") from exc
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, over-long integers
         raise EgressBadContent(url, f"invalid JSON: {exc}") from exc
+    if json_depth(data) > max_depth:
+        raise EgressBadContent(url, f"JSON nested deeper than {max_depth}")
+    return data
 
 
 def _reject_constant(name: str) -> None:
