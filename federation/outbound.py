@@ -6,6 +6,7 @@ the caller's transaction, so the local change and what it sends commit (or roll 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import asyncpg
@@ -89,3 +90,43 @@ async def _to_account(conn: asyncpg.Connection, urls: Urls, sender: Account, rec
                       activity: dict[str, Any]) -> None:
     inbox = await deliveries_store.personal_inbox(conn, recipient.id)
     await enqueue(conn, sender.id, activity, [inbox] if inbox else [], own_host=urls.host)
+
+
+async def favourited(conn: asyncpg.Connection, urls: Urls, account: Account, status: Status, *, undo: bool) -> None:
+    """Like (or Undo Like) a remote post: delivered to its author."""
+    if status.is_local:
+        return
+    actor = urls.actor(account.username)
+    like_id = f"{actor}#likes/{status.id}"
+    like = render.activity("Like", actor, urls.status_id_uri(status), like_id)
+    if undo:
+        like.pop("@context")
+        like = render.activity("Undo", actor, like, f"{like_id}/undo")
+    await _to_account(conn, urls, account, status.author, like)
+
+
+async def boosted(conn: asyncpg.Connection, urls: Urls, account: Account, status: Status, reblog_id: int,
+                  *, undo: bool) -> None:
+    """Announce (or Undo it) to the booster's followers and the post's author."""
+    actor = urls.actor(account.username)
+    announce_id = urls.status_uri(account.username, reblog_id)
+    announce = render.activity("Announce", actor, urls.status_id_uri(status), announce_id,
+                               to=[PUBLIC], cc=[urls.account_uri(status.author), f"{actor}/followers"])
+    if undo:
+        announce.pop("@context")
+        announce = render.activity("Undo", actor, announce, f"{announce_id}#undo")
+    inboxes = await deliveries_store.follower_inboxes(conn, account.id)
+    inboxes += await deliveries_store.account_inboxes(conn, [status.author.id])
+    await enqueue(conn, account.id, announce, inboxes, own_host=urls.host)
+
+
+async def profile_updated(conn: asyncpg.Connection, urls: Urls, account: Account) -> None:
+    """Send the new actor document to everyone who follows the member."""
+    keys = await conn.fetchval("SELECT public_key_pem FROM accounts WHERE id = $1", account.id)
+    doc = render.actor_to_as(account, keys, urls)
+    doc.pop("@context")
+    actor = urls.actor(account.username)
+    update = render.activity("Update", actor, doc, f"{actor}#updates/{time.time_ns()}",
+                             to=[PUBLIC], cc=[f"{actor}/followers"])
+    await enqueue(conn, account.id, update, await deliveries_store.follower_inboxes(conn, account.id),
+                  own_host=urls.host)

@@ -29,7 +29,8 @@ ACTIVITY_JSON = "application/activity+json"
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC with milliseconds, so that posts written within one second keep their order elsewhere."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, Any]:

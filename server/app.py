@@ -22,7 +22,7 @@ from server.db.pool import create_pool
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.store import settings as settings_store
 from server.urls import Urls
-from server.web import auth, feeds, middleware, profiles
+from server.web import auth, feeds, middleware, notifications, posts, profiles, search, settings
 from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
-                  profiles.routes):
+                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -81,7 +81,11 @@ class Status:
     in_reply_to_id: int | None
     created_at: datetime
     edited_at: datetime | None
+    kind: str = "note"  # note | question | article
+    poll: dict | None = None  # for questions: {"multiple", "options": [{"title", "votes"}], "closed_at"}
+    reblog_of_id: int | None = None
+    reblog: "Status | None" = None  # the boosted post, when this row is a boost
 
     @property
     def is_local(self) -> bool:
-        return self.uri is None
+        return self.uri is None or (self.reblog_of_id is not None and self.author.is_local)

@@ -207,3 +207,22 @@ async def delivery_target(db: Executor, account_id: int) -> tuple[str | None, st
         "SELECT inbox_url, shared_inbox_url, followers_url FROM accounts WHERE id = $1", account_id
     )
     return (row["inbox_url"], row["shared_inbox_url"], row["followers_url"]) if row else (None, None, None)
+
+
+async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,
+                         locked: bool) -> Account:
+    row = await db.fetchrow(
+        "UPDATE accounts AS a SET display_name = $2, note = $3, locked = $4, updated_at = now(),"
+        " raw = jsonb_build_object('note_source', $5::text) WHERE id = $1 AND domain IS NULL"
+        f" RETURNING {ACCOUNT_COLUMNS}",
+        account_id, display_name, note_html, locked, bio_source,
+    )
+    return account_from_row(row)
+
+
+async def get_profile_source(db: Executor, account_id: int) -> dict[str, str]:
+    """What the member typed: display name and the plain-text bio (kept beside its HTML)."""
+    row = await db.fetchrow(
+        "SELECT display_name, coalesce(raw ->> 'note_source', '') AS note FROM accounts WHERE id = $1", account_id
+    )
+    return {"display_name": row["display_name"], "note": row["note"]}

@@ -25,15 +25,6 @@ async def remove_favourite_by_uri(db: Executor, account_id: int, uri: str) -> bo
     return gone is not None
 
 
-async def counts(db: Executor, status_id: int) -> tuple[int, int, int]:
-    """(replies, boosts, favourites) of a status."""
-    row = await db.fetchrow(
-        "SELECT (SELECT count(*) FROM statuses WHERE in_reply_to_id = $1 AND deleted_at IS NULL) AS replies,"
-        " (SELECT count(*) FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL) AS boosts,"
-        " (SELECT count(*) FROM favourites WHERE status_id = $1) AS favourites",
-        status_id,
-    )
-    return row["replies"], row["boosts"], row["favourites"]
 
 
 async def add_block(db: Executor, account_id: int, target_id: int, uri: str | None = None) -> bool:
@@ -68,3 +59,20 @@ async def add_report(db: Executor, *, reporter_id: int | None, target_id: int, s
         reporter_id, target_id, status_ids, comment, uri, origin_domain,
     )
     return made is not None
+
+
+async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, int | bool]]:
+    """Counts and the viewer's own favourite/boost per status, for the buttons under each post."""
+    rows = await db.fetch(
+        "SELECT i.id,"
+        " (SELECT count(*) FROM statuses r WHERE r.in_reply_to_id = i.id AND r.deleted_at IS NULL) AS replies,"
+        " (SELECT count(*) FROM statuses b WHERE b.reblog_of_id = i.id AND b.deleted_at IS NULL) AS boosts,"
+        " (SELECT count(*) FROM favourites f WHERE f.status_id = i.id) AS favourites,"
+        " EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = i.id AND f.account_id = $2) AS favourited,"
+        " EXISTS (SELECT 1 FROM statuses b WHERE b.reblog_of_id = i.id AND b.account_id = $2"
+        "         AND b.deleted_at IS NULL) AS boosted"
+        " FROM unnest($1::bigint[]) AS i(id)",
+        status_ids,
+        viewer_id,
+    )
+    return {r["id"]: dict(r) for r in rows}

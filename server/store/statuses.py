@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
@@ -28,7 +29,8 @@ def visible_to(viewer: str) -> str:
 
 _SELECT = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
-    f" s.in_reply_to_id, s.created_at, s.edited_at, {account_columns('a', 'author_')}"
+    " s.in_reply_to_id, s.created_at, s.edited_at, s.kind, s.poll, s.reblog_of_id,"
+    f" {account_columns('a', 'author_')}"
     " FROM statuses s JOIN accounts a ON a.id = s.account_id"
 )
 
@@ -47,7 +49,26 @@ def _status(row: Any) -> Status:
         in_reply_to_id=row["in_reply_to_id"],
         created_at=row["created_at"],
         edited_at=row["edited_at"],
+        kind=row["kind"],
+        poll=row["poll"],
+        reblog_of_id=row["reblog_of_id"],
     )
+
+
+async def _with_reblogs(db: Executor, statuses: list[Status], viewer_id: int | None) -> list[Status]:
+    """Attach the boosted posts (those the viewer may see; boosts of hidden posts are dropped)."""
+    ids = [s.reblog_of_id for s in statuses if s.reblog_of_id is not None]
+    if not ids:
+        return statuses
+    rows = await db.fetch(f"{_SELECT} WHERE s.id = ANY($1::bigint[]) AND {visible_to('$2::bigint')}", ids, viewer_id)
+    originals = {r["id"]: _status(r) for r in rows}
+    out = []
+    for status in statuses:
+        if status.reblog_of_id is None:
+            out.append(status)
+        elif status.reblog_of_id in originals:
+            out.append(replace(status, reblog=originals[status.reblog_of_id]))
+    return out
 
 
 async def insert_local(
@@ -122,7 +143,7 @@ async def home_timeline(db: Executor, account_id: int, *, max_id: int | None, li
         max_id,
         limit,
     )
-    return [_status(r) for r in rows]
+    return await _with_reblogs(db, [_status(r) for r in rows], account_id)
 
 
 async def local_timeline(db: Executor, *, max_id: int | None, limit: int) -> list[Status]:
@@ -149,7 +170,7 @@ async def account_timeline(
         max_id,
         limit,
     )
-    return [_status(r) for r in rows]
+    return await _with_reblogs(db, [_status(r) for r in rows], viewer_id)
 
 
 async def count_by_account(db: Executor, account_id: int) -> int:
@@ -325,3 +346,29 @@ async def delete_reblog(db: Executor, account_id: int, reblog_of_id: int) -> int
         account_id,
         reblog_of_id,
     )
+
+
+async def ancestors(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 40) -> list[Status]:
+    """The posts a reply answers, oldest first (stopping at one the viewer may not see)."""
+    rows = await db.fetch(
+        "WITH RECURSIVE up(id, depth) AS ("
+        "  SELECT in_reply_to_id, 1 FROM statuses WHERE id = $1 AND in_reply_to_id IS NOT NULL"
+        "  UNION ALL SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id"
+        "  WHERE s.in_reply_to_id IS NOT NULL AND up.depth < $3)"
+        f" {_SELECT} JOIN up ON up.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY up.depth DESC",
+        status_id, viewer_id, limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def descendants(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 200) -> list[Status]:
+    """Replies, and replies to them, that the viewer may see, in the order they were written."""
+    rows = await db.fetch(
+        "WITH RECURSIVE down(id, depth) AS ("
+        "  SELECT id, 1 FROM statuses WHERE in_reply_to_id = $1"
+        "  UNION ALL SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id"
+        "  WHERE down.depth < 20)"
+        f" {_SELECT} JOIN down ON down.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY s.id LIMIT $3",
+        status_id, viewer_id, limit,
+    )
+    return [_status(r) for r in rows]

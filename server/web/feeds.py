@@ -7,11 +7,16 @@ from typing import Any
 from aiohttp import web
 
 from server.domain import posting
-from server.errors import Invalid
+from federation.fetch import FetchError, resolve_handle
+from federation.service import FEDERATION
+from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS, USER
+from server.models import Account, Status
 from server.store import accounts as accounts_store
+from server.store import interactions
 from server.store import statuses as statuses_store
-from server.web.forms import field, max_id_param
+from server.text.plaintext import Mention
+from server.web.forms import field, max_id_param, safe_next
 from server.web.render import render
 from server.web.sessions import require_user
 
@@ -19,9 +24,17 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 20
 
 
-def page_context(statuses: list, limit: int = PAGE_SIZE) -> dict[str, Any]:
-    """The statuses of one page and the cursor of the next (None on the last page)."""
-    return {"statuses": statuses, "next_max_id": statuses[-1].id if len(statuses) == limit else None}
+async def page_context(request: web.Request, statuses: list[Status], limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of posts: the posts, the cursor of the next page (None on the last) and the
+    counts and the viewer's favourites/boosts for the buttons under each post."""
+    user = request[USER]
+    shown = [s.reblog or s for s in statuses]
+    summaries = await interactions.summaries(request.app[POOL], [s.id for s in shown], user.id if user else None)
+    return {
+        "statuses": statuses,
+        "next_max_id": statuses[-1].id if limit and len(statuses) == limit else None,
+        "summaries": summaries,
+    }
 
 
 async def _home(request: web.Request, *, error: str | None = None, error_field: str | None = None,
@@ -31,10 +44,10 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
     max_id = max_id_param(request)
     if user is None:
         statuses = await statuses_store.local_timeline(pool, max_id=max_id, limit=PAGE_SIZE)
-        return render(request, "front.html", {**page_context(statuses), "user_count": await accounts_store.count_local_users(pool)})
+        return render(request, "front.html", {**await page_context(request, statuses), "user_count": await accounts_store.count_local_users(pool)})
     statuses = await statuses_store.home_timeline(pool, user.id, max_id=max_id, limit=PAGE_SIZE)
     context = {
-        **page_context(statuses),
+        **await page_context(request, statuses),
         "max_chars": request.app[CONFIG].max_post_chars,
         "error": error,
         "error_field": error_field,
@@ -50,31 +63,44 @@ async def home(request: web.Request) -> web.Response:
 
 @routes.post("/")
 async def compose(request: web.Request) -> web.Response:
-    """The compose form on the home page posts here."""
+    """The compose form (on the home page, and the reply form under a post) posts here."""
     user = require_user(request)
     form = await request.post()
+    reply_to = field(form, "in_reply_to_id", max_len=19)
+    if reply_to and not reply_to.isdigit():
+        raise AppError(400, "in_reply_to_id must be a post id.")
     post = posting.NewPost(
         text=field(form, "content", max_len=100_000),
         spoiler_text=field(form, "spoiler_text", max_len=10_000),
         visibility=field(form, "visibility", max_len=20) or "public",
+        in_reply_to_id=int(reply_to) if reply_to else None,
     )
     cfg = request.app[CONFIG]
+    fed = request.app[FEDERATION]
+
+    async def resolve(mention: Mention) -> Account | None:
+        try:
+            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
+        except FetchError:
+            return None
+
     try:
-        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, cfg.max_post_chars)
+        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, cfg.max_post_chars,
+                                  resolve)
     except Invalid as exc:
         kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}
         return await _home(request, error=exc.message, error_field=exc.field, form=kept, status=exc.status)
-    raise web.HTTPSeeOther("/")
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
 
 
 @routes.get("/local")
 async def local(request: web.Request) -> web.Response:
     statuses = await statuses_store.local_timeline(request.app[POOL], max_id=max_id_param(request), limit=PAGE_SIZE)
-    return render(request, "local.html", page_context(statuses))
+    return render(request, "local.html", await page_context(request, statuses))
 
 
 @routes.get(r"/tags/{tag:\w{1,100}}")
 async def tag(request: web.Request) -> web.Response:
     name = request.match_info["tag"]
     statuses = await statuses_store.tag_timeline(request.app[POOL], name, max_id=max_id_param(request), limit=PAGE_SIZE)
-    return render(request, "tag.html", {**page_context(statuses), "tag": name})
+    return render(request, "tag.html", {**await page_context(request, statuses), "tag": name})

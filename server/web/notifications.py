@@ -1,0 +1,51 @@
+"""The notifications page, with follow requests to accept or reject."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.domain import following
+from server.keys import POOL, URLS
+from server.store import accounts as accounts_store
+from server.store import notifications as notifications_store
+from server.store import statuses as statuses_store
+from server.web.forms import max_id_param
+from server.web.render import render
+from server.web.sessions import require_user
+
+routes = web.RouteTableDef()
+PAGE = 40
+
+
+@routes.get("/notifications")
+async def notifications(request: web.Request) -> web.Response:
+    user = require_user(request)
+    pool = request.app[POOL]
+    items = await notifications_store.page(pool, user.id, max_id=max_id_param(request), limit=PAGE)
+    for item in items:
+        item["status"] = (
+            await statuses_store.get_visible(pool, item["status_id"], user.id) if item["status_id"] else None
+        )
+    await notifications_store.mark_all_read(pool, user.id)
+    next_max_id = items[-1]["id"] if len(items) == PAGE else None
+    return render(request, "notifications.html", {"items": items, "next_max_id": next_max_id})
+
+
+async def _answer(request: web.Request, *, accept: bool) -> web.Response:
+    user = require_user(request)
+    raw = request.match_info["account_id"]
+    follower = await accounts_store.get_by_id(request.app[POOL], int(raw)) if len(raw) <= 19 else None
+    if follower is None:
+        raise web.HTTPNotFound()
+    await following.answer_request(request.app[POOL], request.app[URLS], user.account, follower, accept=accept)
+    raise web.HTTPSeeOther("/notifications")
+
+
+@routes.post(r"/follow_requests/{account_id:\d+}/accept")
+async def accept(request: web.Request) -> web.Response:
+    return await _answer(request, accept=True)
+
+
+@routes.post(r"/follow_requests/{account_id:\d+}/reject")
+async def reject(request: web.Request) -> web.Response:
+    return await _answer(request, accept=False)

@@ -1,0 +1,83 @@
+"""A post's page with its thread and a reply form; deleting, favouriting and boosting."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.negotiation import wants_as2
+from server.domain import posting, reactions
+from server.errors import NotFound
+from server.keys import CONFIG, POOL, URLS, USER
+from server.store import statuses as statuses_store
+from server.web.feeds import page_context
+from server.web.forms import field, safe_next
+from server.web.lookup import HANDLE, account_for_handle
+from server.web.render import render
+from server.web.sessions import require_user
+
+routes = web.RouteTableDef()
+
+
+def _status_id(request: web.Request) -> int:
+    raw = request.match_info["status_id"]
+    if len(raw) > 19:
+        raise NotFound("There is no such post.")
+    return int(raw)
+
+
+@routes.get(rf"/@{HANDLE}/{{status_id:\d+}}")
+async def status_page(request: web.Request) -> web.Response:
+    account = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    status_id = _status_id(request)
+    if wants_as2(request) and account.is_local:
+        raise web.HTTPFound(request.app[URLS].status_uri(account.username, status_id))
+    pool = request.app[POOL]
+    viewer = request[USER]
+    viewer_id = viewer.id if viewer else None
+    status = await statuses_store.get_visible(pool, status_id, viewer_id)
+    if status is None or status.author.id != account.id or status.reblog_of_id is not None:
+        raise NotFound("There is no such post, or it is not visible to you.")
+    before = await statuses_store.ancestors(pool, status.id, viewer_id)
+    after = await statuses_store.descendants(pool, status.id, viewer_id)
+    context = await page_context(request, [*before, status, *after], limit=0)
+    mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
+    context.update({
+        "status": status, "ancestors": before, "descendants": after, "reply_prefill": mention,
+        "max_chars": request.app[CONFIG].max_post_chars, "remote_url": None if status.is_local else
+        request.app[URLS].status_url(status),
+    })
+    return render(request, "status.html", context)
+
+
+@routes.post(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}/delete")
+async def delete_status(request: web.Request) -> web.Response:
+    user = require_user(request)
+    await posting.delete_post(request.app[POOL], request.app[URLS], user.account, _status_id(request))
+    raise web.HTTPSeeOther(f"/@{user.account.username}")
+
+
+async def _react(request: web.Request, action, *, undo: bool) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    await action(request.app[POOL], request.app[URLS], user.account, _status_id(request), undo=undo)
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
+
+
+@routes.post(r"/statuses/{status_id:\d+}/favourite")
+async def favourite(request: web.Request) -> web.Response:
+    return await _react(request, reactions.favourite, undo=False)
+
+
+@routes.post(r"/statuses/{status_id:\d+}/unfavourite")
+async def unfavourite(request: web.Request) -> web.Response:
+    return await _react(request, reactions.favourite, undo=True)
+
+
+@routes.post(r"/statuses/{status_id:\d+}/boost")
+async def boost(request: web.Request) -> web.Response:
+    return await _react(request, reactions.boost, undo=False)
+
+
+@routes.post(r"/statuses/{status_id:\d+}/unboost")
+async def unboost(request: web.Request) -> web.Response:
+    return await _react(request, reactions.boost, undo=True)

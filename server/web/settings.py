@@ -1,0 +1,40 @@
+"""Profile settings: display name, bio, and whether follows need approval (a locked account)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.domain import profiles
+from server.errors import Invalid
+from server.keys import POOL, URLS
+from server.store import accounts as accounts_store
+from server.web.forms import field
+from server.web.render import render
+from server.web.sessions import require_user
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/settings/profile")
+async def profile_form(request: web.Request) -> web.Response:
+    user = require_user(request)
+    source = await accounts_store.get_profile_source(request.app[POOL], user.id)
+    return render(request, "settings.html", {"form": {**source, "locked": user.account.locked}})
+
+
+@routes.post("/settings/profile")
+async def save_profile(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    update = profiles.ProfileUpdate(
+        display_name=field(form, "display_name", max_len=1000),
+        bio=field(form, "note", max_len=20_000),
+        locked=field(form, "locked", max_len=10) in ("on", "true", "1"),
+    )
+    try:
+        await profiles.update_profile(request.app[POOL], request.app[URLS], user.account, update)
+    except Invalid as exc:
+        kept = {"display_name": update.display_name, "note": update.bio, "locked": update.locked}
+        return render(request, "settings.html", {"form": kept, "error": exc.message, "error_field": exc.field},
+                      status=exc.status)
+    raise web.HTTPSeeOther("/settings/profile?saved=1")

@@ -1,0 +1,101 @@
+"""The web UI across two instances: search and follow, favourite, boost, reply, follow requests."""
+
+import re
+
+from aiohttp.test_utils import TestClient
+
+from tests.federation.conftest import drain
+from tests.helpers import csrf_token, log_in, make_member, post_status
+
+
+async def submit(client: TestClient, page: str, action: str, fields: dict | None = None):
+    token = await csrf_token(client, page)
+    return await client.post(action, data={**(fields or {}), "csrf_token": token}, allow_redirects=False)
+
+
+async def test_search_follow_react_and_reply(instances):
+    a, b = instances
+    await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    await log_in(a.client, "alice")
+    await log_in(b.client, "bob")
+
+    page = await (await a.client.get("/search", params={"q": f"@bob@{b.host}"})).text()
+    assert f"@bob@{b.host}" in page and f'action="/@bob@{b.host}/follow"' in page
+    resp = await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    assert resp.status == 303
+    assert "Follow requested" in await (await a.client.get(f"/@bob@{b.host}")).text()
+    await drain(a, b)
+    assert "Unfollow" in await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert "followed you" in await (await b.client.get("/notifications")).text()
+
+    assert await post_status(b.client, "A post from B") == 303
+    await drain(a, b)
+    home = await (await a.client.get("/")).text()
+    assert "A post from B" in home
+    local_id = int(re.search(rf'href="/@bob@{re.escape(b.host)}/(\d+)"', home).group(1))
+
+    await submit(a.client, "/", f"/statuses/{local_id}/favourite", {"next": "/"})
+    await submit(a.client, "/", f"/statuses/{local_id}/boost", {"next": "/"})
+    await drain(a, b)
+    notes = await (await b.client.get("/notifications")).text()
+    assert "favourited your post" in notes and "boosted your post" in notes
+    assert await b.pool.fetchval("SELECT count(*) FROM favourites") == 1
+
+    thread = await (await a.client.get(f"/@bob@{b.host}/{local_id}")).text()
+    assert f"@bob@{b.host} </textarea>" in thread
+    resp = await submit(a.client, f"/@bob@{b.host}/{local_id}", "/", {
+        "content": f"@bob@{b.host} a reply from A", "visibility": "public", "in_reply_to_id": str(local_id),
+        "next": f"/@bob@{b.host}/{local_id}",
+    })
+    assert resp.status == 303 and resp.headers["Location"] == f"/@bob@{b.host}/{local_id}"
+    await drain(a, b)
+    original = await b.pool.fetchval("SELECT id FROM statuses WHERE uri IS NULL AND reblog_of_id IS NULL")
+    reply = await b.pool.fetchrow("SELECT in_reply_to_id, content FROM statuses WHERE content LIKE '%a reply from A%'")
+    assert reply["in_reply_to_id"] == original
+    bob_thread = await (await b.client.get(f"/@bob/{original}")).text()
+    assert "a reply from A" in bob_thread
+
+    await submit(a.client, "/", f"/statuses/{local_id}/unfavourite", {"next": "/"})
+    await submit(a.client, "/", f"/statuses/{local_id}/unboost", {"next": "/"})
+    await drain(a, b)
+    assert await b.pool.fetchval("SELECT count(*) FROM favourites") == 0
+    assert await b.pool.fetchval("SELECT count(*) FROM statuses WHERE reblog_of_id IS NOT NULL AND deleted_at IS NULL") == 0
+
+
+async def test_locked_account_approves_remote_follow(instances):
+    a, b = instances
+    await make_member(a.pool, "carol")
+    await make_member(b.pool, "bob")
+    await log_in(a.client, "carol")
+    await log_in(b.client, "bob")
+    resp = await submit(b.client, "/settings/profile", "/settings/profile",
+                        {"display_name": "Bob B.", "note": "I approve followers", "locked": "on"})
+    assert resp.status == 303
+    await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
+    notes = await (await b.client.get("/notifications")).text()
+    assert "asked to follow you" in notes
+    follower_id = await b.pool.fetchval("SELECT account_id FROM follows")
+    resp = await submit(b.client, "/notifications", f"/follow_requests/{follower_id}/accept")
+    assert resp.status == 303
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
+    profile = await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert "Bob B." in profile and "Locked" in profile
+
+
+async def test_profile_update_reaches_followers(instances):
+    a, b = instances
+    await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    await log_in(a.client, "alice")
+    await log_in(b.client, "bob")
+    await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    await drain(a, b)
+    await submit(b.client, "/settings/profile", "/settings/profile", {"display_name": "Robert", "note": "new bio"})
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT display_name FROM accounts WHERE domain IS NOT NULL") == "Robert"
+    bad = await submit(b.client, "/settings/profile", "/settings/profile", {"display_name": "x" * 31})
+    assert bad.status == 422
