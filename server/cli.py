@@ -1,10 +1,12 @@
-"""The `kith` command: run | migrate | user create | user list."""
+"""The `kith` command: run | worker | migrate | user create | user list."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from typing import Any, Awaitable, Callable
 
@@ -46,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="LOCAL TESTING ONLY: a host that may resolve to a loopback or private address (repeatable)",
     )
+
+    worker = sub.add_parser("worker", help="run only the federation workers (more capacity, other machines)")
+    _common(worker)
+    worker.add_argument("--domain", help="public host name of the instance (must match `kith run`)")
+    worker.add_argument("--insecure-federation", dest="insecure_federation", action="store_const", const=True,
+                        help="LOCAL TESTING ONLY: as for `kith run`")
+    worker.add_argument("--allow-private-host", dest="allow_private_hosts", action="append", metavar="HOST",
+                        help="LOCAL TESTING ONLY: as for `kith run`")
 
     mig = sub.add_parser("migrate", help="apply database migrations and exit")
     _common(mig)
@@ -103,6 +113,31 @@ async def _user_list(pool: asyncpg.Pool) -> None:
         print(f"{user.account.username}\t{user.role}\t{user.email or '-'}\t{user.account.created_at:%Y-%m-%d}")
 
 
+async def _worker(cfg: Config) -> None:
+    """Federation workers only, sharing the database with `kith run` (any number of them)."""
+    from federation import service
+    from federation.workers import run_forever
+    from server.app import database_url
+    from server.urls import Urls
+
+    dsn = database_url(cfg)
+    pool = await create_pool(dsn)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        fed = await service.start(cfg, Urls(cfg.base_url), pool)
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        print(f"Kith worker for {cfg.base_url} is running; stop it with Ctrl-C.", flush=True)
+        try:
+            await run_forever(fed, dsn)
+        finally:
+            await fed.close()
+    finally:
+        await pool.close()
+
+
 def _run(cfg: Config) -> None:
     from aiohttp import web
 
@@ -131,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             _run(cfg)
+        elif args.command == "worker":
+            with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+                asyncio.run(_worker(cfg))
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")

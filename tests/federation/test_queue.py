@@ -1,0 +1,89 @@
+"""The queues survive crashes, never hand one item to two workers, and back off; `kith worker` runs them."""
+
+import asyncio
+import subprocess
+import sys
+import time
+
+from federation import queue
+from federation.delivery import DeliveryRunner
+from federation.fetch import resolve_handle
+from server.domain import following
+from tests.conftest import REPO
+from tests.federation.conftest import drain
+from tests.helpers import make_member
+
+
+async def _queued_follow(a, b):
+    alice = await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    bob = await resolve_handle(a.fed, f"bob@{b.host}")
+    await following.follow(a.pool, a.fed.urls, alice, bob)
+    return alice, bob
+
+
+async def test_concurrent_claims_are_disjoint(instances):
+    a, _ = instances
+    alice = await make_member(a.pool, "alice")
+    activity = await a.pool.fetchval(
+        "INSERT INTO outbox_activities (account_id, payload) VALUES ($1, '{}') RETURNING id", alice.id
+    )
+    await a.pool.execute(
+        "INSERT INTO deliveries (activity_id, inbox_url, host)"
+        " SELECT $1, 'http://h' || g || '.test/inbox', 'h' || g || '.test' FROM generate_series(1, 60) g", activity
+    )
+    claims = await asyncio.gather(*(queue.claim(a.pool, "deliveries", "inbox_url", 25) for _ in range(4)))
+    ids = [job.id for jobs in claims for job in jobs]
+    assert len(ids) == 60 and len(set(ids)) == 60
+
+
+async def test_a_crashed_workers_lease_runs_out_and_the_delivery_happens(instances):
+    a, b = instances
+    await _queued_follow(a, b)
+    crashed = await queue.claim(a.pool, "deliveries", "inbox_url", 10)  # claimed, then the worker "dies"
+    assert len(crashed) == 1
+    assert await DeliveryRunner(a.fed).run_once() == 0  # leased: nobody else takes it
+    await a.pool.execute("UPDATE deliveries SET locked_until = now() - interval '1 second'")
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
+    assert await a.pool.fetchval("SELECT attempts FROM deliveries") == 2
+
+
+async def test_unreachable_host_backs_off_and_defers_its_other_deliveries(instances):
+    a, b = instances
+    alice, bob = await _queued_follow(a, b)
+    await b.client.close()  # the remote goes down
+    await DeliveryRunner(a.fed).run_once()
+    row = await a.pool.fetchrow("SELECT state, attempts, next_attempt_at > now() AS later, last_error FROM deliveries")
+    assert row["state"] == "pending" and row["attempts"] == 1 and row["later"] and row["last_error"]
+    assert await a.pool.fetchval("SELECT unreachable_since IS NOT NULL FROM hosts WHERE host = $1", b.host)
+
+
+def test_backoff_grows_and_is_capped():
+    delays = [queue.backoff(n) for n in range(1, 20)]
+    assert 20 <= delays[0] <= 40
+    assert delays[5] > delays[1]
+    assert max(delays) <= queue.MAX_RETRY * 1.25
+
+
+async def test_kith_worker_process_delivers(instances, instance_databases):
+    """A separate `kith worker` process (as an admin runs for capacity) drains the queues."""
+    a, b = instances
+    await _queued_follow(a, b)
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--database-url", url, "--domain", host,
+                          "--insecure-federation", "--allow-private-host", "127.0.0.1"], cwd=REPO,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for url, host in ((instance_databases["kith_a"], a.host), (instance_databases["kith_b"], b.host))
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if await a.pool.fetchval("SELECT state FROM follows") == "accepted":
+                break
+            await asyncio.sleep(0.2)
+        assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
+    finally:
+        for worker in workers:
+            worker.terminate()
+            assert worker.wait(timeout=20) == 0
