@@ -8,9 +8,10 @@ import re
 from aiohttp import web
 
 from federation import outbound, render
+from federation.inbox.receive import verify_request
 from federation.negotiation import as2_response, wants_as2
 from server.errors import AppError, NotFound
-from server.keys import POOL, URLS
+from server.keys import CONFIG, POOL, URLS
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
@@ -105,6 +106,18 @@ async def instance_actor(request: web.Request) -> web.Response:
     return await _actor_document(request, account)
 
 
+async def _viewer(request: web.Request) -> Account | None:
+    """Who is asking, by HTTP signature: None for an unsigned GET (refused in authorized-fetch mode).
+
+    A signed GET lets a follower's server fetch followers-only posts it is allowed to see.
+    """
+    if "Signature" not in request.headers and "Signature-Input" not in request.headers:
+        if request.app[CONFIG].authorized_fetch:
+            raise AppError(401, "this instance requires signed requests (authorized fetch)")
+        return None
+    return await verify_request(request, b"")
+
+
 def _cursor(request: web.Request) -> int | None:
     raw = request.query.get("max_id")
     if raw is None:
@@ -124,6 +137,7 @@ async def note_for(request: web.Request, status) -> dict:
 async def outbox(request: web.Request) -> web.Response:
     pool, urls = request.app[POOL], request.app[URLS]
     account = await _member(request)
+    await _viewer(request)
     outbox_id = f"{urls.actor(account.username)}/outbox"
     if "page" not in request.query:
         total = await statuses_store.count_public_by_account(pool, account.id)
@@ -144,6 +158,7 @@ async def outbox(request: web.Request) -> web.Response:
 async def _relations(request: web.Request, *, followers: bool) -> web.Response:
     pool, urls = request.app[POOL], request.app[URLS]
     account = await _member(request)
+    await _viewer(request)
     name = "followers" if followers else "following"
     collection_id = f"{urls.actor(account.username)}/{name}"
     if "page" not in request.query:
@@ -172,6 +187,7 @@ async def following(request: web.Request) -> web.Response:
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}/collections/featured")
 async def featured(request: web.Request) -> web.Response:
     account = await _member(request)
+    await _viewer(request)
     collection_id = f"{request.app[URLS].actor(account.username)}/collections/featured"
     return as2_response(render.ordered_collection(collection_id, 0, items=[]))
 
@@ -183,7 +199,8 @@ async def status_object(request: web.Request) -> web.Response:
     status_id = int(request.match_info["status_id"])
     if not wants_as2(request):
         raise web.HTTPFound(urls.status(account.username, status_id))
-    status = await statuses_store.get_visible(pool, status_id, None)
+    viewer = await _viewer(request)
+    status = await statuses_store.get_visible(pool, status_id, viewer.id if viewer else None)
     if status is None or status.author.id != account.id:
         if await statuses_store.is_tombstoned_local(pool, status_id, account.id):
             return as2_response(render.with_context(render.tombstone(urls.status_uri(account.username, status_id))),
@@ -196,7 +213,8 @@ async def status_object(request: web.Request) -> web.Response:
 async def status_activity(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     account = await _member(request)
-    status = await statuses_store.get_visible(pool, int(request.match_info["status_id"]), None)
+    viewer = await _viewer(request)
+    status = await statuses_store.get_visible(pool, int(request.match_info["status_id"]), viewer.id if viewer else None)
     if status is None or status.author.id != account.id:
         raise NotFound()
     note = await note_for(request, status)

@@ -39,6 +39,7 @@ class Config:
     # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     log_level: str = "INFO"
+    authorized_fetch: bool = False  # require signed GETs for posts and collections (Mastodon's secure mode)
     workers: bool = True  # apply received activities and send deliveries inside `kith run`
 
     @property

@@ -18,7 +18,9 @@ from federation.queue import notify
 from federation.service import FEDERATION
 from server.errors import AppError
 from server.keys import POOL
+from server.models import Account
 from server.store import accounts as accounts_store
+from server.store import deliveries as deliveries_store
 from server.store import inbox as inbox_store
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,43 @@ async def _read_activity(request: web.Request) -> tuple[bytes, dict[str, Any]]:
     return body, activity
 
 
+async def verify_request(request: web.Request, body: bytes, *, activity_type: str | None = None,
+                         actor_uri: str | None = None) -> Account | None:
+    """The account whose key signed this request, or an AppError 401 saying why not.
+
+    None only for the one unsigned-able case: a Delete of an actor we never knew (its key is gone).
+    A cached key that fails is re-fetched once, in case the actor rotated it.
+    """
+    fed = request.app[FEDERATION]
+    signed = httpsig.SignedRequest(request.method, fed.urls.base + request.raw_path, request.headers, body)
+    try:
+        key_id = httpsig.key_id_of(signed)
+    except httpsig.SignatureError as exc:
+        raise _reject(401, f"signature required: {exc}") from None
+    known = await accounts_store.get_by_key_id(request.app[POOL], key_id)
+    if known is None and activity_type == "Delete" and actor_uri and parse.host_of(key_id) == parse.host_of(actor_uri):
+        try:
+            await key_for(fed, key_id)
+        except FetchError:
+            return None
+    try:
+        signer, pem = await key_for(fed, key_id)
+        try:
+            verified = httpsig.verify(signed, pem)
+        except httpsig.SignatureError:
+            if known is None:
+                raise
+            signer, pem = await key_for(fed, key_id, refresh=True)
+            verified = httpsig.verify(signed, pem)
+    except httpsig.SignatureError as exc:
+        raise _reject(401, f"signature did not verify: {exc}") from None
+    except FetchError as exc:
+        raise _reject(401, f"could not get the signing key: {exc}") from None
+    if verified.scheme == "rfc9421":  # it signs with RFC 9421, so it surely verifies it: answer in kind
+        await deliveries_store.remember_scheme(request.app[POOL], parse.host_of(key_id), "rfc9421", override=False)
+    return signer
+
+
 async def receive(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     body, activity = await _read_activity(request)
@@ -63,27 +102,9 @@ async def receive(request: web.Request) -> web.Response:
     if parse.host_of(activity_id) != parse.host_of(actor_uri):
         raise _reject(400, "the activity's id is not on its actor's host")
 
-    signed = httpsig.SignedRequest(request.method, fed.urls.base + request.raw_path, request.headers, body)
-    try:
-        key_id = httpsig.key_id_of(signed)
-    except httpsig.SignatureError as exc:
-        raise _reject(401, f"signature required: {exc}") from None
-    known = await accounts_store.get_by_key_id(request.app[POOL], key_id)
-    if known is None and activity.get("type") == "Delete" and activity.get("object") == actor_uri:
+    signer = await verify_request(request, body, activity_type=activity["type"], actor_uri=actor_uri)
+    if signer is None:
         return web.Response(status=202)  # an account we never knew deleted itself; its key is gone too
-    try:
-        signer, pem = await key_for(fed, key_id)
-        try:
-            httpsig.verify(signed, pem)
-        except httpsig.SignatureError:
-            if known is None:
-                raise
-            signer, pem = await key_for(fed, key_id, refresh=True)  # the key may have been rotated
-            httpsig.verify(signed, pem)
-    except httpsig.SignatureError as exc:
-        raise _reject(401, f"signature did not verify: {exc}") from None
-    except FetchError as exc:
-        raise _reject(401, f"could not get the signing key: {exc}") from None
     if signer.uri != actor_uri:
         raise _reject(401, "the request is signed by someone other than the activity's actor")
 

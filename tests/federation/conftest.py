@@ -63,7 +63,7 @@ class Instance:
         return await InboxRunner(self.fed).run_once() + await DeliveryRunner(self.fed).run_once()
 
 
-async def _truncate(url: str) -> None:
+async def truncate(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         tables = await conn.fetch(
@@ -92,7 +92,7 @@ async def start_instance(database_url: str, tmp_path, **settings) -> Instance:
 @pytest.fixture
 async def instances(instance_databases: dict[str, str], tmp_path) -> AsyncIterator[tuple[Instance, Instance]]:
     for url in instance_databases.values():
-        await _truncate(url)
+        await truncate(url)
     a = await start_instance(instance_databases["kith_a"], tmp_path)
     b = await start_instance(instance_databases["kith_b"], tmp_path)
     yield a, b

@@ -186,3 +186,50 @@ async def test_unknown_types_are_ignored_cleanly(instances, remote):
     assert (await remote.post(mallory, f"{kith.base}/inbox", odd)).status == 202
     await drain(kith)
     assert await kith.pool.fetchval("SELECT state FROM inbox_items") == "done"
+
+
+async def signed_get(remote, actor, url):
+    import aiohttp
+
+    headers = httpsig.sign_cavage("GET", url, {"Accept": "application/activity+json"}, None,
+                                  actor.key_id, actor.private_pem)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=headers) as resp:
+            return resp.status
+
+
+async def test_signed_fetch_shows_followers_only_posts_to_followers(instances, remote):
+    from tests.helpers import log_in, post_status
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    friend = remote.add_actor("friend")
+    stranger = remote.add_actor("stranger")
+    await follow(kith, remote, friend, alice)
+    await log_in(kith.client, "alice")
+    await post_status(kith.client, "for my followers", "private")
+    status_id = await kith.pool.fetchval("SELECT id FROM statuses")
+    url = f"{kith.base}/users/alice/statuses/{status_id}"
+    assert await signed_get(remote, friend, url) == 200
+    assert await signed_get(remote, stranger, url) == 404
+    async with kith.client.session.get(url, headers={"Accept": "application/activity+json"}) as resp:
+        assert resp.status == 404
+
+
+async def test_authorized_fetch_requires_signed_gets(instance_databases, tmp_path, remote):
+    from tests.federation.conftest import start_instance, truncate
+
+    await truncate(instance_databases["kith_a"])
+    kith = await start_instance(instance_databases["kith_a"], tmp_path, authorized_fetch=True)
+    try:
+        await make_member(kith.pool, "alice")
+        friend = remote.add_actor("friend")
+        outbox = f"{kith.base}/users/alice/outbox"
+        async with kith.client.session.get(outbox, headers={"Accept": "application/activity+json"}) as resp:
+            assert resp.status == 401
+        assert await signed_get(remote, friend, outbox) == 200
+        async with kith.client.session.get(f"{kith.base}/users/alice",
+                                           headers={"Accept": "application/activity+json"}) as resp:
+            assert resp.status == 200  # actors stay public: their keys must be fetchable
+    finally:
+        await kith.client.close()
