@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -27,14 +28,16 @@ KEEP_TABLES = {"schema_migrations"}
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     url = os.environ.get("KITH_TEST_DATABASE_URL")
     if url:
         yield url
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    # Not under pytest's basetemp: pytest prunes old basetemps, which would pull the data
+    # directory from under a server still running for another pytest process.
+    server = pgserver.get_server(Path(tempfile.mkdtemp(prefix="kith-test-pg-")) / "data", cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
 

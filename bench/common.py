@@ -1,0 +1,61 @@
+"""Shared pieces of the benchmarks: a Kith process on an embedded database, and a scripted remote."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Kith:
+    """`kith run` on a fresh embedded database in a temporary data directory."""
+
+    def __init__(self, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data = Path(tempfile.mkdtemp(prefix="kith-bench-"))
+        self.extra = extra
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Kith":
+        cmd = [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
+               "--domain", f"127.0.0.1:{self.port}", "--data-dir", str(self.data), "--insecure-federation",
+               "--allow-private-host", "127.0.0.1", *self.extra]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                with urlopen(f"{self.base}/.well-known/nodeinfo", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("kith did not start")
+
+    def database_url(self) -> str:
+        return f"postgresql://postgres:@/postgres?host={self.data / 'postgres'}"
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
