@@ -73,9 +73,14 @@ async def _fetched_at(fed: Federation, uri: str) -> datetime | None:
 async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
     """(owner, public key PEM) for a key id; fetched (rate-limited per host) when unknown or on refresh."""
     if not refresh:
+        cached = fed.keys.get(key_id)
+        if cached:
+            return cached
         known = await accounts_store.get_by_key_id(fed.pool, key_id)
         if known:
+            fed.keys.put(key_id, known[0], known[1])
             return known[0], known[1]
+    fed.keys.drop(key_id)
     host = parse.host_of(key_id)
     if not host:
         raise FetchError("keyId is not an http(s) URL")
@@ -92,6 +97,7 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tup
     found = await accounts_store.get_by_key_id(fed.pool, key_id)
     if found is None or found[0].id != account.id:
         raise FetchError("the key does not belong to the actor that published it")
+    fed.keys.put(key_id, found[0], found[1])
     return found[0], found[1]
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from federation import httpsig
 from federation.egress import EgressPolicy, Signer, make_session
+from federation.inbox.writer import InboxWriter
 from federation.nodeinfo import VERSION
 from server.config import Config
 from server.urls import Urls
@@ -52,6 +54,33 @@ class HostLimiter:
         return True
 
 
+class KeyCache:
+    """Recently used remote keys in memory: key id -> (owner, public PEM), for a few minutes.
+
+    Saves a database round trip per inbound request; a key that stops verifying is re-fetched anyway.
+    """
+
+    def __init__(self, size: int = 10_000, ttl: float = 600.0) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[str, tuple[float, Any, str]] = OrderedDict()
+
+    def get(self, key_id: str) -> tuple[Any, str] | None:
+        item = self._items.get(key_id)
+        if item is None or item[0] < time.monotonic():
+            return None
+        self._items.move_to_end(key_id)
+        return item[1], item[2]
+
+    def put(self, key_id: str, owner: Any, pem: str) -> None:
+        self._items[key_id] = (time.monotonic() + self.ttl, owner, pem)
+        self._items.move_to_end(key_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def drop(self, key_id: str) -> None:
+        self._items.pop(key_id, None)
+
+
 @dataclass
 class Federation:
     config: Config
@@ -61,6 +90,11 @@ class Federation:
     session: aiohttp.ClientSession
     instance_key: SigningKey
     key_fetches: HostLimiter = field(default_factory=lambda: HostLimiter(KEY_FETCHES_PER_HOST_PER_MINUTE))
+    keys: KeyCache = field(default_factory=KeyCache)
+    inbox_writer: InboxWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox_writer = InboxWriter(self.pool)
 
     async def close(self) -> None:
         await self.session.close()

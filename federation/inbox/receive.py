@@ -14,14 +14,12 @@ from aiohttp import web
 from federation import httpsig, parse
 from federation.egress import EgressError, parse_json
 from federation.fetch import FetchError, key_for
-from federation.queue import notify
 from federation.service import FEDERATION
 from server.errors import AppError
 from server.keys import POOL
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import deliveries as deliveries_store
-from server.store import inbox as inbox_store
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -44,11 +42,17 @@ async def _read_activity(request: web.Request) -> tuple[bytes, dict[str, Any]]:
     if len(body) > MAX_ACTIVITY_BYTES:
         raise _reject(413, f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
     try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _reject(400, "activities must be UTF-8 JSON") from None
+    try:
         activity = parse_json(body, "inbox", MAX_DEPTH)
     except EgressError as exc:
         raise _reject(400, f"body is not acceptable JSON: {exc.reason}") from None
     if not isinstance(activity, dict):
         raise _reject(400, "an activity is a JSON object")
+    if b"\\u0000" in body:
+        raise _reject(400, "NUL characters are not accepted")
     return body, activity
 
 
@@ -65,7 +69,7 @@ async def verify_request(request: web.Request, body: bytes, *, activity_type: st
         key_id = httpsig.key_id_of(signed)
     except httpsig.SignatureError as exc:
         raise _reject(401, f"signature required: {exc}") from None
-    known = await accounts_store.get_by_key_id(request.app[POOL], key_id)
+    known = fed.keys.get(key_id) or await accounts_store.get_by_key_id(request.app[POOL], key_id)
     if known is None and activity_type == "Delete" and actor_uri and parse.host_of(key_id) == parse.host_of(actor_uri):
         try:
             await key_for(fed, key_id)
@@ -108,8 +112,7 @@ async def receive(request: web.Request) -> web.Response:
     if signer.uri != actor_uri:
         raise _reject(401, "the request is signed by someone other than the activity's actor")
 
-    if await inbox_store.insert(request.app[POOL], activity_id, actor_uri, activity):
-        await notify(request.app[POOL], "inbox_items")
+    await fed.inbox_writer.store(activity_id, actor_uri, body.decode())
     return web.Response(status=202)
 
 

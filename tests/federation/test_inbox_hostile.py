@@ -233,3 +233,27 @@ async def test_authorized_fetch_requires_signed_gets(instance_databases, tmp_pat
             assert resp.status == 200  # actors stay public: their keys must be fetchable
     finally:
         await kith.client.close()
+
+
+async def test_concurrent_deliveries_of_one_activity_store_it_once(instances, remote):
+    import asyncio
+
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    activity = {"id": f"{mallory.id}/activities/twice", "type": "Like", "actor": mallory.id, "object": "x"}
+    await remote.post(mallory, f"{kith.base}/inbox", {**activity, "id": f"{mallory.id}/activities/warm"})
+    answers = await asyncio.gather(*(remote.post(mallory, f"{kith.base}/inbox", activity) for _ in range(8)))
+    assert [r.status for r in answers] == [202] * 8
+    assert await kith.pool.fetchval(
+        "SELECT count(*) FROM inbox_items WHERE activity_id = $1", activity["id"]) == 1
+
+
+async def test_nul_characters_and_non_utf8_are_refused(instances, remote):
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    activity = {"id": f"{mallory.id}/activities/nul", "type": "Note", "actor": mallory.id, "content": "a\u0000b"}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", activity)).status == 400
+    latin1 = '{"id": "%s/x", "type": "Like", "actor": "%s", "object": "caf\xe9"}' % (mallory.id, mallory.id)
+    resp = await remote.post(mallory, f"{kith.base}/inbox", {}, body=latin1.encode("latin-1"))
+    assert resp.status == 400
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
