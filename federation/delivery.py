@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from server.store import deliveries as deliveries_store
 
 log = logging.getLogger(__name__)
 PER_HOST = 4
-BATCH = 64
+CONCURRENCY = 256
+BATCH = 512
 MAX_RETRY_AFTER = 24 * 3600.0
 
 
@@ -71,10 +71,11 @@ def _sign(scheme: str, key_id: str, private_pem: str):
     return sign
 
 
-async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, private_pem: str) -> Outcome:
+async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, private_pem: str,
+                        scheme: str | None) -> Outcome:
     """POST one signed activity; RFC 9421 for hosts known to use it, falling back to cavage on 400/401."""
     host = parse.host_of(inbox)
-    scheme = await deliveries_store.signature_scheme(fed.pool, host) or "cavage"
+    scheme = scheme or "cavage"
     for attempt_scheme in ([scheme, "cavage"] if scheme == "rfc9421" else ["cavage"]):
         try:
             response = await fetch(
@@ -102,52 +103,49 @@ async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, p
 
 
 class DeliveryRunner:
-    """Claims due deliveries and sends them, at most PER_HOST at once to any one host."""
+    """Claims due deliveries and sends them concurrently: at most PER_HOST at once to any one
+    host and CONCURRENCY in all. Outcomes are recorded in bulk, a few statements per batch."""
 
     def __init__(self, fed: Federation) -> None:
         self.fed = fed
         self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
-        self.keys: dict[int, tuple[str, str]] = {}
-
-    async def _key(self, account_id: int, username: str) -> tuple[str, str]:
-        if account_id not in self.keys:
-            pem = await self.fed.pool.fetchval("SELECT private_key_pem FROM accounts WHERE id = $1", account_id)
-            self.keys[account_id] = (f"{self.fed.urls.actor(username)}#main-key", pem)
-        return self.keys[account_id]
+        self.slots = asyncio.Semaphore(CONCURRENCY)
 
     async def run_once(self, limit: int = BATCH) -> int:
         """Deliver one batch; returns how many deliveries were attempted."""
+        pool = self.fed.pool
         jobs = await queue.claim(
-            self.fed.pool, "deliveries",
-            "inbox_url, host, created_at, (SELECT payload FROM outbox_activities o WHERE o.id = activity_id) AS payload,"
-            " (SELECT o.account_id FROM outbox_activities o WHERE o.id = activity_id) AS account_id,"
-            " (SELECT a.username FROM outbox_activities o JOIN accounts a ON a.id = o.account_id"
-            "  WHERE o.id = activity_id) AS username",
+            pool, "deliveries",
+            "inbox_url, host, created_at, activity_id,"
+            " (SELECT h.signature_scheme FROM hosts h WHERE h.host = deliveries.host) AS scheme",
             limit,
         )
-        await asyncio.gather(*(self._deliver(job) for job in jobs))
+        if not jobs:
+            return 0
+        activities = await deliveries_store.activities_to_send(pool, list({j.row["activity_id"] for j in jobs}))
+        outcomes = await asyncio.gather(*(self._send(job, activities.get(job.row["activity_id"])) for job in jobs))
+        done = [job for job, outcome in zip(jobs, outcomes) if outcome.ok]
+        await deliveries_store.mark_done(pool, [job.id for job in done], sorted({job.row["host"] for job in done}))
+        for job, outcome in zip(jobs, outcomes):
+            if not outcome.ok:
+                await self._failed(job, outcome)
         return len(jobs)
 
-    async def _deliver(self, job: queue.Job) -> None:
-        row = job.row
-        pool = self.fed.pool
-        if row["payload"] is None or row["username"] is None:
-            await queue.dead(pool, "deliveries", job.id, "the activity or its sender is gone")
-            return
-        key_id, pem = await self._key(row["account_id"], row["username"])
-        body = json.dumps(row["payload"]).encode()
-        async with self.host_slots[row["host"]]:
-            outcome = await post_activity(self.fed, row["inbox_url"], body, key_id, pem)
-        if outcome.ok:
-            await queue.done(pool, "deliveries", job.id)
-            await deliveries_store.host_succeeded(pool, row["host"])
-        elif outcome.permanent:
-            log.info("delivery to %s failed for good: %s", row["inbox_url"], outcome.error)
+    async def _send(self, job: queue.Job, activity: deliveries_store.ActivityToSend | None) -> Outcome:
+        if activity is None:
+            return Outcome(False, None, "the activity or its sender is gone", permanent=True)
+        key_id = f"{self.fed.urls.actor(activity.username)}#main-key"
+        async with self.slots, self.host_slots[job.row["host"]]:
+            return await post_activity(self.fed, job.row["inbox_url"], activity.body, key_id,
+                                       activity.private_pem, job.row["scheme"])
+
+    async def _failed(self, job: queue.Job, outcome: Outcome) -> None:
+        pool, host = self.fed.pool, job.row["host"]
+        if outcome.permanent:
+            log.info("delivery to %s failed for good: %s", job.row["inbox_url"], outcome.error)
             await queue.dead(pool, "deliveries", job.id, outcome.error)
-        else:
-            delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
-            await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
-            if outcome.status is None or outcome.status >= 500:
-                await deliveries_store.host_failed(
-                    pool, row["host"], datetime.now(timezone.utc) + timedelta(seconds=delay)
-                )
+            return
+        delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
+        await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
+        if outcome.status is None or outcome.status >= 500:
+            await deliveries_store.host_failed(pool, host, datetime.now(timezone.utc) + timedelta(seconds=delay))

@@ -280,7 +280,7 @@ def make_session(policy: EgressPolicy) -> aiohttp.ClientSession:
     """
     connector = GuardedConnector(
         policy,
-        limit=100,
+        limit=256,
         limit_per_host=policy.limit_per_host,
         keepalive_timeout=30,
         ttl_dns_cache=60,

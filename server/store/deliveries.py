@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,8 +53,35 @@ async def personal_inbox(db: Executor, account_id: int) -> str | None:
     return await db.fetchval("SELECT inbox_url FROM accounts WHERE id = $1 AND domain IS NOT NULL", account_id)
 
 
-async def signature_scheme(db: Executor, host: str) -> str | None:
-    return await db.fetchval("SELECT signature_scheme FROM hosts WHERE host = $1", host)
+@dataclass(frozen=True)
+class ActivityToSend:
+    body: bytes  # the JSON as stored, sent as is to every inbox
+    username: str  # the local sender, whose key signs it
+    private_pem: str
+
+
+async def activities_to_send(db: Executor, activity_ids: list[int]) -> dict[int, ActivityToSend]:
+    rows = await db.fetch(
+        "SELECT o.id, o.payload::text AS body, a.username, a.private_key_pem FROM outbox_activities o"
+        " JOIN accounts a ON a.id = o.account_id WHERE o.id = ANY($1::bigint[]) AND a.private_key_pem IS NOT NULL",
+        activity_ids,
+    )
+    return {r["id"]: ActivityToSend(r["body"].encode(), r["username"], r["private_key_pem"]) for r in rows}
+
+
+async def mark_done(db: Executor, delivery_ids: list[int], hosts: list[str]) -> None:
+    """Record a batch's successful deliveries and that their hosts answered."""
+    if not delivery_ids:
+        return
+    await db.execute(
+        "UPDATE deliveries SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[])",
+        delivery_ids,
+    )
+    await db.execute(
+        "INSERT INTO hosts (host, last_success_at) SELECT h, now() FROM unnest($1::text[]) AS h"
+        " ON CONFLICT (host) DO UPDATE SET last_success_at = now(), unreachable_since = NULL",
+        hosts,
+    )
 
 
 async def remember_scheme(db: Executor, host: str, scheme: str, *, override: bool) -> None:
@@ -65,14 +93,6 @@ async def remember_scheme(db: Executor, host: str, scheme: str, *, override: boo
         host,
         scheme,
         override,
-    )
-
-
-async def host_succeeded(db: Executor, host: str) -> None:
-    await db.execute(
-        "INSERT INTO hosts (host, last_success_at) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE"
-        " SET last_success_at = now(), unreachable_since = NULL",
-        host,
     )
 
 
