@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--allow-private-host", dest="allow_private_hosts", action="append", metavar="HOST",
                         help="LOCAL TESTING ONLY: as for `kith run`")
 
+    run.add_argument("--tls-cert", dest="tls_cert", help="serve HTTPS with this PEM certificate chain")
+    run.add_argument("--tls-key", dest="tls_key", help="the private key for --tls-cert")
+
     mig = sub.add_parser("migrate", help="apply database migrations and exit")
     _common(mig)
 
@@ -74,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    keys = ("data_dir", "database_url", "host", "port", "domain", "insecure_federation", "allow_private_hosts")
+    keys = ("data_dir", "database_url", "host", "port", "domain", "insecure_federation", "allow_private_hosts",
+            "tls_cert", "tls_key")
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return load_config(args.config, overrides=overrides)
 
@@ -150,8 +154,15 @@ def _run(cfg: Config) -> None:
             f"\n! it is told to. For local testing only; never run a public instance like this.\n{banner}",
             file=sys.stderr,
         )
-    print(f"Kith is starting: open {cfg.base_url}/ (sign in at {cfg.base_url}/login)", flush=True)
-    web.run_app(make_app(cfg), host=cfg.host, port=cfg.port, print=None, access_log=None)
+    ssl_context = None
+    if cfg.tls_cert:
+        import ssl
+
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+    listen = f"{'https' if ssl_context else 'http'}://{cfg.host}:{cfg.port}"
+    print(f"Kith is listening on {listen}; open {cfg.base_url}/ (sign in at {cfg.base_url}/login)", flush=True)
+    web.run_app(make_app(cfg), host=cfg.host, port=cfg.port, print=None, access_log=None, ssl_context=ssl_context)
 
 
 def main(argv: list[str] | None = None) -> int:

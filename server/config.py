@@ -39,6 +39,8 @@ class Config:
     # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     log_level: str = "INFO"
+    tls_cert: str = ""  # serve HTTPS directly (PEM chain) instead of behind a TLS-terminating proxy
+    tls_key: str = ""
     authorized_fetch: bool = False  # require signed GETs for posts and collections (Mastodon's secure mode)
     workers: bool = True  # apply received activities and send deliveries inside `kith run`
 
@@ -109,6 +111,11 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError("login_attempts_per_15min: must be at least 1")
     if cfg.log_level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"log_level: must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log_level!r}")
+    if bool(cfg.tls_cert) != bool(cfg.tls_key):
+        raise ConfigError("tls_cert and tls_key: give both, or neither")
+    for name in ("tls_cert", "tls_key"):
+        if getattr(cfg, name) and not Path(getattr(cfg, name)).is_file():
+            raise ConfigError(f"{name}: no such file: {getattr(cfg, name)}")
     if cfg.database_url and not cfg.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("database_url: must start with postgresql://")
     return dataclasses.replace(
