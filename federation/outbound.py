@@ -130,3 +130,15 @@ async def profile_updated(conn: asyncpg.Connection, urls: Urls, account: Account
                              to=[PUBLIC], cc=[f"{actor}/followers"])
     await enqueue(conn, account.id, update, await deliveries_store.follower_inboxes(conn, account.id),
                   own_host=urls.host)
+
+
+async def block_sent(conn: asyncpg.Connection, urls: Urls, account: Account, target: Account, *, undo: bool) -> None:
+    """Block (or Undo Block) a remote account: delivered to it, as Mastodon does, so it can stop
+    showing our member's posts to them."""
+    actor = urls.actor(account.username)
+    block_id = f"{actor}#blocks/{target.id}"
+    block = render.activity("Block", actor, target.uri, block_id)
+    if undo:
+        block.pop("@context")
+        block = render.activity("Undo", actor, block, f"{block_id}/undo")
+    await _to_account(conn, urls, account, target, block)

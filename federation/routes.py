@@ -220,3 +220,17 @@ async def status_activity(request: web.Request) -> web.Response:
     note = await note_for(request, status)
     return as2_response(render.activity("Create", note["attributedTo"], note, f"{note['id']}/activity",
                                         to=note["to"], cc=note["cc"], published=status.created_at))
+
+
+@routes.get(r"/users/{username:[A-Za-z0-9_]+}/statuses/{status_id:\d{1,19}}/replies")
+async def status_replies(request: web.Request) -> web.Response:
+    """The public and unlisted replies to a post, by id (Mastodon's replies collection, unpaged)."""
+    pool, urls = request.app[POOL], request.app[URLS]
+    account = await _member(request)
+    viewer = await _viewer(request)
+    status = await statuses_store.get_visible(pool, int(request.match_info["status_id"]), viewer.id if viewer else None)
+    if status is None or status.author.id != account.id:
+        raise NotFound()
+    replies = await statuses_store.direct_replies(pool, status.id, limit=PAGE_SIZE * 5)
+    items = [urls.status_id_uri(reply) for reply in replies]
+    return as2_response(render.ordered_collection(f"{urls.status_id_uri(status)}/replies", len(items), items=items))

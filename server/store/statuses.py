@@ -14,7 +14,7 @@ def visible_to(viewer: str) -> str:
 
     This is the one place that decides who sees what; every page, feed, count and (later)
     API and ActivityPub GET filters through it. A NULL viewer is a visitor (public and
-    unlisted posts only).
+    unlisted posts only). Blocks hide posts both ways.
     """
     return (
         "(s.deleted_at IS NULL AND ("
@@ -23,7 +23,10 @@ def visible_to(viewer: str) -> str:
         " OR (s.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf"
         f"     WHERE vf.account_id = {viewer} AND vf.target_account_id = s.account_id"
         "      AND vf.state = 'accepted'))"
-        f" OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = s.id AND vm.account_id = {viewer})))"
+        f" OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = s.id AND vm.account_id = {viewer}))"
+        " AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE"
+        f"  (vb.account_id = s.account_id AND vb.target_account_id = {viewer})"
+        f"  OR (vb.account_id = {viewer} AND vb.target_account_id = s.account_id)))"
     )
 
 
@@ -370,5 +373,15 @@ async def descendants(db: Executor, status_id: int, viewer_id: int | None, *, li
         "  WHERE down.depth < 20)"
         f" {_SELECT} JOIN down ON down.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY s.id LIMIT $3",
         status_id, viewer_id, limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def direct_replies(db: Executor, status_id: int, *, limit: int) -> list[Status]:
+    """Public and unlisted replies to a status, oldest first."""
+    rows = await db.fetch(
+        f"{_SELECT} WHERE s.in_reply_to_id = $1 AND s.visibility IN ('public', 'unlisted') AND s.deleted_at IS NULL"
+        " ORDER BY s.id LIMIT $2",
+        status_id, limit,
     )
     return [_status(r) for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.negotiation import wants_as2
-from server.domain import following
+from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
 from server.store import statuses as statuses_store
@@ -37,6 +37,7 @@ async def profile(request: web.Request) -> web.Response:
         "following": following_count,
         "posts_count": await statuses_store.count_by_account(pool, account.id),
         "follow_state": await follows_store.state(pool, viewer_id, account.id) if viewer_id else None,
+        "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
     }
     return render(request, "profile.html", context)
@@ -56,3 +57,20 @@ async def unfollow(request: web.Request) -> web.Response:
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     await following.unfollow(request.app[POOL], request.app[URLS], user.account, target)
     raise web.HTTPSeeOther(f"/@{target.handle()}")
+
+
+async def _block(request: web.Request, *, undo: bool) -> web.Response:
+    user = require_user(request)
+    target = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    await blocking.block(request.app[POOL], request.app[URLS], user.account, target, undo=undo)
+    raise web.HTTPSeeOther(f"/@{target.handle()}")
+
+
+@routes.post(f"/@{HANDLE}/block")
+async def block(request: web.Request) -> web.Response:
+    return await _block(request, undo=False)
+
+
+@routes.post(f"/@{HANDLE}/unblock")
+async def unblock(request: web.Request) -> web.Response:
+    return await _block(request, undo=True)

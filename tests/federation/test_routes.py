@@ -134,3 +134,21 @@ async def test_deleted_note_is_gone(client, pool):
     resp = await client.get(f"/users/alice/statuses/{status_id}", headers=AS2)
     assert resp.status == 410
     assert (await resp.json(content_type=None))["type"] == "Tombstone"
+
+
+async def test_replies_collection(client, pool):
+    from tests.helpers import csrf_token
+
+    await make_member(pool, "alice")
+    await log_in(client, "alice")
+    await post_status(client, "the question")
+    parent = await pool.fetchval("SELECT id FROM statuses")
+    token = await csrf_token(client)
+    await client.post("/", data={"content": "the answer", "in_reply_to_id": str(parent), "csrf_token": token})
+    await client.post("/", data={"content": "a private aside", "visibility": "private",
+                                 "in_reply_to_id": str(parent), "csrf_token": token})
+    reply = await pool.fetchval("SELECT id FROM statuses WHERE source_text = 'the answer'")
+    doc = await (await client.get(f"/users/alice/statuses/{parent}/replies", headers=AS2)).json(content_type=None)
+    assert doc["orderedItems"] == [f"http://kith.test/users/alice/statuses/{reply}"]
+    note = await (await client.get(f"/users/alice/statuses/{reply}", headers=AS2)).json(content_type=None)
+    assert note["inReplyTo"] == f"http://kith.test/users/alice/statuses/{parent}"

@@ -99,3 +99,30 @@ async def test_profile_update_reaches_followers(instances):
     assert await a.pool.fetchval("SELECT display_name FROM accounts WHERE domain IS NOT NULL") == "Robert"
     bad = await submit(b.client, "/settings/profile", "/settings/profile", {"display_name": "x" * 31})
     assert bad.status == 422
+
+
+async def test_block_is_federated_and_hides_posts_both_ways(instances):
+    a, b = instances
+    await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    await log_in(a.client, "alice")
+    await log_in(b.client, "bob")
+    await submit(b.client, "/search", f"/@alice@{a.host}/follow")
+    await drain(a, b)
+    await post_status(a.client, "alice before the block")
+    await drain(a, b)
+    assert "alice before the block" in await (await b.client.get("/")).text()
+
+    resp = await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/block")
+    assert resp.status == 303
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT count(*) FROM follows") == 0
+    assert await b.pool.fetchval("SELECT count(*) FROM follows") == 0
+    assert await b.pool.fetchval("SELECT count(*) FROM blocks") == 1
+    assert "alice before the block" not in await (await b.client.get("/")).text()
+    assert "alice before the block" not in await (await b.client.get(f"/@alice@{a.host}")).text()
+    assert "Unblock @bob@" in await (await a.client.get(f"/@bob@{b.host}")).text()
+
+    await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/unblock")
+    await drain(a, b)
+    assert await b.pool.fetchval("SELECT count(*) FROM blocks") == 0

@@ -1,0 +1,37 @@
+"""Members blocking accounts: follows end both ways, posts disappear both ways, the block is federated."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from federation import outbound
+from server.errors import Invalid
+from server.models import Account
+from server.store import follows as follows_store
+from server.store import home_feed, interactions
+from server.urls import Urls
+
+
+async def block(pool: asyncpg.Pool, urls: Urls, account: Account, target: Account, *, undo: bool = False) -> None:
+    if account.id == target.id:
+        raise Invalid("You cannot block yourself.")
+    async with pool.acquire() as conn, conn.transaction():
+        if undo:
+            changed = await interactions.remove_block(conn, account.id, target.id)
+        else:
+            changed = await interactions.add_block(conn, account.id, target.id)
+            for a, b in ((account.id, target.id), (target.id, account.id)):
+                if await follows_store.delete(conn, a, b):
+                    await home_feed.remove_author(conn, a, b)
+            await home_feed.remove_author(conn, account.id, target.id)
+            await conn.execute(
+                "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2", account.id, target.id
+            )
+        if changed and not target.is_local:
+            await outbound.block_sent(conn, urls, account, target, undo=undo)
+
+
+async def is_blocking(pool: asyncpg.Pool, account_id: int, target_id: int) -> bool:
+    return bool(await pool.fetchval(
+        "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", account_id, target_id
+    ))
