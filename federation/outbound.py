@@ -6,6 +6,7 @@ the caller's transaction, so the local change and what it sends commit (or roll 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -82,7 +83,8 @@ async def follow_answered(conn: asyncpg.Connection, urls: Urls, target: Account,
     actor = urls.actor(target.username)
     kind = "Accept" if accept else "Reject"
     inner = {"id": follow_uri, "type": "Follow", "actor": follower.uri, "object": actor}
-    activity = render.activity(kind, actor, inner, f"{actor}#{kind.lower()}s/{follower.id}", to=[follower.uri or ""])
+    answer_id = f"{actor}#{kind.lower()}s/{hashlib.sha256(follow_uri.encode()).hexdigest()[:20]}"  # one per Follow
+    activity = render.activity(kind, actor, inner, answer_id, to=[follower.uri or ""])
     await _to_account(conn, urls, target, follower, activity)
 
 
