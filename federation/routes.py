@@ -161,10 +161,12 @@ async def _relations(request: web.Request, *, followers: bool) -> web.Response:
     await _viewer(request)
     name = "followers" if followers else "following"
     collection_id = f"{urls.actor(account.username)}/{name}"
-    if "page" not in request.query:
+    hidden = request.app[CONFIG].hide_follow_lists
+    if "page" not in request.query or hidden:
         counts = await follows_store.counts(pool, account.id)
         total = counts[0] if followers else counts[1]
-        return as2_response(render.ordered_collection(collection_id, total, first=f"{collection_id}?page=1"))
+        first = None if hidden else f"{collection_id}?page=1"
+        return as2_response(render.ordered_collection(collection_id, total, first=first))
     before = _cursor(request)
     rows = await follows_store.collection_uris(
         pool, account.id, f"{urls.base}/users/", followers=followers, before_id=before, limit=PAGE_SIZE

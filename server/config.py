@@ -41,6 +41,7 @@ class Config:
     log_level: str = "INFO"
     tls_cert: str = ""  # serve HTTPS directly (PEM chain) instead of behind a TLS-terminating proxy
     tls_key: str = ""
+    hide_follow_lists: bool = False  # followers/following collections show counts only
     authorized_fetch: bool = False  # require signed GETs for posts and collections (Mastodon's secure mode)
     workers: bool = True  # apply received activities and send deliveries inside `kith run`
 

@@ -152,3 +152,14 @@ async def test_replies_collection(client, pool):
     assert doc["orderedItems"] == [f"http://kith.test/users/alice/statuses/{reply}"]
     note = await (await client.get(f"/users/alice/statuses/{reply}", headers=AS2)).json(content_type=None)
     assert note["inReplyTo"] == f"http://kith.test/users/alice/statuses/{parent}"
+
+
+async def test_follow_lists_can_be_hidden(aiohttp_client, config, pool):
+    import dataclasses
+
+    from server.app import make_app
+
+    client = await aiohttp_client(make_app(dataclasses.replace(config, hide_follow_lists=True)))
+    await make_member(pool, "alice")
+    doc = await (await client.get("/users/alice/followers?page=1", headers=AS2)).json(content_type=None)
+    assert doc["totalItems"] == 0 and "first" not in doc and "orderedItems" not in doc
