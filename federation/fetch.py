@@ -32,8 +32,9 @@ def _scheme(fed: Federation) -> str:
     return "http" if fed.config.insecure_federation else "https"
 
 
-async def fetch_document(fed: Federation, url: str) -> dict[str, Any]:
-    """GET an AS2 document; its id must equal the final URL (after redirects)."""
+async def fetch_document(fed: Federation, url: str, *, _second_try: bool = False) -> dict[str, Any]:
+    """GET an AS2 document; its id must equal the final URL (after redirects), or name another URL
+    on the same host that serves it with that id."""
     if parse.host_of(url) == "":
         raise FetchError(f"not an http(s) URL: {url[:200]}")
     try:
@@ -43,8 +44,13 @@ async def fetch_document(fed: Federation, url: str) -> dict[str, Any]:
     doc = result.data
     if not isinstance(doc, dict):
         raise FetchError(f"{url[:200]}: not a JSON object")
-    if doc.get("id") != result.response.url:
-        raise FetchError(f"{url[:200]}: the document's id does not match where it was served from")
+    served_id = doc.get("id")
+    if served_id != result.response.url:
+        # Like Mastodon: a document may name its canonical id elsewhere on the same host (a web URL,
+        # a key URL that serves its actor); then it is accepted only as served from that id.
+        if _second_try or not isinstance(served_id, str) or parse.host_of(served_id) != parse.host_of(result.response.url):
+            raise FetchError(f"{url[:200]}: the document's id does not match where it was served from")
+        return await fetch_document(fed, served_id, _second_try=True)
     return doc
 
 

@@ -16,8 +16,15 @@ from urllib.parse import urlsplit
 from server.models import Visibility
 from server.text.sanitize import sanitize_html, strip_html
 
-PUBLIC_IDS = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
+# The spec's forms, plus the http:// spelling older Mastodon versions sent.
+PUBLIC_IDS = frozenset({
+    "https://www.w3.org/ns/activitystreams#Public", "http://www.w3.org/ns/activitystreams#Public", "as:Public", "Public",
+})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+ACTIVITY_TYPES = frozenset({
+    "Create", "Update", "Delete", "Follow", "Accept", "Reject", "Undo", "Like", "EmojiReact", "Announce", "Block",
+    "Flag", "Move", "Add", "Remove", "Dislike",
+})
 NOTE_TYPES = frozenset({"Note", "Question", "Article", "Page", "Video", "Event", "Audio", "Image"})
 
 # Bounds on what a remote may make us store (documented in the README).

@@ -114,8 +114,11 @@ async def _status_ref(fed: Federation, uri: str) -> tuple[int, int] | None:
 # --- posts ---------------------------------------------------------------------------------
 
 
-async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0) -> int | None:
-    """Store a Note-like object whose origin is already established; fetches a few ancestors."""
+async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, via: Account | None = None) -> int | None:
+    """Store a Note-like object whose origin is already established; fetches a few ancestors.
+
+    `via` is who passed it on (a booster, or a group relaying it): their followers want it too.
+    """
     try:
         note = parse.as_object_to_note(doc)
     except parse.Invalid as exc:
@@ -147,6 +150,7 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0) ->
     wanted = (
         depth > 0 or local_mentions or (parent and await _is_local_account(fed, parent[1]))
         or await follows_store.local_follower_ids(fed.pool, author.id)
+        or (via is not None and await follows_store.local_follower_ids(fed.pool, via.id))
     )
     if not wanted:
         log.debug("dropping %s: nobody here follows or is addressed", note.uri)
@@ -321,16 +325,19 @@ async def on_like(incoming: Incoming) -> None:
 async def on_announce(incoming: Incoming) -> None:
     fed = incoming.fed
     obj = _object(incoming)
+    if isinstance(obj, dict) and obj.get("type") in ("Create", "Update"):
+        await _relayed(incoming, obj)  # FEP-1b12: a group relaying its members' posts
+        return
+    if isinstance(obj, dict) and obj.get("type") in parse.ACTIVITY_TYPES:
+        return  # relayed likes, deletes and the rest: the origin tells us itself
     object_id = _object_id(obj)
     found = await _status_ref(fed, object_id)
     if found is None:
-        if isinstance(obj, dict) and obj.get("type") in ("Create", "Update", "Delete", "Like", "Add", "Remove"):
-            return  # FEP-1b12 group relays of activities: only the wrapped posts matter, fetched below
-        doc = await _origin_object(incoming, object_id)  # never trust an embedded boosted post
         if not await follows_store.local_follower_ids(fed.pool, incoming.actor.id):
             return
+        doc = await _origin_object(incoming, object_id)  # never trust an embedded boosted post
         await store_note(fed, doc, depth=1)
-        found = await _status_ref(fed, object_id)
+        found = await _status_ref(fed, doc.get("id", object_id))
         if found is None:
             return
     activity = incoming.activity
@@ -338,6 +345,30 @@ async def on_announce(incoming: Incoming) -> None:
                                      (await accounts_store.delivery_target(fed.pool, incoming.actor.id))[2])
     published = parse.timestamp(activity.get("published"))
     await inbound.boost(fed.pool, incoming.actor, found[0], incoming.id, visibility, published)
+
+
+async def _relayed(incoming: Incoming, inner: dict[str, Any]) -> None:
+    """A post passed on by a group: fetched from its own origin, kept if the group's followers want it."""
+    fed = incoming.fed
+    inner_object = inner.get("object")
+    object_id = _object_id(inner_object)
+    inner_actor = parse.optional_id(inner.get("actor"))
+    if inner_actor is None or parse.host_of(inner_actor) != parse.host_of(object_id):
+        raise Reject("a relayed activity's object is not on its actor's host")
+    try:
+        doc = await fetch_document(fed, object_id)
+    except FetchError as exc:
+        raise Retry(f"could not fetch {object_id[:200]}: {exc}") from None
+    if doc.get("type") not in parse.NOTE_TYPES:
+        return
+    if parse.as_object_to_note(doc).attributed_to != inner_actor:
+        raise Reject("the relayed post is not attributed to the relayed activity's actor")
+    found = await _status_ref(fed, doc["id"])
+    if found is None:
+        await store_note(fed, doc, via=incoming.actor)
+    elif inner.get("type") == "Update":
+        note = parse.as_object_to_note(doc)
+        await inbound.edit_status(fed.pool, found[0], note)
 
 
 @handles("Flag")

@@ -19,7 +19,6 @@ the sender publishes, as tests/federation/fakes.py does.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -111,23 +110,35 @@ class World:
         return rewrite(fictional, self.hosts)
 
     def host_of(self, url: str) -> Host:
-        netloc = urlsplit(url).netloc
-        return next(h for h in self.hosts.values() if h.base.endswith(netloc))
+        """The fixture server a (rewritten) URL lives on."""
+        base = "http://" + urlsplit(url).netloc
+        found = next((h for h in self.hosts.values() if h.base == base), None)
+        if found is None:
+            raise KeyError(f"{url} is on none of the fixture servers")
+        return found
+
+    def hosts_url(self, url: str) -> bool:
+        return any(h.base == "http://" + urlsplit(url).netloc for h in self.hosts.values())
 
     def doc(self, path: str) -> dict[str, Any]:
         """A fresh copy of a fixture, ready to send."""
         return copy.deepcopy(self.docs[path])
 
     def publish(self, activity: dict[str, Any]) -> None:
-        """The origin now serves the objects this activity carries (e.g. the edited version of a post)."""
+        """The sender's server now serves the objects of its own that this activity carries (e.g. the
+        edited version of a post). Copies of other hosts' objects (a Group relaying a Create) change nothing."""
+        own = "http://" + urlsplit(activity.get("actor", "")).netloc
         for node in walk(activity):
-            if node.get("type") in NOTE_TYPES and isinstance(node.get("id"), str):
+            node_id = node.get("id")
+            if not isinstance(node_id, str) or not node_id.startswith(own + "/") or not self.hosts_url(node_id):
+                continue
+            if node.get("type") in NOTE_TYPES:
                 served = {"@context": CONTEXT[0], **{k: v for k, v in node.items() if k != "@context"}}
-                self.host_of(node["id"]).documents[node["id"]] = served
-            elif node.get("type") in ACTOR_TYPES and node.get("id") in self.actors and node is not activity:
+                self.serve(node_id, served)
+            elif node.get("type") in ACTOR_TYPES and node_id in self.actors:
                 served = {"@context": CONTEXT, **{k: v for k, v in node.items() if k != "@context"}}
-                self.actors[node["id"]].document = served
-                self.serve(node["id"], served)
+                self.actors[node_id].document = served
+                self.serve(node_id, served)
 
     def serve(self, url: str, document: dict[str, Any]) -> None:
         self.host_of(url).documents[url] = document
@@ -302,8 +313,3 @@ async def start_world() -> World:
                 host.documents.setdefault(
                     node["id"], {"@context": CONTEXT[0], **{k: v for k, v in node.items() if k != "@context"}})
     return world
-
-
-async def stop_world(world: World) -> None:
-    await world.close()
-    await asyncio.sleep(0)
