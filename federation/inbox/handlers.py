@@ -419,3 +419,37 @@ async def dispatch(incoming: Incoming) -> None:
         log.debug("ignoring activity of type %r", incoming.activity.get("type"))
         return
     await handler(incoming)
+
+
+MAX_REPLIES_FETCHED = 20
+
+
+async def fetch_replies(fed: Federation, doc: dict[str, Any]) -> int:
+    """Bring in the first replies a remote post's `replies` collection lists (first page, bounded);
+    each is fetched from its own origin. Returns how many were stored."""
+    collection = doc.get("replies")
+    try:
+        if isinstance(collection, str):
+            collection = await fetch_document(fed, collection)
+        page = None
+        if isinstance(collection, dict):
+            page = collection if (collection.get("items") or collection.get("orderedItems")) else collection.get("first")
+        if isinstance(page, str):
+            page = await fetch_document(fed, page)
+        if isinstance(page, dict) and not (page.get("items") or page.get("orderedItems")) and isinstance(page.get("next"), str):
+            page = await fetch_document(fed, page["next"])  # Mastodon's first page holds only self-replies
+    except FetchError as exc:
+        log.info("replies of %s not fetched: %s", str(doc.get("id"))[:200], exc)
+        return 0
+    items = (page.get("items") or page.get("orderedItems") or []) if isinstance(page, dict) else []
+    stored = 0
+    for item in items[:MAX_REPLIES_FETCHED] if isinstance(items, list) else []:
+        reply_id = parse.optional_id(item)
+        if reply_id is None or await _status_ref(fed, reply_id):
+            continue
+        try:
+            if await store_note(fed, await fetch_document(fed, reply_id), depth=1):
+                stored += 1
+        except (FetchError, Reject, Retry) as exc:
+            log.info("reply %s not fetched: %s", reply_id[:200], exc)
+    return stored

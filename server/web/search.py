@@ -8,7 +8,7 @@ from aiohttp import web
 
 from federation import parse
 from federation.fetch import FetchError, fetch_actor, fetch_document, resolve_handle
-from federation.inbox.handlers import Reject, Retry, store_note
+from federation.inbox.handlers import Reject, Retry, fetch_replies, store_note
 from federation.service import FEDERATION
 from server.keys import POOL, URLS, USER
 from server.models import Account, Status
@@ -45,6 +45,7 @@ async def _by_url(request: web.Request, url: str) -> tuple[list[Account], list[S
             status_id = await store_note(fed, doc, depth=1)
         except (Reject, Retry) as exc:
             raise FetchError(str(exc)) from None
+        await fetch_replies(fed, doc)
         if status_id is None:
             found = await statuses_store.find_by_uri(pool, doc.get("id", ""))
             status_id = found[0] if found else None

@@ -126,3 +126,34 @@ async def test_block_is_federated_and_hides_posts_both_ways(instances):
     await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/unblock")
     await drain(a, b)
     assert await b.pool.fetchval("SELECT count(*) FROM blocks") == 0
+
+
+async def test_search_by_url_brings_the_thread(instances):
+    """Looking up a post by URL fetches its ancestors and its replies from their servers."""
+    a, b = instances
+    await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    await make_member(b.pool, "carol")
+    await log_in(a.client, "alice")
+    await log_in(b.client, "bob")
+    await post_status(b.client, "the root post")
+    root = await b.pool.fetchval("SELECT id FROM statuses")
+    token = await csrf_token(b.client)
+    await b.client.post("/", data={"content": "the middle reply", "in_reply_to_id": str(root), "csrf_token": token})
+    middle = await b.pool.fetchval("SELECT id FROM statuses WHERE source_text = 'the middle reply'")
+    carol = TestClient(b.client.server)  # a second browser on instance b
+    await log_in(carol, "carol")
+    token = await csrf_token(carol)
+    await carol.post("/", data={"content": "a reply to the middle", "in_reply_to_id": str(middle), "csrf_token": token})
+    await carol.session.close()
+
+    page = await (await a.client.get("/search", params={"q": f"{b.base}/users/bob/statuses/{middle}"})).text()
+    assert "the middle reply" in page
+    stored = {r["content"] for r in await a.pool.fetch("SELECT content FROM statuses")}
+    assert any("the root post" in c for c in stored)  # the ancestor
+    assert any("a reply to the middle" in c for c in stored)  # the reply
+    local_middle = await a.pool.fetchval("SELECT id FROM statuses WHERE content LIKE '%the middle reply%'")
+    page = await (await a.client.get(f"/@bob@{b.host}/{local_middle}")).text()
+    thread = page[page.index("<main"):]
+    assert thread.index("the root post") < thread.index("the middle reply") < thread.index("a reply to the middle")
+
