@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
+from server.store.paging import Page
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 
 
@@ -136,44 +137,47 @@ async def mark_deleted(db: Executor, status_id: int, account_id: int) -> bool:
     return done is not None
 
 
-async def home_timeline(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:
+async def home_timeline(db: Executor, account_id: int, page: Page) -> list[Status]:
     """The reader's materialised feed, newest first, strictly by id (= time)."""
     rows = await db.fetch(
         f"{_SELECT} JOIN home_feed h ON h.status_id = s.id"
-        f" WHERE h.account_id = $1 AND ($2::bigint IS NULL OR h.status_id < $2) AND {visible_to('$1')}"
-        " ORDER BY h.status_id DESC LIMIT $3",
-        account_id,
-        max_id,
-        limit,
+        f" WHERE h.account_id = $1 AND {page.where('h.status_id', 2)} AND {visible_to('$1')}"
+        f" ORDER BY {page.order('h.status_id')} LIMIT $5",
+        account_id, *page.args, page.limit,
     )
-    return await _with_reblogs(db, [_status(r) for r in rows], account_id)
+    return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), account_id)
 
 
-async def local_timeline(db: Executor, *, max_id: int | None, limit: int) -> list[Status]:
-    """Public posts written on this instance, newest first."""
+async def public_timeline(db: Executor, page: Page, *, local: bool = True, remote: bool = False,
+                          viewer_id: int | None = None) -> list[Status]:
+    """Public posts (of this instance, of others, or both), newest first."""
+    origin = "TRUE" if local and remote else ("s.uri IS NULL" if local else "s.uri IS NOT NULL")
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND s.uri IS NULL"
-        " AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL"
-        " AND ($1::bigint IS NULL OR s.id < $1) ORDER BY s.id DESC LIMIT $2",
-        max_id,
-        limit,
+        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin}"
+        f" AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL AND {page.where('s.id', 1)}"
+        f" AND {visible_to('$5::bigint')} ORDER BY {page.order('s.id')} LIMIT $4",
+        *page.args, page.limit, viewer_id,
     )
-    return [_status(r) for r in rows]
+    return page.newest_first([_status(r) for r in rows])
 
 
-async def account_timeline(
-    db: Executor, account_id: int, viewer_id: int | None, *, max_id: int | None, limit: int
-) -> list[Status]:
-    """An account's posts the viewer may see, direct messages left out (as on Mastodon profiles)."""
+async def account_timeline(db: Executor, account_id: int, viewer_id: int | None, page: Page, *,
+                           exclude_replies: bool = False, exclude_reblogs: bool = False,
+                           only_media: bool = False) -> list[Status]:
+    """An account's posts and boosts the viewer may see, direct messages left out (as on Mastodon profiles)."""
+    extra = ""
+    if exclude_replies:
+        extra += " AND s.in_reply_to_id IS NULL AND s.in_reply_to_uri IS NULL"
+    if exclude_reblogs:
+        extra += " AND s.reblog_of_id IS NULL"
+    if only_media:
+        extra += " AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id)"
     rows = await db.fetch(
         f"{_SELECT} WHERE s.account_id = $1 AND s.visibility <> 'direct' AND {visible_to('$2::bigint')}"
-        " AND ($3::bigint IS NULL OR s.id < $3) ORDER BY s.id DESC LIMIT $4",
-        account_id,
-        viewer_id,
-        max_id,
-        limit,
+        f" AND {page.where('s.id', 3)}{extra} ORDER BY {page.order('s.id')} LIMIT $6",
+        account_id, viewer_id, *page.args, page.limit,
     )
-    return await _with_reblogs(db, [_status(r) for r in rows], viewer_id)
+    return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), viewer_id)
 
 
 async def count_by_account(db: Executor, account_id: int) -> int:
@@ -188,17 +192,16 @@ async def count_local(db: Executor) -> int:
     return await db.fetchval("SELECT count(*) FROM statuses WHERE uri IS NULL AND deleted_at IS NULL")
 
 
-async def tag_timeline(db: Executor, tag: str, *, max_id: int | None, limit: int) -> list[Status]:
+async def tag_timeline(db: Executor, tag: str, page: Page, viewer_id: int | None = None) -> list[Status]:
     """Public posts carrying the hashtag, newest first."""
     rows = await db.fetch(
         f"{_SELECT} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
         " WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL"
-        " AND a.suspended_at IS NULL AND ($2::bigint IS NULL OR s.id < $2) ORDER BY s.id DESC LIMIT $3",
-        tag,
-        max_id,
-        limit,
+        f" AND a.suspended_at IS NULL AND {page.where('s.id', 2)} AND {visible_to('$6::bigint')}"
+        f" ORDER BY {page.order('s.id')} LIMIT $5",
+        tag, *page.args, page.limit, viewer_id,
     )
-    return [_status(r) for r in rows]
+    return page.newest_first([_status(r) for r in rows])
 
 
 async def mentioned_accounts(db: Executor, status_id: int) -> list[Account]:

@@ -15,6 +15,7 @@ from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
 from server.store import statuses as statuses_store
+from server.store.paging import Page
 from server.text.plaintext import Mention
 from server.web.forms import field, max_id_param, safe_next
 from server.web.render import render
@@ -43,9 +44,9 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
     user = request[USER]
     max_id = max_id_param(request)
     if user is None:
-        statuses = await statuses_store.local_timeline(pool, max_id=max_id, limit=PAGE_SIZE)
+        statuses = await statuses_store.public_timeline(pool, Page(max_id=max_id, limit=PAGE_SIZE))
         return render(request, "front.html", {**await page_context(request, statuses), "user_count": await accounts_store.count_local_users(pool)})
-    statuses = await statuses_store.home_timeline(pool, user.id, max_id=max_id, limit=PAGE_SIZE)
+    statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
     context = {
         **await page_context(request, statuses),
         "max_chars": request.app[CONFIG].max_post_chars,
@@ -95,12 +96,12 @@ async def compose(request: web.Request) -> web.Response:
 
 @routes.get("/local")
 async def local(request: web.Request) -> web.Response:
-    statuses = await statuses_store.local_timeline(request.app[POOL], max_id=max_id_param(request), limit=PAGE_SIZE)
+    statuses = await statuses_store.public_timeline(request.app[POOL], Page(max_id=max_id_param(request), limit=PAGE_SIZE))
     return render(request, "local.html", await page_context(request, statuses))
 
 
 @routes.get(r"/tags/{tag:\w{1,100}}")
 async def tag(request: web.Request) -> web.Response:
     name = request.match_info["tag"]
-    statuses = await statuses_store.tag_timeline(request.app[POOL], name, max_id=max_id_param(request), limit=PAGE_SIZE)
+    statuses = await statuses_store.tag_timeline(request.app[POOL], name, Page(max_id=max_id_param(request), limit=PAGE_SIZE))
     return render(request, "tag.html", {**await page_context(request, statuses), "tag": name})

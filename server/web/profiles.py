@@ -9,6 +9,7 @@ from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
 from server.store import statuses as statuses_store
+from server.store.paging import Page
 from server.web.feeds import PAGE_SIZE, page_context
 from server.web.forms import max_id_param
 from server.web.lookup import HANDLE, account_for_handle
@@ -27,7 +28,7 @@ async def profile(request: web.Request) -> web.Response:
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None
     statuses = await statuses_store.account_timeline(
-        pool, account.id, viewer_id, max_id=max_id_param(request), limit=PAGE_SIZE
+        pool, account.id, viewer_id, Page(max_id=max_id_param(request), limit=PAGE_SIZE)
     )
     followers, following_count = await follows_store.counts(pool, account.id)
     context = {

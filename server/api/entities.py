@@ -1,0 +1,166 @@
+"""Our rows -> the JSON entities Mastodon documents (ids as strings, ISO 8601 times).
+
+Everything is loaded in batches: one query per kind of detail for a whole page of statuses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+
+from server.models import Account, Status
+from server.store import api_details
+from server.store import interactions
+from server.urls import Urls
+
+DEFAULT_AVATAR = "/static/avatar.png"
+DEFAULT_HEADER = "/static/header.png"
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
+    """Account entities by id."""
+    counts = await api_details.account_counts(pool, [a.id for a in items])
+    out = {}
+    for account in items:
+        followers, following, posts, last_status = counts.get(account.id, (0, 0, 0, None))
+        avatar = account.avatar_url or f"{urls.base}{DEFAULT_AVATAR}"
+        header = account.header_url or f"{urls.base}{DEFAULT_HEADER}"
+        out[account.id] = {
+            "id": str(account.id),
+            "username": account.username,
+            "acct": account.handle(),
+            "url": urls.account_url(account),
+            "uri": urls.account_uri(account),
+            "display_name": account.display_name,
+            "note": account.note,
+            "avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header,
+            "locked": account.locked,
+            "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
+            "emojis": [],
+            "bot": account.actor_type in ("Service", "Application"),
+            "group": account.actor_type == "Group",
+            "discoverable": account.discoverable,
+            "indexable": account.discoverable,
+            "noindex": False,
+            "created_at": _day(account.created_at),
+            "last_status_at": last_status.isoformat() if last_status else None,
+            "statuses_count": posts,
+            "followers_count": followers,
+            "following_count": following,
+        }
+    return out
+
+
+async def account(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, Any]:
+    return (await accounts(pool, urls, [item]))[item.id]
+
+
+def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
+    local = item["file_path"] is not None
+    url = f"{urls.base}/media/{item['id']}/original" if local else item["remote_url"]
+    preview = f"{urls.base}/media/{item['id']}/small" if local and item["thumb_path"] else url
+    meta = dict(item["meta"] or {})
+    meta["focus"] = {"x": item["focus_x"], "y": item["focus_y"]}
+    return {
+        "id": str(item["id"]), "type": item["kind"], "url": url, "preview_url": preview,
+        "remote_url": None if local else item["remote_url"], "preview_remote_url": None, "text_url": None,
+        "meta": meta, "description": item["description"] or None, "blurhash": item["blurhash"],
+    }
+
+
+def _poll(status: Status, details: api_details.StatusDetails) -> dict[str, Any] | None:
+    if not status.poll:
+        return None
+    options = status.poll.get("options", [])
+    votes = [o.get("votes", 0) + details.poll_counts.get(i, 0) for i, o in enumerate(options)]
+    closed = status.poll.get("closed_at")
+    expires = datetime.fromisoformat(closed) if closed else None
+    return {
+        "id": str(status.id), "expires_at": iso(expires),
+        "expired": bool(expires and expires <= datetime.now(timezone.utc)),
+        "multiple": bool(status.poll.get("multiple")), "votes_count": sum(votes),
+        "voters_count": details.poll_voters or None,
+        "options": [{"title": o.get("title", ""), "votes_count": v} for o, v in zip(options, votes)],
+        "emojis": [], "voted": bool(details.own_votes), "own_votes": details.own_votes,
+    }
+
+
+async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_id: int | None) -> list[dict[str, Any]]:
+    """Status entities in the same order, boosts with their `reblog` filled in."""
+    shown = {s.id: s for s in items}
+    for s in items:
+        if s.reblog:
+            shown[s.reblog.id] = s.reblog
+    ids = list(shown)
+    details = await api_details.status_details(pool, ids, viewer_id)
+    summaries = await interactions.summaries(pool, ids, viewer_id)
+    people = {s.author.id: s.author for s in shown.values()}
+    for d in details.values():
+        for m in d.mentions:
+            people.setdefault(m.id, m)
+    account_json = await accounts(pool, urls, list(people.values()))
+
+    def one(s: Status) -> dict[str, Any]:
+        d = details[s.id]
+        info = summaries.get(s.id, {})
+        return {
+            "id": str(s.id),
+            "uri": urls.status_id_uri(s),
+            "url": urls.status_url(s) if s.reblog_of_id is None else None,
+            "created_at": iso(s.created_at),
+            "edited_at": iso(s.edited_at),
+            "account": account_json[s.author.id],
+            "content": s.content,
+            "text": d.source_text if s.author.is_local and viewer_id == s.author.id else None,
+            "visibility": s.visibility.value,
+            "sensitive": s.sensitive,
+            "spoiler_text": s.spoiler_text,
+            "language": d.language,
+            "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
+            "in_reply_to_account_id": str(d.reply_account_id) if d.reply_account_id else None,
+            "replies_count": info.get("replies", 0),
+            "reblogs_count": info.get("boosts", 0),
+            "favourites_count": info.get("favourites", 0),
+            "favourited": bool(info.get("favourited")) if viewer_id else None,
+            "reblogged": bool(info.get("boosted")) if viewer_id else None,
+            "bookmarked": d.bookmarked if viewer_id else None,
+            "pinned": d.pinned if viewer_id and viewer_id == s.author.id else None,
+            "muted": False if viewer_id else None,
+            "mentions": [{"id": str(m.id), "username": m.username, "acct": m.handle(), "url": urls.account_url(m)}
+                         for m in d.mentions],
+            "tags": [{"name": t.lower(), "url": urls.tag(t)} for t in d.tags],
+            "emojis": [],
+            "media_attachments": [media(m, urls) for m in d.media],
+            "poll": _poll(s, d),
+            "card": None,
+            "application": {"name": d.app_name, "website": d.app_website} if d.app_name else None,
+            "filtered": [],
+            "reblog": None,
+        }
+
+    out = []
+    for s in items:
+        if s.reblog:
+            entity = one(s)
+            entity["reblog"] = one(s.reblog)
+            entity.update({k: entity["reblog"][k] for k in ("favourited", "reblogged", "bookmarked")})
+            out.append(entity)
+        else:
+            out.append(one(s))
+    return out
+
+
+async def status(pool: asyncpg.Pool, urls: Urls, item: Status, viewer_id: int | None) -> dict[str, Any]:
+    return (await statuses(pool, urls, [item], viewer_id))[0]

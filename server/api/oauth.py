@@ -1,0 +1,242 @@
+"""OAuth 2 as Mastodon apps use it: app registration, the authorization page, tokens, revocation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode, urlsplit
+
+from aiohttp import web
+
+from server.api import params, scopes
+from server.api.auth import TOKEN, api, token_hash
+from server.domain import accounts as accounts_domain
+from server.errors import AppError
+from server.keys import CONFIG, POOL, USER
+from server.store import oauth as oauth_store
+from server.web import sessions
+from server.web.render import render
+
+routes = web.RouteTableDef()
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+
+
+def _redirect_uris(value: list[str]) -> list[str]:
+    uris = [u.strip() for item in value for u in item.split() if u.strip()]
+    if not uris:
+        raise AppError(422, "Validation failed: Redirect URI can't be blank")
+    for uri in uris:
+        parts = urlsplit(uri)
+        if uri != OOB and (not parts.scheme or parts.fragment or len(uri) > 2000
+                           or parts.scheme in ("javascript", "data", "vbscript", "file")):
+            raise AppError(422, f"Validation failed: Redirect URI must be an absolute URI: {uri[:100]}")
+    return uris
+
+
+def _app_json(app: oauth_store.App, *, secret: bool) -> dict:
+    body = {
+        "id": str(app.id), "name": app.name, "website": app.website, "scopes": app.scopes,
+        "redirect_uri": "\n".join(app.redirect_uris), "redirect_uris": app.redirect_uris, "vapid_key": "",
+    }
+    if secret:
+        body.update({"client_id": app.client_id, "client_secret": app.client_secret})
+    return body
+
+
+@routes.post("/api/v1/apps")
+async def create_app(request: web.Request) -> web.Response:
+    p = await params.read(request)
+    name = (p.str("client_name", max_len=200) or "").strip()
+    if not name:
+        raise AppError(422, "Validation failed: Application name can't be blank")
+    uris = _redirect_uris(p.list("redirect_uris") or [p.str("redirect_uris", "") or ""])
+    try:
+        app_scopes = scopes.parse(p.str("scopes", max_len=2000))
+    except ValueError as exc:
+        raise AppError(422, f"Validation failed: {exc}") from None
+    website = (p.str("website", max_len=2000) or "").strip() or None
+    app = await oauth_store.insert_app(
+        request.app[POOL], secrets.token_urlsafe(32), secrets.token_urlsafe(32), name, website, uris, app_scopes
+    )
+    return web.json_response(_app_json(app, secret=True))
+
+
+@routes.get("/api/v1/apps/verify_credentials")
+@api(user=False)
+async def verify_app(request: web.Request) -> web.Response:
+    if request.get(TOKEN) is None:
+        raise AppError(401, "The access token is invalid")
+    app = await oauth_store.app_by_id(request.app[POOL], request[TOKEN].app_id)
+    assert app is not None
+    return web.json_response(_app_json(app, secret=False))
+
+
+async def _authorization(request: web.Request, p: params.Params) -> tuple[oauth_store.App, str, list[str]]:
+    """Check an authorization request; errors are shown on the page, never redirected."""
+    app = await oauth_store.app_by_client_id(request.app[POOL], p.str("client_id", "", max_len=200) or "")
+    if app is None:
+        raise AppError(400, "Unknown client: this app is not registered here.")
+    redirect_uri = p.str("redirect_uri", "", max_len=2000) or (app.redirect_uris[0] if len(app.redirect_uris) == 1 else "")
+    if redirect_uri not in app.redirect_uris:
+        raise AppError(400, "The redirect URI does not match the one this app registered.")
+    if (p.str("response_type", "code") or "code") != "code":
+        raise AppError(400, "Only response_type=code is supported.")
+    try:
+        requested = scopes.parse(p.str("scope", max_len=2000) or " ".join(app.scopes))
+    except ValueError as exc:
+        raise AppError(400, f"Invalid scope: {exc}") from None
+    if not scopes.subset(requested, app.scopes):
+        raise AppError(400, "The app asked for more than it registered for.")
+    method = p.str("code_challenge_method", max_len=10)
+    if p.str("code_challenge") and method not in (None, "S256", "plain"):
+        raise AppError(400, "code_challenge_method must be S256 (or plain)")
+    return app, redirect_uri, requested
+
+
+def _form_action_csp(redirect_uri: str) -> dict[str, str]:
+    """Let the authorize form redirect to the app (browsers apply form-action to redirects)."""
+    from server.web.middleware import CSP
+
+    target = "" if redirect_uri == OOB else f" {urlsplit(redirect_uri).scheme}:"
+    return {"Content-Security-Policy": CSP.replace("form-action 'self'", f"form-action 'self'{target}")}
+
+
+@routes.get("/oauth/authorize")
+async def authorize_page(request: web.Request) -> web.Response:
+    p = params.Params(request.query)
+    app, redirect_uri, requested = await _authorization(request, p)
+    if request[USER] is None:
+        raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
+    fields = {k: v for k, v in request.query.items() if k in (
+        "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type")}
+    fields["redirect_uri"] = redirect_uri
+    response = render(request, "oauth/authorize.html",
+                      {"app": app, "scopes": requested, "fields": fields, "oob": redirect_uri == OOB})
+    response.headers.update(_form_action_csp(redirect_uri))
+    return response
+
+
+@routes.post("/oauth/authorize")
+async def authorize(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    p = params.Params(await request.post())
+    app, redirect_uri, requested = await _authorization(request, p)
+    state = p.str("state", max_len=2000)
+    if p.str("decision") == "deny":
+        query = {"error": "access_denied", "error_description": "The user denied the request."}
+        if state:
+            query["state"] = state
+        if redirect_uri == OOB:
+            return render(request, "oauth/code.html", {"app": app, "code": None})
+        raise web.HTTPSeeOther(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
+    code = secrets.token_urlsafe(32)
+    await oauth_store.insert_code(
+        request.app[POOL], token_hash(code), app.id, user.id, redirect_uri, requested,
+        p.str("code_challenge", max_len=200), p.str("code_challenge_method", max_len=10),
+        datetime.now(timezone.utc) + CODE_LIFETIME,
+    )
+    if redirect_uri == OOB:
+        return render(request, "oauth/code.html", {"app": app, "code": code})
+    query = {"code": code, **({"state": state} if state else {})}
+    response = web.HTTPSeeOther(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
+    response.headers.update(_form_action_csp(redirect_uri))
+    raise response
+
+
+def _oauth_error(status: int, error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+def _client(request: web.Request, p: params.Params) -> tuple[str, str]:
+    """client_id and client_secret from the body, or from HTTP Basic authentication."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return client_id, secret
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+    return p.str("client_id", "", max_len=200) or "", p.str("client_secret", "", max_len=200) or ""
+
+
+def _pkce_ok(challenge: str | None, method: str | None, verifier: str | None) -> bool:
+    if not challenge:
+        return True
+    if not verifier:
+        return False
+    if method == "plain":
+        return hmac.compare_digest(challenge, verifier)
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return hmac.compare_digest(challenge, computed)
+
+
+async def _issue(request: web.Request, app: oauth_store.App, account_id: int | None, granted: list[str],
+                 *, refresh: bool = True) -> web.Response:
+    token = secrets.token_urlsafe(32)
+    refresh_token = secrets.token_urlsafe(32) if refresh else None
+    await oauth_store.insert_token(request.app[POOL], token_hash(token),
+                                   token_hash(refresh_token) if refresh_token else None, app.id, account_id, granted)
+    body = {"access_token": token, "token_type": "Bearer", "scope": " ".join(granted),
+            "created_at": int(datetime.now(timezone.utc).timestamp())}
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    return web.json_response(body)
+
+
+@routes.post("/oauth/token")
+async def token(request: web.Request) -> web.Response:
+    p = await params.read(request)
+    client_id, secret = _client(request, p)
+    app = await oauth_store.app_by_client_id(request.app[POOL], client_id) if client_id else None
+    grant = p.str("grant_type", "", max_len=50)
+    if app is None or not hmac.compare_digest(app.client_secret, secret) and not (
+            grant == "authorization_code" and not secret and p.str("code_verifier")):
+        return _oauth_error(401, "invalid_client", "Client authentication failed due to unknown client, "
+                                                   "no client authentication included, or unsupported method.")
+    pool = request.app[POOL]
+    if grant == "authorization_code":
+        found = await oauth_store.take_code(pool, token_hash(p.str("code", "", max_len=200) or ""), app.id)
+        if (found is None or not found["fresh"] or found["redirect_uri"] != (p.str("redirect_uri") or found["redirect_uri"])
+                or not _pkce_ok(found["code_challenge"], found["code_challenge_method"], p.str("code_verifier"))):
+            return _oauth_error(400, "invalid_grant", "The provided authorization grant is invalid, expired, "
+                                                      "revoked, or does not match the redirection URI.")
+        return await _issue(request, app, found["account_id"], list(found["scopes"]))
+    try:
+        requested = scopes.parse(p.str("scope", max_len=2000) or " ".join(app.scopes))
+    except ValueError as exc:
+        return _oauth_error(400, "invalid_scope", str(exc))
+    if not scopes.subset(requested, app.scopes):
+        return _oauth_error(400, "invalid_scope", "The requested scope is not registered for this app.")
+    if grant == "client_credentials":
+        return await _issue(request, app, None, requested, refresh=False)
+    if grant == "refresh_token":
+        found = await oauth_store.take_refresh(pool, token_hash(p.str("refresh_token", "", max_len=200) or ""), app.id)
+        if found is None:
+            return _oauth_error(400, "invalid_grant", "The refresh token is invalid.")
+        return await _issue(request, app, found["account_id"], list(found["scopes"]))
+    if grant == "password":
+        try:
+            account_id = await accounts_domain.authenticate(
+                pool, p.str("username", "", max_len=200) or "", p.str("password", "", max_len=1000) or "",
+                sessions.client_ip(request), request.app[CONFIG].login_attempts_per_15min)
+        except AppError as exc:
+            if exc.status == 429:
+                raise
+            return _oauth_error(400, "invalid_grant", "The username or password is wrong.")
+        return await _issue(request, app, account_id, requested)
+    return _oauth_error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
+
+
+@routes.post("/oauth/revoke")
+async def revoke(request: web.Request) -> web.Response:
+    p = await params.read(request)
+    client_id, secret = _client(request, p)
+    app = await oauth_store.app_by_client_id(request.app[POOL], client_id) if client_id else None
+    if app is None or not hmac.compare_digest(app.client_secret, secret):
+        return _oauth_error(403, "unauthorized_client", "You are not authorized to revoke this token")
+    await oauth_store.revoke(request.app[POOL], token_hash(p.str("token", "", max_len=200) or ""), app.id)
+    return web.json_response({})
