@@ -111,6 +111,14 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
     }
     if status.edited_at:
         note["updated"] = iso(status.edited_at)
+    if status.kind == "question" and status.poll:
+        note["type"] = "Question"
+        note["oneOf" if not status.poll.get("multiple") else "anyOf"] = [
+            {"type": "Note", "name": o["title"], "replies": {"type": "Collection", "totalItems": o.get("votes", 0)}}
+            for o in status.poll.get("options", [])
+        ]
+        if status.poll.get("closed_at"):
+            note["endTime"] = status.poll["closed_at"]
     return note
 
 

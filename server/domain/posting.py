@@ -1,9 +1,15 @@
-"""Writing and deleting posts: validation, formatting, and placing them in home feeds."""
+"""Writing, editing and deleting posts: validation, formatting, home feeds and federation.
+
+The web form and the client API both come here, so a post is checked and stored the same way
+whichever way it was written.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
@@ -19,6 +25,19 @@ from server.text import plaintext
 from server.urls import Urls
 
 MAX_SPOILER_CHARS = 500
+MAX_MEDIA = 4
+MAX_POLL_OPTIONS = 4
+MAX_POLL_OPTION_CHARS = 50
+POLL_MIN_SECONDS = 300
+POLL_MAX_SECONDS = 30 * 86400
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True)
+class NewPoll:
+    options: list[str]
+    expires_in: int
+    multiple: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,11 @@ class NewPost:
     spoiler_text: str = ""
     visibility: str = "public"
     in_reply_to_id: int | None = None
+    sensitive: bool = False
+    language: str | None = None
+    media_ids: list[int] = field(default_factory=list)
+    poll: NewPoll | None = None
+    application_id: int | None = None
 
 
 def parse_visibility(value: str) -> Visibility:
@@ -42,7 +66,7 @@ def validate(post: NewPost, max_chars: int) -> tuple[str, str, Visibility]:
     """Normalised (text, spoiler, visibility), or Invalid naming the field."""
     text = post.text.replace("\r\n", "\n").strip()
     spoiler = post.spoiler_text.strip()
-    if not text:
+    if not text and not post.media_ids:
         raise Invalid("Write something first: a post cannot be empty.", field="content")
     if len(text) > max_chars:
         raise Invalid(f"Posts can have at most {max_chars} characters; this one has {len(text)}.", field="content")
@@ -50,65 +74,146 @@ def validate(post: NewPost, max_chars: int) -> tuple[str, str, Visibility]:
         raise Invalid(f"Content warnings can have at most {MAX_SPOILER_CHARS} characters.", field="spoiler_text")
     if "\x00" in text or "\x00" in spoiler:
         raise Invalid("Posts cannot contain NUL characters.", field="content")
+    if len(post.media_ids) > MAX_MEDIA:
+        raise Invalid(f"A post can have at most {MAX_MEDIA} attachments.", field="media_ids")
+    if post.language is not None and not LANGUAGE_RE.match(post.language):
+        raise Invalid("language must be an ISO 639 code such as en or pt-BR.", field="language")
+    if post.poll is not None:
+        _validate_poll(post)
     return text, spoiler, parse_visibility(post.visibility)
+
+
+def _validate_poll(post: NewPost) -> None:
+    poll = post.poll
+    assert poll is not None
+    if post.media_ids:
+        raise Invalid("A post cannot have both a poll and attachments.", field="poll")
+    if not 2 <= len(poll.options) <= MAX_POLL_OPTIONS:
+        raise Invalid(f"A poll needs 2 to {MAX_POLL_OPTIONS} options.", field="poll")
+    if any(not o.strip() or len(o) > MAX_POLL_OPTION_CHARS for o in poll.options):
+        raise Invalid(f"Poll options must be 1 to {MAX_POLL_OPTION_CHARS} characters.", field="poll")
+    if len({o.strip() for o in poll.options}) != len(poll.options):
+        raise Invalid("Poll options must be different from each other.", field="poll")
+    if not POLL_MIN_SECONDS <= poll.expires_in <= POLL_MAX_SECONDS:
+        raise Invalid("A poll must run between 5 minutes and 30 days.", field="poll")
+
+
+def _poll_json(poll: NewPoll | None) -> dict | None:
+    if poll is None:
+        return None
+    closes = datetime.now(timezone.utc) + timedelta(seconds=poll.expires_in)
+    return {"multiple": poll.multiple, "options": [{"title": o.strip(), "votes": 0} for o in poll.options],
+            "closed_at": closes.isoformat()}
 
 
 MentionResolver = Callable[[plaintext.Mention], Awaitable[Account | None]]
 
 
-async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: NewPost, max_chars: int,
-                      resolve_remote: MentionResolver | None = None) -> int:
-    """Validate, render, store, fan out and federate a local post in one transaction; returns its id.
+@dataclass(frozen=True)
+class _Rendered:
+    content: str
+    local: list[Account]
+    remote: list[Account]
+    tags: list[str]
 
-    `resolve_remote` looks up @user@host mentions (it may fetch, so it runs before the transaction);
-    mentions it cannot resolve stay plain text.
-    """
-    text, spoiler, visibility = validate(post, max_chars)
+
+async def _render(conn: asyncpg.Connection, urls: Urls, text: str,
+                  remote: dict[tuple[str, str | None], Account]) -> _Rendered:
     parsed = plaintext.parse(text)
     local_names = [m.username for m in parsed.mentions if m.domain is None or _is_own(m.domain, urls)]
+    mentioned = {a.username.lower(): a for a in await accounts_store.get_local_many(conn, local_names)}
+
+    def mention_url(m: plaintext.Mention) -> str | None:
+        if m.domain is not None and not _is_own(m.domain, urls):
+            account = remote.get(m.key())
+            return urls.account_url(account) if account else None
+        account = mentioned.get(m.username.lower())
+        return urls.profile(account.username) if account else None
+
+    content = plaintext.to_html(text, mention_url=mention_url, tag_url=urls.tag) if text else ""
+    return _Rendered(content, list(mentioned.values()), list(remote.values()), parsed.tags)
+
+
+async def _resolve_remote(urls: Urls, text: str, resolve: MentionResolver | None) -> dict:
+    """Look up @user@host mentions before any transaction (it may fetch over the network)."""
     remote: dict[tuple[str, str | None], Account] = {}
-    for mention in parsed.mentions:
-        if mention.domain is not None and not _is_own(mention.domain, urls) and resolve_remote is not None:
-            account = await resolve_remote(mention)
+    for mention in plaintext.parse(text).mentions:
+        if mention.domain is not None and not _is_own(mention.domain, urls) and resolve is not None:
+            account = await resolve(mention)
             if account is not None:
                 remote[mention.key()] = account
+    return remote
+
+
+async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: NewPost, max_chars: int,
+                      resolve_remote: MentionResolver | None = None, *, idempotency_key: str | None = None) -> int:
+    """Validate, render, store, fan out and federate a local post in one transaction; returns its id.
+
+    Mentions that cannot be resolved stay plain text. A repeated `idempotency_key` returns the
+    post the first request made.
+    """
+    text, spoiler, visibility = validate(post, max_chars)
+    if idempotency_key:
+        earlier = await statuses_store.by_idempotency_key(pool, author.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    remote = await _resolve_remote(urls, text, resolve_remote)
     async with pool.acquire() as conn, conn.transaction():
-        mentioned = {a.username.lower(): a for a in await accounts_store.get_local_many(conn, local_names)}
-
-        def mention_url(m: plaintext.Mention) -> str | None:
-            if m.domain is not None and not _is_own(m.domain, urls):
-                account = remote.get(m.key())
-                return urls.account_url(account) if account else None
-            account = mentioned.get(m.username.lower())
-            return urls.profile(account.username) if account else None
-
-        content = plaintext.to_html(text, mention_url=mention_url, tag_url=urls.tag)
+        rendered = await _render(conn, urls, text, remote)
         if post.in_reply_to_id is not None:
             parent = await statuses_store.get_visible(conn, post.in_reply_to_id, author.id)
-            if parent is None:
-                raise Invalid("The post you are replying to does not exist or is not visible to you.")
+            if parent is None or parent.reblog_of_id is not None:
+                raise Invalid("The post you are replying to does not exist or is not visible to you.",
+                              field="in_reply_to_id")
         status_id = await statuses_store.insert_local(
-            conn,
-            account_id=author.id,
-            source_text=text,
-            content=content,
-            spoiler_text=spoiler,
-            visibility=visibility,
-            in_reply_to_id=post.in_reply_to_id,
+            conn, account_id=author.id, source_text=text, content=rendered.content, spoiler_text=spoiler,
+            visibility=visibility, in_reply_to_id=post.in_reply_to_id, sensitive=post.sensitive or bool(spoiler),
+            language=post.language, poll=_poll_json(post.poll), application_id=post.application_id,
         )
-        mentioned_ids = [a.id for a in mentioned.values() if a.id != author.id]
-        await statuses_store.add_mentions(conn, status_id, mentioned_ids + [a.id for a in remote.values()])
-        await statuses_store.add_tags(conn, status_id, parsed.tags)
-        readers = {author.id, *mentioned_ids}
+        if post.media_ids and await statuses_store.attach_media(conn, status_id, author.id, post.media_ids) != len(
+                set(post.media_ids)):
+            raise Invalid("Some attachments do not exist, are not yours, or are already used.", field="media_ids")
+        if idempotency_key and not await statuses_store.remember_idempotency_key(
+                conn, author.id, idempotency_key, status_id):
+            raise Invalid("This request is already being processed.", field="idempotency_key")
+        local_ids = [a.id for a in rendered.local if a.id != author.id]
+        await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
+        await statuses_store.add_tags(conn, status_id, rendered.tags)
+        readers = {author.id, *local_ids}
         if visibility != Visibility.DIRECT:
             readers.update(await follows_store.local_follower_ids(conn, author.id))
         await home_feed.add(conn, status_id, author.id, sorted(readers))
-        for account_id in mentioned_ids:
+        for account_id in local_ids:
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
         status = await statuses_store.get_visible(conn, status_id, author.id)
         assert status is not None
         await outbound.status_created(conn, urls, status)
+        await statuses_store.notify_new(conn, status_id)
     return status_id
+
+
+async def edit_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: int, post: NewPost, max_chars: int,
+                    resolve_remote: MentionResolver | None = None) -> None:
+    """Replace a post's text, warning and media, keeping the old version in its history; federated as Update."""
+    text, spoiler, _ = validate(post, max_chars)
+    remote = await _resolve_remote(urls, text, resolve_remote)
+    async with pool.acquire() as conn, conn.transaction():
+        status = await statuses_store.get_visible(conn, status_id, author.id)
+        if status is None or status.author.id != author.id or status.reblog_of_id is not None:
+            raise NotFound("That post does not exist or is not yours.")
+        rendered = await _render(conn, urls, text, remote)
+        await statuses_store.record_edit(conn, status_id, rendered.content, spoiler, post.sensitive or bool(spoiler),
+                                         None, None)
+        await conn.execute("UPDATE statuses SET source_text = $2, language = coalesce($3, language) WHERE id = $1",
+                           status_id, text, post.language)
+        await statuses_store.replace_media(conn, status_id, author.id, post.media_ids)
+        local_ids = [a.id for a in rendered.local if a.id != author.id]
+        await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
+        await statuses_store.add_tags(conn, status_id, rendered.tags)
+        updated = await statuses_store.get_visible(conn, status_id, author.id)
+        assert updated is not None
+        await outbound.status_created(conn, urls, updated, update=True)
+        await statuses_store.notify_new(conn, status_id, event="status.update")
 
 
 async def delete_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: int) -> None:
@@ -116,10 +221,12 @@ async def delete_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id
         status = await statuses_store.get_visible(conn, status_id, author.id)
         if status is None or status.author.id != author.id:
             raise NotFound("That post does not exist or is not yours.")
-        await outbound.status_deleted(conn, urls, status)
+        if status.reblog_of_id is None:
+            await outbound.status_deleted(conn, urls, status)
         await statuses_store.mark_deleted(conn, status_id, author.id)
         await home_feed.remove_status(conn, status_id)
+        await statuses_store.notify_new(conn, status_id, event="delete")
 
 
 def _is_own(domain: str, urls: Urls) -> bool:
-    return urls.base.split("://", 1)[1].lower() == domain.lower()
+    return urls.host.lower() == domain.lower()

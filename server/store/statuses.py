@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -76,26 +77,64 @@ async def _with_reblogs(db: Executor, statuses: list[Status], viewer_id: int | N
 
 
 async def insert_local(
-    db: Executor,
-    *,
-    account_id: int,
-    source_text: str,
-    content: str,
-    spoiler_text: str,
-    visibility: Visibility,
-    in_reply_to_id: int | None = None,
+    db: Executor, *, account_id: int, source_text: str, content: str, spoiler_text: str, visibility: Visibility,
+    in_reply_to_id: int | None = None, sensitive: bool = False, language: str | None = None, poll: Any = None,
+    application_id: int | None = None,
 ) -> int:
     return await db.fetchval(
         "INSERT INTO statuses (account_id, source_text, content, spoiler_text, visibility, sensitive,"
-        " in_reply_to_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        account_id,
-        source_text,
-        content,
-        spoiler_text,
-        visibility.value,
-        bool(spoiler_text),
-        in_reply_to_id,
+        " in_reply_to_id, language, poll, kind, application_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9::jsonb IS NULL THEN 'note' ELSE 'question' END, $10)"
+        " RETURNING id",
+        account_id, source_text, content, spoiler_text, visibility.value, sensitive, in_reply_to_id, language, poll,
+        application_id,
     )
+
+
+async def by_idempotency_key(db: Executor, account_id: int, key: str) -> int | None:
+    return await db.fetchval(
+        "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2"
+        " AND created_at > now() - interval '1 hour'",
+        account_id, key[:200],
+    )
+
+
+async def remember_idempotency_key(db: Executor, account_id: int, key: str, status_id: int) -> bool:
+    """False when a concurrent request with the same key got there first."""
+    await db.execute(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at <= now() - interval '1 hour'",
+        account_id, key[:200],
+    )
+    made = await db.fetchval(
+        "INSERT INTO idempotency_keys (account_id, key, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        " RETURNING status_id",
+        account_id, key[:200], status_id,
+    )
+    return made is not None
+
+
+async def attach_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> int:
+    """Attach the author's unattached uploads; returns how many were attached."""
+    rows = await db.fetch(
+        "UPDATE media_attachments SET status_id = $1 WHERE id = ANY($3::bigint[]) AND account_id = $2"
+        " AND status_id IS NULL RETURNING id",
+        status_id, account_id, media_ids,
+    )
+    return len(rows)
+
+
+async def replace_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> None:
+    """An edit's attachments: those kept stay, those dropped are detached, new uploads are attached."""
+    await db.execute(
+        "UPDATE media_attachments SET status_id = NULL WHERE status_id = $1 AND NOT (id = ANY($2::bigint[]))",
+        status_id, media_ids,
+    )
+    await attach_media(db, status_id, account_id, media_ids)
+
+
+async def notify_new(db: Executor, status_id: int, event: str = "update") -> None:
+    """Tell streaming listeners in every process (delivered at commit)."""
+    await db.execute("SELECT pg_notify('kith_stream', $1)", json.dumps({"event": event, "status_id": status_id}))
 
 
 async def add_mentions(db: Executor, status_id: int, account_ids: list[int]) -> None:
@@ -386,5 +425,14 @@ async def direct_replies(db: Executor, status_id: int, *, limit: int) -> list[St
         f"{_SELECT} WHERE s.in_reply_to_id = $1 AND s.visibility IN ('public', 'unlisted') AND s.deleted_at IS NULL"
         " ORDER BY s.id LIMIT $2",
         status_id, limit,
+    )
+    return [_status(r) for r in rows]
+
+
+async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[Status]:
+    rows = await db.fetch(
+        f"{_SELECT} JOIN pins p ON p.status_id = s.id WHERE p.account_id = $1 AND s.account_id = $1"
+        f" AND {visible_to('$2::bigint')} ORDER BY p.id DESC",
+        account_id, viewer_id,
     )
     return [_status(r) for r in rows]

@@ -1,0 +1,240 @@
+"""/api/v1/accounts: profiles, their posts and relationships, following, blocking, muting."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.fetch import FetchError, resolve_handle
+from federation.service import FEDERATION
+from server.api import entities, params
+from server.api.auth import api, current_user, maybe_user
+from server.api.common import NOT_FOUND, account_or_404, path_id
+from server.api.paging import page, respond
+from server.domain import blocking, following, profiles
+from server.errors import AppError, Invalid
+from server.keys import POOL, URLS
+from server.store import accounts as accounts_store
+from server.store import api_relations
+from server.store import statuses as statuses_store
+
+routes = web.RouteTableDef()
+
+
+async def _credential_account(request: web.Request) -> dict:
+    user = current_user(request)
+    pool = request.app[POOL]
+    account = await accounts_store.get_by_id(pool, user.id)
+    body = await entities.account(pool, request.app[URLS], account)
+    source = await accounts_store.get_profile_source(pool, user.id)
+    body["source"] = {
+        "privacy": "public", "sensitive": False, "language": None, "note": source["note"],
+        "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
+        "follow_requests_count": await api_relations.follow_request_count(pool, user.id),
+    }
+    body["role"] = {"id": "0", "name": user.role.value, "permissions": "0", "color": "", "highlighted": False}
+    return body
+
+
+@routes.get("/api/v1/accounts/verify_credentials")
+@api("read:accounts")
+async def verify_credentials(request: web.Request) -> web.Response:
+    return web.json_response(await _credential_account(request))
+
+
+@routes.patch("/api/v1/accounts/update_credentials")
+@api("write:accounts")
+async def update_credentials(request: web.Request) -> web.Response:
+    user = current_user(request)
+    p = await params.read(request)
+    pool = request.app[POOL]
+    source = await accounts_store.get_profile_source(pool, user.id)
+    update = profiles.ProfileUpdate(
+        display_name=p.str("display_name", source["display_name"], max_len=1000) or "",
+        bio=p.str("note", source["note"], max_len=20_000) or "",
+        locked=p.bool("locked", user.account.locked),
+    )
+    try:
+        await profiles.update_profile(pool, request.app[URLS], user.account, update)
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    return web.json_response(await _credential_account(request))
+
+
+@routes.get("/api/v1/accounts/lookup")
+@api(user=False)
+async def lookup(request: web.Request) -> web.Response:
+    acct = (request.query.get("acct") or "").lstrip("@")
+    urls = request.app[URLS]
+    name, _, domain = acct.partition("@")
+    pool = request.app[POOL]
+    if not domain or domain.lower() in (urls.host.lower(), urls.host.split(":")[0].lower()):
+        account = await accounts_store.get_local(pool, name) if name else None
+    else:
+        account = await accounts_store.get_remote(pool, name, domain)
+    if account is None or account.suspended_at is not None or account.username == "kith.instance":
+        raise AppError(404, NOT_FOUND)
+    return web.json_response(await entities.account(pool, urls, account))
+
+
+@routes.get("/api/v1/accounts/search")
+@api("read:accounts")
+async def search(request: web.Request) -> web.Response:
+    p = params.Params(request.query)
+    q = (p.str("q", "", max_len=300) or "").strip().lstrip("@")
+    limit = p.int("limit", 40, minimum=1, maximum=80) or 40
+    found = await search_accounts(request, q, resolve=p.bool("resolve"), limit=limit)
+    pool, urls = request.app[POOL], request.app[URLS]
+    rendered = await entities.accounts(pool, urls, found)
+    return web.json_response([rendered[a.id] for a in found])
+
+
+async def search_accounts(request: web.Request, q: str, *, resolve: bool, limit: int):
+    """Accounts matching a query; a full remote handle is looked up by WebFinger when `resolve`."""
+    pool = request.app[POOL]
+    if not q:
+        return []
+    if "@" in q and resolve:
+        try:
+            return [await resolve_handle(request.app[FEDERATION], q)]
+        except FetchError:
+            pass
+    return await api_relations.search_accounts(pool, q, limit)
+
+
+@routes.get("/api/v1/accounts/relationships")
+@api("read:follows")
+async def relationships(request: web.Request) -> web.Response:
+    ids = [int(i) for i in params.Params(request.query).list("id", max_items=100) if i.isdigit() and len(i) <= 19]
+    rels = await api_relations.relationships(request.app[POOL], current_user(request).id, ids)
+    return web.json_response([rels[i] for i in ids if i in rels])
+
+
+@routes.get("/api/v1/accounts/familiar_followers")
+@api("read:follows")
+async def familiar_followers(request: web.Request) -> web.Response:
+    ids = params.Params(request.query).list("id", max_items=100)
+    return web.json_response([{"id": i, "accounts": []} for i in ids])
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}")
+@api(user=False)
+async def get_account(request: web.Request) -> web.Response:
+    account = await account_or_404(request, path_id(request))
+    return web.json_response(await entities.account(request.app[POOL], request.app[URLS], account))
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}/statuses")
+@api(user=False)
+async def account_statuses(request: web.Request) -> web.Response:
+    account = await account_or_404(request, path_id(request))
+    p = params.Params(request.query)
+    pg = page(p)
+    viewer = maybe_user(request)
+    viewer_id = viewer.id if viewer else None
+    pool, urls = request.app[POOL], request.app[URLS]
+    if p.bool("pinned"):
+        items = await statuses_store.pinned(pool, account.id, viewer_id)
+    else:
+        items = await statuses_store.account_timeline(
+            pool, account.id, viewer_id, pg, exclude_replies=p.bool("exclude_replies"),
+            exclude_reblogs=p.bool("exclude_reblogs"), only_media=p.bool("only_media"),
+        )
+    return respond(request, await entities.statuses(pool, urls, items, viewer_id), [s.id for s in items],
+                   limit=pg.limit)
+
+
+async def _relation_list(request: web.Request, *, followers: bool) -> web.Response:
+    account = await account_or_404(request, path_id(request))
+    pg = page(params.Params(request.query), maximum=80)
+    pool, urls = request.app[POOL], request.app[URLS]
+    rows = await api_relations.follow_list(pool, account.id, pg, followers=followers)
+    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}/followers")
+@api(user=False)
+async def followers(request: web.Request) -> web.Response:
+    return await _relation_list(request, followers=True)
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}/following")
+@api(user=False)
+async def following_list(request: web.Request) -> web.Response:
+    return await _relation_list(request, followers=False)
+
+
+async def _relationship(request: web.Request, target_id: int) -> web.Response:
+    rels = await api_relations.relationships(request.app[POOL], current_user(request).id, [target_id])
+    return web.json_response(rels[target_id])
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/follow")
+@api("write:follows")
+async def follow(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    try:
+        await following.follow(request.app[POOL], request.app[URLS], current_user(request).account, target)
+    except Invalid as exc:
+        raise AppError(403, exc.message) from None
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/unfollow")
+@api("write:follows")
+async def unfollow(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    await following.unfollow(request.app[POOL], request.app[URLS], current_user(request).account, target)
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/block")
+@api("write:blocks")
+async def block(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    try:
+        await blocking.block(request.app[POOL], request.app[URLS], current_user(request).account, target)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/unblock")
+@api("write:blocks")
+async def unblock(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    await blocking.block(request.app[POOL], request.app[URLS], current_user(request).account, target, undo=True)
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/mute")
+@api("write:mutes")
+async def mute(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    p = await params.read(request)
+    duration = p.int("duration", 0, minimum=0, maximum=10 * 365 * 86400) or 0
+    await api_relations.mute(request.app[POOL], current_user(request).id, target.id,
+                             p.bool("notifications", True), duration or None)
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/unmute")
+@api("write:mutes")
+async def unmute(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    await api_relations.unmute(request.app[POOL], current_user(request).id, target.id)
+    return await _relationship(request, target.id)
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}/featured_tags")
+@api(user=False)
+async def featured_tags(request: web.Request) -> web.Response:
+    await account_or_404(request, path_id(request))
+    return web.json_response([])
+
+
+@routes.get(r"/api/v1/accounts/{id:\d+}/lists")
+@api("read:lists")
+async def account_lists(request: web.Request) -> web.Response:
+    await account_or_404(request, path_id(request))
+    return web.json_response([])

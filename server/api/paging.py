@@ -1,0 +1,37 @@
+"""Mastodon's pagination: max_id / since_id / min_id / limit in, a Link header out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from server.api.params import Params
+from server.keys import URLS
+from server.store.paging import Page
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+def page(p: Params, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Page:
+    def ident(name: str) -> int | None:
+        raw = p.str(name, max_len=40)
+        return int(raw) if raw and raw.isdigit() and len(raw) <= 19 else None
+
+    limit = p.int("limit", default, minimum=1) or default
+    return Page(max_id=ident("max_id"), since_id=ident("since_id"), min_id=ident("min_id"), limit=min(limit, maximum))
+
+
+def respond(request: web.Request, body: list[Any], ids: list[int], *, limit: int) -> web.Response:
+    """JSON with a Link header pointing at the next (older) and previous (newer) pages."""
+    response = web.json_response(body)
+    if ids:
+        base = f"{request.app[URLS].base}{request.path}"
+        keep = {k: v for k, v in request.query.items() if k not in ("max_id", "since_id", "min_id", "limit")}
+        keep["limit"] = str(limit)
+        links = [f'<{base}?{urlencode({**keep, "max_id": min(ids)})}>; rel="next"',
+                 f'<{base}?{urlencode({**keep, "min_id": max(ids)})}>; rel="prev"']
+        response.headers["Link"] = ", ".join(links)
+    return response
