@@ -92,6 +92,17 @@ async def client(aiohttp_client, config: Config, pool: asyncpg.Pool):
     return await aiohttp_client(make_app(config))
 
 
+def kith_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without the test suite's own KITH_* switches (Kith refuses unknown settings)."""
+    from dataclasses import fields
+
+    from server.config import Config
+
+    settings = {f"KITH_{f.name.upper()}" for f in fields(Config)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") or k in settings}
+    return {**env, **(extra or {})}
+
+
 class KithProcess:
     """A real `kith run` process, as an admin would start it."""
 
@@ -99,7 +110,7 @@ class KithProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.args = args
-        self.env = {**os.environ, **(env or {})}
+        self.env = kith_env(env)
         self.proc: subprocess.Popen | None = None
         self.log = b""
 
@@ -136,7 +147,7 @@ def kith_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         cwd=REPO,
-        env={**os.environ, **(env or {})},
+        env=kith_env(env),
         capture_output=True,
         text=True,
         timeout=120,

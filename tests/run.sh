@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  # The browser tests drive Debian's Chromium (never a downloaded browser build).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  # The browser tests drive Debian's Chromium (never a downloaded browser build); the
+  # interoperability tests make a local certificate authority with openssl.
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium openssl >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
