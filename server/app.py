@@ -19,6 +19,11 @@ from server.config import Config
 from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
+from server.api import accounts as api_accounts
+from server.api import instance, media, misc, oauth, timelines
+from server.api import notifications as api_notifications
+from server.api import statuses as api_statuses
+from server.api import streaming as api_streaming
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.store import settings as settings_store
 from server.urls import Urls
@@ -69,8 +74,11 @@ def make_app(cfg: Config) -> web.Application:
     app[JINJA] = make_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
+    app.cleanup_ctx.append(api_streaming.streaming_ctx)
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
-                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes):
+                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes,
+                  oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
+                  api_notifications.routes, instance.routes, misc.routes, media.routes, api_streaming.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -226,3 +226,20 @@ async def get_profile_source(db: Executor, account_id: int) -> dict[str, str]:
         "SELECT display_name, coalesce(raw ->> 'note_source', '') AS note FROM accounts WHERE id = $1", account_id
     )
     return {"display_name": row["display_name"], "note": row["note"]}
+
+
+async def first_admin(db: Executor) -> Account | None:
+    row = await db.fetchrow(
+        f"SELECT {ACCOUNT_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id"
+        " WHERE u.role = 'admin' AND a.suspended_at IS NULL ORDER BY a.id LIMIT 1"
+    )
+    return account_from_row(row) if row else None
+
+
+async def known_domains(db: Executor) -> list[str]:
+    rows = await db.fetch("SELECT DISTINCT lower(domain) AS d FROM accounts WHERE domain IS NOT NULL ORDER BY d")
+    return [r["d"] for r in rows]
+
+
+async def count_domains(db: Executor) -> int:
+    return await db.fetchval("SELECT count(DISTINCT lower(domain)) FROM accounts WHERE domain IS NOT NULL")

@@ -436,3 +436,67 @@ async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[S
         account_id, viewer_id,
     )
     return [_status(r) for r in rows]
+
+
+async def own_reblog(db: Executor, account_id: int, status_id: int) -> int | None:
+    return await db.fetchval(
+        "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2 AND deleted_at IS NULL",
+        account_id, status_id,
+    )
+
+
+_MARK_TABLES = ("bookmarks", "pins")
+
+
+async def set_mark(db: Executor, table: str, account_id: int, status_id: int, on: bool) -> None:
+    """Bookmark or pin (on) a status for an account, or remove that."""
+    if table not in _MARK_TABLES:
+        raise ValueError(table)
+    if on:
+        await db.execute(
+            f"INSERT INTO {table} (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", account_id, status_id
+        )
+    else:
+        await db.execute(f"DELETE FROM {table} WHERE account_id = $1 AND status_id = $2", account_id, status_id)
+
+
+async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Status]]:
+    """(mark id, status) of an account's bookmarks or favourites, newest first, paged by the mark's id."""
+    if table not in ("bookmarks", "favourites"):
+        raise ValueError(table)
+    rows = await db.fetch(
+        f"SELECT m.id AS mark_id, {_SELECT[len('SELECT '):]} JOIN {table} m ON m.status_id = s.id"
+        f" WHERE m.account_id = $1 AND {visible_to('$1')} AND {page.where('m.id', 2)}"
+        f" ORDER BY {page.order('m.id')} LIMIT $5",
+        account_id, *page.args, page.limit,
+    )
+    return page.newest_first([(r["mark_id"], _status(r)) for r in rows])
+
+
+async def reactors(db: Executor, status_id: int, *, boosts: bool, limit: int) -> list[int]:
+    """Who favourited (or boosted) a status, most recent first."""
+    if boosts:
+        rows = await db.fetch(
+            "SELECT account_id FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2",
+            status_id, limit,
+        )
+    else:
+        rows = await db.fetch(
+            "SELECT account_id FROM favourites WHERE status_id = $1 ORDER BY id DESC LIMIT $2", status_id, limit
+        )
+    return [r["account_id"] for r in rows]
+
+
+async def weekly_activity(db: Executor, weeks: int = 12) -> list[dict[str, str]]:
+    """Local posts, logins and sign-ups per week (Mastodon's instance/activity), newest week first."""
+    rows = await db.fetch(
+        "SELECT w AS week,"
+        " (SELECT count(*) FROM statuses s WHERE s.uri IS NULL AND s.created_at >= w AND s.created_at < w + interval '7 days') AS statuses,"
+        " (SELECT count(DISTINCT ws.account_id) FROM web_sessions ws WHERE ws.last_seen_at >= w AND ws.last_seen_at < w + interval '7 days') AS logins,"
+        " (SELECT count(*) FROM users u WHERE u.created_at >= w AND u.created_at < w + interval '7 days') AS registrations"
+        " FROM generate_series(date_trunc('week', now()) - make_interval(weeks => $1 - 1), date_trunc('week', now()),"
+        " interval '7 days') AS w ORDER BY w DESC",
+        weeks,
+    )
+    return [{"week": str(int(r["week"].timestamp())), "statuses": str(r["statuses"]), "logins": str(r["logins"]),
+             "registrations": str(r["registrations"])} for r in rows]

@@ -1,0 +1,114 @@
+"""/api/v1/instance and /api/v2/instance: what apps read first, and what some crash without."""
+
+from __future__ import annotations
+
+import html
+
+from aiohttp import web
+
+from federation.nodeinfo import VERSION
+from server.api import entities
+from server.api.auth import api
+from server.keys import CONFIG, POOL, URLS
+from server.store import accounts as accounts_store
+from server.store import statuses as statuses_store
+
+routes = web.RouteTableDef()
+# Clients (Mastodon.py among them) read features off a Mastodon-compatible version string.
+MASTODON_VERSION = f"4.3.0 (compatible; Kith {VERSION})"
+MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm",
+               "audio/mpeg", "audio/ogg", "audio/wav", "audio/mp4"]
+
+
+def _configuration(max_chars: int) -> dict:
+    return {
+        "urls": {"streaming": None},
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
+        "statuses": {"max_characters": max_chars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+        "media_attachments": {"supported_mime_types": MEDIA_TYPES, "image_size_limit": 16 * 1024 * 1024,
+                              "image_matrix_limit": 40_000_000, "video_size_limit": 40 * 1024 * 1024,
+                              "video_frame_rate_limit": 60, "video_matrix_limit": 8_294_400,
+                              "description_limit": 1500},
+        "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
+                  "max_expiration": 2_592_000},
+        "translation": {"enabled": False},
+    }
+
+
+async def _contact(request: web.Request) -> dict | None:
+    pool = request.app[POOL]
+    admin = await accounts_store.first_admin(pool)
+    return (await entities.account(pool, request.app[URLS], admin)) if admin else None
+
+
+@routes.get("/api/v1/instance")
+@routes.get("/api/v1/instance/")
+@api(user=False)
+async def v1(request: web.Request) -> web.Response:
+    cfg, urls, pool = request.app[CONFIG], request.app[URLS], request.app[POOL]
+    configuration = _configuration(cfg.max_post_chars)
+    configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
+    return web.json_response({
+        "uri": urls.host, "title": cfg.instance_name, "short_description": cfg.instance_description,
+        "description": cfg.instance_description, "email": cfg.contact_email, "version": MASTODON_VERSION,
+        "urls": {"streaming_api": urls.base.replace("http", "ws", 1)},
+        "stats": {"user_count": await accounts_store.count_local_users(pool),
+                  "status_count": await statuses_store.count_local(pool),
+                  "domain_count": await accounts_store.count_domains(pool)},
+        "thumbnail": None, "languages": ["en"], "registrations": cfg.registrations in ("open", "approval"),
+        "approval_required": cfg.registrations == "approval", "invites_enabled": cfg.registrations == "invite",
+        "configuration": configuration, "contact_account": await _contact(request), "rules": [],
+    })
+
+
+@routes.get("/api/v2/instance")
+@routes.get("/api/v2/instance/")
+@api(user=False)
+async def v2(request: web.Request) -> web.Response:
+    cfg, urls = request.app[CONFIG], request.app[URLS]
+    configuration = _configuration(cfg.max_post_chars)
+    configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
+    configuration["vapid"] = {"public_key": ""}
+    return web.json_response({
+        "domain": urls.host, "title": cfg.instance_name, "version": MASTODON_VERSION,
+        "source_url": f"{urls.base}/about", "description": cfg.instance_description,
+        "usage": {"users": {"active_month": await accounts_store.count_active_users(request.app[POOL], 30)}},
+        "thumbnail": {"url": f"{urls.base}/static/header.png"}, "icon": [], "languages": ["en"],
+        "configuration": configuration,
+        "registrations": {"enabled": cfg.registrations in ("open", "approval"),
+                          "approval_required": cfg.registrations == "approval", "message": None, "url": None},
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": cfg.contact_email, "account": await _contact(request)},
+        "rules": [],
+    })
+
+
+@routes.get("/api/v1/instance/peers")
+@api(user=False)
+async def peers(request: web.Request) -> web.Response:
+    return web.json_response(await accounts_store.known_domains(request.app[POOL]))
+
+
+@routes.get("/api/v1/instance/rules")
+@api(user=False)
+async def rules(request: web.Request) -> web.Response:
+    return web.json_response([])
+
+
+@routes.get("/api/v1/instance/activity")
+@api(user=False)
+async def activity(request: web.Request) -> web.Response:
+    return web.json_response(await statuses_store.weekly_activity(request.app[POOL]))
+
+
+@routes.get("/api/v1/instance/extended_description")
+@api(user=False)
+async def extended_description(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    return web.json_response({"updated_at": None, "content": f"<p>{html.escape(cfg.instance_description)}</p>"})
+
+
+@routes.get("/api/v1/instance/translation_languages")
+@api(user=False)
+async def translation_languages(request: web.Request) -> web.Response:
+    return web.json_response({})

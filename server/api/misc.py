@@ -1,0 +1,183 @@
+"""The smaller endpoints apps call: preferences, markers, search, blocks/mutes lists, push
+subscriptions, and the ones Kith has nothing for (answered with empty lists, never 404)."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from federation.fetch import FetchError, fetch_document
+from federation.inbox.handlers import Reject, Retry, store_note
+from federation.service import FEDERATION
+from server.api import entities, params
+from server.api.accounts import search_accounts
+from server.api.auth import TOKEN, api, current_user
+from server.api.paging import page, respond
+from server.errors import AppError
+from server.keys import POOL, URLS
+from server.store import api_misc
+from server.store import statuses as statuses_store
+
+routes = web.RouteTableDef()
+
+EMPTY_LISTS = (
+    "/api/v1/custom_emojis", "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
+    "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
+    "/api/v1/endorsements", "/api/v1/domain_blocks", "/api/v1/featured_tags", "/api/v1/followed_tags",
+    "/api/v1/featured_tags/suggestions", "/api/v1/directory",
+)
+
+
+async def _empty(request: web.Request) -> web.Response:
+    """Features Kith does not have: an empty list, so apps carry on."""
+    return web.json_response([])
+
+
+for path in EMPTY_LISTS:
+    routes.get(path)(_empty)
+
+
+@routes.get("/api/v1/preferences")
+@api("read:accounts")
+async def preferences(request: web.Request) -> web.Response:
+    return web.json_response({
+        "posting:default:visibility": "public", "posting:default:sensitive": False,
+        "posting:default:language": None, "reading:expand:media": "default", "reading:expand:spoilers": False,
+    })
+
+
+@routes.get("/api/v1/markers")
+@api("read:statuses")
+async def get_markers(request: web.Request) -> web.Response:
+    user = current_user(request)
+    wanted = params.Params(request.query).list("timeline", max_items=2) or ["home", "notifications"]
+    markers = await api_misc.markers(request.app[POOL], user.id)
+    return web.json_response({name: _marker(markers[name]) for name in wanted if name in markers})
+
+
+def _marker(row: dict) -> dict:
+    return {"last_read_id": str(row["last_read_id"]), "version": row["version"],
+            "updated_at": entities.iso(row["updated_at"])}
+
+
+@routes.post("/api/v1/markers")
+@api("write:statuses")
+async def set_markers(request: web.Request) -> web.Response:
+    user = current_user(request)
+    p = await params.read(request)
+    out = {}
+    for name in ("home", "notifications"):
+        nested = p.nested(name)
+        if nested is None:
+            continue
+        last = nested.str("last_read_id", max_len=19)
+        if not last or not last.isdigit():
+            raise AppError(422, f"Validation failed: {name}[last_read_id] must be an id")
+        out[name] = _marker(await api_misc.set_marker(request.app[POOL], user.id, name, int(last)))
+    return web.json_response(out)
+
+
+@routes.get("/api/v2/search")
+@api("read:search")
+async def search(request: web.Request) -> web.Response:
+    """Accounts (handles resolved with resolve=true), hashtags, and posts by URL."""
+    user = current_user(request)
+    p = params.Params(request.query)
+    q = (p.str("q", "", max_len=300) or "").strip()
+    kind = p.str("type", max_len=20)
+    resolve = p.bool("resolve")
+    limit = p.int("limit", 20, minimum=1, maximum=40) or 20
+    pool, urls = request.app[POOL], request.app[URLS]
+    accounts, statuses, hashtags = [], [], []
+    if q.startswith(("https://", "http://")) and kind in (None, "statuses", "accounts"):
+        statuses = await _status_by_url(request, q, resolve, user.id)
+    if kind in (None, "accounts") and not statuses:
+        found = await search_accounts(request, q.lstrip("@"), resolve=resolve, limit=limit)
+        rendered = await entities.accounts(pool, urls, found)
+        accounts = [rendered[a.id] for a in found]
+    if kind in (None, "hashtags") and re.fullmatch(r"#?\w{1,100}", q):
+        for name in await api_misc.search_tags(pool, q.lstrip("#"), limit):
+            hashtags.append({"name": name.lower(), "url": urls.tag(name), "history": [], "following": False})
+    rendered_statuses = await entities.statuses(pool, urls, statuses, user.id)
+    return web.json_response({"accounts": accounts, "statuses": rendered_statuses, "hashtags": hashtags})
+
+
+async def _status_by_url(request: web.Request, url: str, resolve: bool, viewer_id: int):
+    pool, urls = request.app[POOL], request.app[URLS]
+    status_id = urls.local_status_id(url)
+    if status_id is None:
+        found = await statuses_store.find_by_uri(pool, url)
+        status_id = found[0] if found else None
+    if status_id is None and resolve:
+        try:
+            doc = await fetch_document(request.app[FEDERATION], url)
+            await store_note(request.app[FEDERATION], doc, depth=1)
+            found = await statuses_store.find_by_uri(pool, doc.get("id", url))
+            status_id = found[0] if found else None
+        except (FetchError, Reject, Retry):
+            status_id = None
+    status = await statuses_store.get_visible(pool, status_id, viewer_id) if status_id else None
+    return [status] if status else []
+
+
+async def _account_list(request: web.Request, table: str) -> web.Response:
+    user = current_user(request)
+    pg = page(params.Params(request.query), maximum=80)
+    pool, urls = request.app[POOL], request.app[URLS]
+    rows = await api_misc.blocked_or_muted(pool, table, user.id, pg)
+    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+
+
+@routes.get("/api/v1/blocks")
+@api("read:blocks")
+async def blocks(request: web.Request) -> web.Response:
+    return await _account_list(request, "blocks")
+
+
+@routes.get("/api/v1/mutes")
+@api("read:mutes")
+async def mutes(request: web.Request) -> web.Response:
+    return await _account_list(request, "mutes")
+
+
+def _subscription(row: dict) -> dict:
+    return {"id": str(row["token_id"]), "endpoint": row["endpoint"], "alerts": row["alerts"],
+            "policy": row["policy"], "server_key": ""}
+
+
+@routes.post("/api/v1/push/subscription")
+@api("push")
+async def subscribe(request: web.Request) -> web.Response:
+    """Stored for this token; Web Push delivery itself is not done yet (the alerts are kept)."""
+    p = await params.read(request)
+    sub = p.nested("subscription")
+    keys = sub.nested("keys") if sub else None
+    endpoint = sub.str("endpoint", max_len=2000) if sub else None
+    if not endpoint or not endpoint.startswith("https://") or keys is None:
+        raise AppError(422, "Validation failed: subscription[endpoint] and subscription[keys] are required")
+    data = p.nested("data")
+    alerts_params = data.nested("alerts") if data else None
+    alerts = {k: alerts_params.bool(k) for k in ("mention", "status", "reblog", "follow", "follow_request",
+                                                  "favourite", "poll", "update")} if alerts_params else {}
+    row = await api_misc.save_push(request.app[POOL], request[TOKEN].id, endpoint,
+                                   keys.str("p256dh", "", max_len=500) or "", keys.str("auth", "", max_len=500) or "",
+                                   alerts, (data.str("policy", "all", max_len=20) if data else "all") or "all")
+    return web.json_response(_subscription(row))
+
+
+@routes.get("/api/v1/push/subscription")
+@api("push")
+async def get_subscription(request: web.Request) -> web.Response:
+    row = await api_misc.get_push(request.app[POOL], request[TOKEN].id)
+    if row is None:
+        raise AppError(404, "Record not found")
+    return web.json_response(_subscription(row))
+
+
+@routes.delete("/api/v1/push/subscription")
+@api("push")
+async def unsubscribe(request: web.Request) -> web.Response:
+    await api_misc.delete_push(request.app[POOL], request[TOKEN].id)
+    return web.json_response({})

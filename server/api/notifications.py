@@ -1,0 +1,151 @@
+"""/api/v1/notifications (and v2's grouped form) and follow requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.api import entities, params
+from server.api.auth import api, current_user
+from server.api.common import NOT_FOUND, account_or_404, path_id
+from server.api.paging import page, respond
+from server.domain import following
+from server.errors import AppError, NotFound
+from server.keys import POOL, URLS
+from server.store import api_relations
+from server.store import notifications as notifications_store
+from server.store import statuses as statuses_store
+
+routes = web.RouteTableDef()
+TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
+         "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning")
+
+
+async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: int) -> list[dict[str, Any]]:
+    """Notification entities; ones about posts the viewer can no longer see are left out."""
+    pool, urls = request.app[POOL], request.app[URLS]
+    statuses = {}
+    for item in items:
+        if item["status_id"]:
+            status = await statuses_store.get_visible(pool, item["status_id"], viewer_id)
+            if status:
+                statuses[status.id] = status
+    status_json = dict(zip(statuses, await entities.statuses(pool, urls, list(statuses.values()), viewer_id)))
+    people = await entities.accounts(pool, urls, [i["account"] for i in items])
+    out = []
+    for item in items:
+        if item["status_id"] and item["status_id"] not in status_json:
+            continue
+        entity = {"id": str(item["id"]), "type": item["type"], "created_at": entities.iso(item["created_at"]),
+                  "group_key": f"ungrouped-{item['id']}", "account": people[item["account"].id]}
+        if item["status_id"]:
+            entity["status"] = status_json[item["status_id"]]
+        out.append(entity)
+    return out
+
+
+def _types(p: params.Params) -> tuple[list[str] | None, list[str]]:
+    wanted = p.list("types", max_items=20) or None
+    excluded = p.list("exclude_types", max_items=20)
+    return wanted, excluded
+
+
+@routes.get("/api/v1/notifications")
+@api("read:notifications")
+async def index(request: web.Request) -> web.Response:
+    user = current_user(request)
+    p = params.Params(request.query)
+    pg = page(p, maximum=80)
+    wanted, excluded = _types(p)
+    items = await notifications_store.api_page(request.app[POOL], user.id, pg, wanted, excluded,
+                                               p.str("account_id", max_len=19))
+    return respond(request, await render(request, items, user.id), [i["id"] for i in items], limit=pg.limit)
+
+
+@routes.get("/api/v2/notifications")
+@api("read:notifications")
+async def grouped(request: web.Request) -> web.Response:
+    """v2's shape, with every notification its own group (grouping is optional for servers)."""
+    user = current_user(request)
+    p = params.Params(request.query)
+    pg = page(p, maximum=80)
+    wanted, excluded = _types(p)
+    items = await notifications_store.api_page(request.app[POOL], user.id, pg, wanted, excluded, None)
+    rendered = await render(request, items, user.id)
+    accounts = {n["account"]["id"]: n["account"] for n in rendered}
+    statuses = {n["status"]["id"]: n["status"] for n in rendered if "status" in n}
+    groups = [{"group_key": n["group_key"], "notifications_count": 1, "type": n["type"],
+               "most_recent_notification_id": n["id"], "page_min_id": n["id"], "page_max_id": n["id"],
+               "latest_page_notification_at": n["created_at"], "sample_account_ids": [n["account"]["id"]],
+               **({"status_id": n["status"]["id"]} if "status" in n else {})} for n in rendered]
+    body = {"accounts": list(accounts.values()), "statuses": list(statuses.values()),
+            "notification_groups": groups}
+    response = respond(request, [], [i["id"] for i in items], limit=pg.limit)
+    return web.json_response(body, headers={k: v for k, v in response.headers.items() if k == "Link"})
+
+
+@routes.get("/api/v1/notifications/unread_count")
+@api("read:notifications")
+async def unread_count(request: web.Request) -> web.Response:
+    count = await notifications_store.unread_count(request.app[POOL], current_user(request).id)
+    return web.json_response({"count": count})
+
+
+@routes.get(r"/api/v1/notifications/{id:\d+}")
+@api("read:notifications")
+async def show(request: web.Request) -> web.Response:
+    user = current_user(request)
+    item = await notifications_store.get(request.app[POOL], user.id, path_id(request))
+    rendered = await render(request, [item], user.id) if item else []
+    if not rendered:
+        raise AppError(404, NOT_FOUND)
+    return web.json_response(rendered[0])
+
+
+@routes.post(r"/api/v1/notifications/{id:\d+}/dismiss")
+@api("write:notifications")
+async def dismiss(request: web.Request) -> web.Response:
+    await notifications_store.dismiss(request.app[POOL], current_user(request).id, path_id(request))
+    return web.json_response({})
+
+
+@routes.post("/api/v1/notifications/clear")
+@api("write:notifications")
+async def clear(request: web.Request) -> web.Response:
+    await notifications_store.dismiss(request.app[POOL], current_user(request).id, None)
+    return web.json_response({})
+
+
+@routes.get("/api/v1/follow_requests")
+@api("read:follows")
+async def follow_requests(request: web.Request) -> web.Response:
+    user = current_user(request)
+    pg = page(params.Params(request.query), maximum=80)
+    pool, urls = request.app[POOL], request.app[URLS]
+    rows = await api_relations.follow_requests(pool, user.id, pg)
+    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+
+
+async def _answer(request: web.Request, *, accept: bool) -> web.Response:
+    user = current_user(request)
+    follower = await account_or_404(request, path_id(request))
+    try:
+        await following.answer_request(request.app[POOL], request.app[URLS], user.account, follower, accept=accept)
+    except NotFound:
+        raise AppError(404, NOT_FOUND) from None
+    rels = await api_relations.relationships(request.app[POOL], user.id, [follower.id])
+    return web.json_response(rels[follower.id])
+
+
+@routes.post(r"/api/v1/follow_requests/{id:\d+}/authorize")
+@api("write:follows")
+async def authorize(request: web.Request) -> web.Response:
+    return await _answer(request, accept=True)
+
+
+@routes.post(r"/api/v1/follow_requests/{id:\d+}/reject")
+@api("write:follows")
+async def reject(request: web.Request) -> web.Response:
+    return await _answer(request, accept=False)

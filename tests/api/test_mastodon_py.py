@@ -1,0 +1,180 @@
+"""The client API through a real client library: Mastodon.py against a real `kith run`.
+
+The app registers, the member signs in through /oauth/authorize in a cookie-keeping client
+(the out-of-band flow shows the code in a <code> element), then posts, edits, reads timelines,
+paginates, searches, reacts, follows, and sends invalid requests.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+
+from tests.conftest import KithProcess, kith_cli
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+SCOPES = ["read", "write", "follow", "push"]
+PASSWORD = "mastodon py password"
+
+
+@pytest.fixture(scope="module")
+def kith(database_url: str):
+    server = KithProcess(["--database-url", database_url]).start()
+    yield server
+    server.stop()
+
+
+class Browser:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, url: str) -> str:
+        with self.opener.open(url if url.startswith("http") else self.base + url, timeout=10) as resp:
+            return resp.read().decode()
+
+    def post(self, url: str, fields: dict[str, str]) -> str:
+        with self.opener.open(url if url.startswith("http") else self.base + url, data=urlencode(fields).encode(),
+                              timeout=10) as resp:
+            return resp.read().decode()
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+
+
+def sign_in(kith: KithProcess, username: str) -> Mastodon:
+    """Register an app and go through the authorization page as the member would."""
+    client_id, client_secret = Mastodon.create_app("Kith test app", api_base_url=kith.base_url,
+                                                   redirect_uris=OOB, scopes=SCOPES)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=kith.base_url)
+    browser = Browser(kith.base_url)
+    browser.post("/login", {"username": username, "password": PASSWORD, "csrf_token": csrf(browser.get("/login"))})
+    page = browser.get(api.auth_request_url(scopes=SCOPES, redirect_uris=OOB))
+    assert "Kith test app" in page and ">Authorize</button>" in page
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+    code_page = browser.post("/oauth/authorize", {**fields, "decision": "approve"})
+    code = re.search(r"<code[^>]*>([^<]+)</code>", code_page).group(1)
+    api.log_in(code=code, redirect_uri=OOB, scopes=SCOPES)
+    return api
+
+
+@pytest.fixture(scope="module")
+def members(kith: KithProcess):
+    for name in ("pyalice", "pybob"):
+        made = kith_cli("user", "create", name, "--password", PASSWORD, "--database-url",
+                        kith.args[kith.args.index("--database-url") + 1])
+        assert made.returncode == 0 or "already taken" in made.stderr, made.stderr
+    return sign_in(kith, "pyalice"), sign_in(kith, "pybob")
+
+
+def test_instance_and_credentials(kith, members):
+    alice, _ = members
+    instance = alice.instance()
+    assert instance["version"].startswith("4.3.0 (compatible; Kith")
+    me = alice.account_verify_credentials()
+    assert me["username"] == "pyalice" and me["acct"] == "pyalice"
+    assert me["source"]["privacy"] == "public"
+    assert alice.app_verify_credentials()["name"] == "Kith test app"
+
+
+def test_post_read_edit_delete(kith, members):
+    alice, bob = members
+    status = alice.status_post("Hello from #MastodonPy", visibility="public", spoiler_text="cw",
+                               language="en", idempotency_key="first-post")
+    again = alice.status_post("Hello from #MastodonPy", visibility="public", spoiler_text="cw",
+                              language="en", idempotency_key="first-post")
+    assert again["id"] == status["id"]  # Idempotency-Key: the first status, not a second one
+    assert status["spoiler_text"] == "cw" and status["language"] == "en"
+    assert status["tags"][0]["name"] == "mastodonpy"
+    assert status["application"]["name"] == "Kith test app"
+    fetched = bob.status(status["id"])
+    assert fetched["content"] == status["content"] and fetched["favourited"] is False
+
+    bob.status_favourite(status["id"])
+    bob.status_reblog(status["id"])
+    assert bob.status(status["id"])["favourited"] is True
+    assert [a["acct"] for a in alice.status_favourited_by(status["id"])] == ["pybob"]
+    assert [a["acct"] for a in alice.status_reblogged_by(status["id"])] == ["pybob"]
+
+    edited = alice.status_update(status["id"], "Hello again, edited")
+    assert "edited" in edited["content"] and edited["edited_at"]
+    history = alice.status_history(status["id"])
+    assert len(history) == 2 and "MastodonPy" in history[0]["content"]
+    assert alice.status_source(status["id"])["text"] == "Hello again, edited"
+
+    reply = bob.status_post("@pyalice a reply", in_reply_to_id=status["id"])
+    context = alice.status_context(status["id"])
+    assert [s["id"] for s in context["descendants"]] == [reply["id"]]
+    kinds = {n["type"] for n in alice.notifications()}
+    assert {"favourite", "reblog", "mention"} <= kinds
+
+    deleted = alice.status_delete(status["id"])
+    assert deleted["text"] == "Hello again, edited"
+    with pytest.raises(MastodonNotFoundError):
+        bob.status(status["id"])
+
+
+def test_timelines_and_pagination(kith, members):
+    alice, bob = members
+    bob.account_follow(alice.me()["id"])
+    posted = [alice.status_post(f"page test {i}")["id"] for i in range(7)]
+    first = bob.timeline_home(limit=3)
+    assert [s["id"] for s in first] == posted[::-1][:3]
+    second = bob.fetch_next(first)
+    assert [s["id"] for s in second] == posted[::-1][3:6]
+    newer = bob.fetch_previous(second)
+    assert [s["id"] for s in newer] == posted[::-1][:3]
+    local = bob.timeline_local(limit=40)
+    assert {s["id"] for s in local} >= set(posted)
+    rel = alice.account_relationships(bob.me()["id"])[0]
+    assert rel["followed_by"] is True and rel["following"] is False
+
+
+def test_privacy_is_the_same_as_on_the_web(kith, members):
+    alice, bob = members
+    secret = alice.status_post("followers only secret", visibility="private")
+    bob.account_unfollow(alice.me()["id"])
+    with pytest.raises(MastodonNotFoundError):
+        bob.status(secret["id"])
+    assert secret["id"] not in {s["id"] for s in bob.timeline_home()}
+    assert secret["id"] not in {s["id"] for s in bob.account_statuses(alice.me()["id"])}
+
+
+def test_bookmarks_pins_markers_and_search(kith, members):
+    alice, bob = members
+    status = alice.status_post("pin me")
+    alice.status_pin(status["id"])
+    assert [s["id"] for s in bob.account_statuses(alice.me()["id"], pinned=True)] == [status["id"]]
+    bob.status_bookmark(status["id"])
+    assert [s["id"] for s in bob.bookmarks()] == [status["id"]]
+    bob.markers_set(["home"], [status["id"]])
+    assert bob.markers_get(["home"])["home"]["last_read_id"] == str(status["id"])
+    found = bob.search_v2("pyal", result_type="accounts")
+    assert [a["acct"] for a in found["accounts"]] == ["pyalice"]
+    assert bob.preferences()["posting:default:visibility"] == "public"
+    assert bob.trending_tags() == [] and bob.announcements() == []
+
+
+def test_invalid_requests_get_mastodon_errors(kith, members):
+    alice, _ = members
+    with pytest.raises(MastodonAPIError) as too_long:
+        alice.status_post("x" * 501)
+    assert too_long.value.args[1] == 422
+    # Mastodon.py checks visibility itself, so send this one as a raw request.
+    response = requests.post(f"{kith.base_url}/api/v1/statuses", data={"status": "hi", "visibility": "everyone"},
+                             headers={"Authorization": f"Bearer {alice.access_token}"}, timeout=10)
+    assert response.status_code == 422 and "Visibility must be one of" in response.json()["error"]
+    with pytest.raises(MastodonAPIError) as poll_error:
+        alice.status_post("poll", poll=alice.make_poll(["only one"], expires_in=3600))
+    assert poll_error.value.args[1] == 422
+    anonymous = Mastodon(api_base_url=kith.base_url)
+    with pytest.raises(MastodonAPIError) as unauthorized:
+        anonymous.account_verify_credentials()
+    assert unauthorized.value.args[1] == 401
