@@ -144,3 +144,17 @@ async def block_sent(conn: asyncpg.Connection, urls: Urls, account: Account, tar
         block.pop("@context")
         block = render.activity("Undo", actor, block, f"{block_id}/undo")
     await _to_account(conn, urls, account, target, block)
+
+
+async def poll_voted(conn: asyncpg.Connection, urls: Urls, voter: Account, status: Status, titles: list[str]) -> None:
+    """Votes on a remote poll travel as Notes named after the options, in reply to the Question (Mastodon's way)."""
+    actor = urls.actor(voter.username)
+    question = urls.status_id_uri(status)
+    author = urls.account_uri(status.author)
+    digest = hashlib.sha256(f"{actor} {question}".encode()).hexdigest()[:16]
+    for n, title in enumerate(titles):
+        vote_id = f"{actor}#votes/{digest}/{n}"
+        note = {"id": vote_id, "type": "Note", "name": title, "attributedTo": actor, "inReplyTo": question,
+                "to": [author]}
+        activity = render.activity("Create", actor, note, f"{vote_id}/activity", to=[author])
+        await _to_account(conn, urls, voter, status.author, activity)

@@ -20,7 +20,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.api import accounts as api_accounts
-from server.api import instance, media, misc, oauth, timelines
+from server.api import instance, media, misc, oauth, polls, timelines
 from server.api import notifications as api_notifications
 from server.api import statuses as api_statuses
 from server.api import streaming as api_streaming
@@ -78,7 +78,8 @@ def make_app(cfg: Config) -> web.Application:
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
-                  api_notifications.routes, instance.routes, misc.routes, media.routes, api_streaming.routes):
+                  api_notifications.routes, instance.routes, misc.routes, polls.routes, media.routes,
+                  api_streaming.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -175,7 +175,29 @@ async def on_create(incoming: Incoming) -> None:
     attributed = parse.as_object_to_note(doc).attributed_to if doc.get("attributedTo") else None
     if attributed != incoming.actor.uri:
         raise Reject("a Create's object must be attributed to its actor")
+    if await _poll_vote(incoming, doc):
+        return
     await store_note(incoming.fed, doc)
+
+
+async def _poll_vote(incoming: Incoming, doc: dict[str, Any]) -> bool:
+    """A vote on one of our polls: a Note named after an option, replying to the Question."""
+    fed = incoming.fed
+    name, parent = doc.get("name"), parse.optional_id(doc.get("inReplyTo"))
+    status_id = fed.urls.local_status_id(parent) if parent else None
+    if not isinstance(name, str) or status_id is None or doc.get("content"):
+        return False
+    poll = await fed.pool.fetchval("SELECT poll FROM statuses WHERE id = $1 AND deleted_at IS NULL", status_id)
+    if not poll:
+        return False
+    titles = [o.get("title") for o in poll.get("options", [])]
+    if name not in titles:
+        raise Reject("the vote names no option of the poll")
+    await fed.pool.execute(
+        "INSERT INTO poll_votes (status_id, account_id, choice) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        status_id, incoming.actor.id, titles.index(name),
+    )
+    return True
 
 
 @handles("Update")

@@ -178,3 +178,18 @@ def test_invalid_requests_get_mastodon_errors(kith, members):
     with pytest.raises(MastodonAPIError) as unauthorized:
         anonymous.account_verify_credentials()
     assert unauthorized.value.args[1] == 401
+
+
+def test_polls(kith, members):
+    alice, bob = members
+    status = alice.status_post("Tea or coffee?", poll=alice.make_poll(["tea", "coffee"], expires_in=3600))
+    assert [o["title"] for o in status["poll"]["options"]] == ["tea", "coffee"]
+    poll = bob.poll_vote(status["poll"]["id"], [1])
+    assert poll["voted"] is True and poll["own_votes"] == [1] and poll["votes_count"] == 1
+    with pytest.raises(MastodonAPIError) as twice:
+        bob.poll_vote(status["poll"]["id"], [0])
+    assert twice.value.args[1] == 422
+    with pytest.raises(MastodonAPIError) as own:
+        alice.poll_vote(status["poll"]["id"], [0])
+    assert own.value.args[1] == 422
+    assert alice.poll(status["poll"]["id"])["options"][1]["votes_count"] == 1

@@ -61,3 +61,23 @@ async def test_mentions_reach_the_other_instance_and_notify(instances):
     assert f'href="{a.base}/@alice"' in note["content"]
     kinds = [r["type"] for r in await a.pool.fetch("SELECT type FROM notifications")]
     assert kinds == ["mention"]
+
+
+async def test_poll_votes_travel_both_ways(instances):
+    from server.domain import polls
+
+    a, b = instances
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
+    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
+    await drain(a, b)
+    question = posting.NewPost("Tea or coffee?", poll=posting.NewPoll(["tea", "coffee"], 3600))
+    status_id = await posting.create_post(b.pool, b.fed.urls, bob, question, 500)
+    await drain(a, b)
+    copy = await a.pool.fetchrow("SELECT id, kind, poll FROM statuses WHERE uri IS NOT NULL")
+    assert copy["kind"] == "question" and [o["title"] for o in copy["poll"]["options"]] == ["tea", "coffee"]
+    await polls.vote(a.pool, a.fed.urls, alice, copy["id"], [1])
+    await drain(a, b)
+    assert [r["choice"] for r in await b.pool.fetch("SELECT choice FROM poll_votes WHERE status_id = $1",
+                                                   status_id)] == [1]
