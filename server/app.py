@@ -20,7 +20,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.api import accounts as api_accounts
-from server.api import instance, media, misc, oauth, polls, timelines
+from server.api import instance, media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import statuses as api_statuses
 from server.api import streaming as api_streaming
@@ -67,11 +67,12 @@ async def _federation(app: web.Application):
 def make_app(cfg: Config) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[middleware.security_headers, middleware.errors, middleware.session_and_csrf],
+        middlewares=[middleware.security_headers, middleware.errors, ratelimit.rate_limit, middleware.session_and_csrf],
     )
     app[CONFIG] = cfg
     app[URLS] = Urls(cfg.base_url)
     app[JINJA] = make_environment()
+    ratelimit.setup(app)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)

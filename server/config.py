@@ -38,6 +38,7 @@ class Config:
     login_attempts_per_15min: int = 5
     # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    api_rate_limit: int = 300  # client API requests per 5 minutes per token or address
     log_level: str = "INFO"
     tls_cert: str = ""  # serve HTTPS directly (PEM chain) instead of behind a TLS-terminating proxy
     tls_key: str = ""
@@ -108,6 +109,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(f"domain: not a host name (with optional :port): {cfg.domain!r}")
     if not 1 <= cfg.max_post_chars <= 100_000:
         raise ConfigError(f"max_post_chars: must be between 1 and 100000, got {cfg.max_post_chars}")
+    if cfg.api_rate_limit < 1:
+        raise ConfigError("api_rate_limit: must be at least 1")
     if cfg.login_attempts_per_15min < 1:
         raise ConfigError("login_attempts_per_15min: must be at least 1")
     if cfg.log_level.upper() not in _LOG_LEVELS:
