@@ -8,6 +8,7 @@ from server.domain import profiles
 from server.errors import Invalid
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
+from server.store import oauth as oauth_store
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
@@ -38,3 +39,16 @@ async def save_profile(request: web.Request) -> web.Response:
         return render(request, "settings.html", {"form": kept, "error": exc.message, "error_field": exc.field},
                       status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
+
+
+@routes.get("/settings/apps")
+async def apps(request: web.Request) -> web.Response:
+    user = require_user(request)
+    return render(request, "settings_apps.html", {"apps": await oauth_store.authorized_apps(request.app[POOL], user.id)})
+
+
+@routes.post(r"/settings/apps/{app_id:\d{1,19}}/revoke")
+async def revoke_app(request: web.Request) -> web.Response:
+    user = require_user(request)
+    await oauth_store.revoke_app(request.app[POOL], user.id, int(request.match_info["app_id"]))
+    raise web.HTTPSeeOther("/settings/apps")

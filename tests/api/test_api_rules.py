@@ -173,3 +173,19 @@ async def test_oauth_rejects_bad_apps_and_redirects(client, pool):
     token = await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": app["client_id"],
                                                     "client_secret": "wrong"})
     assert token.status == 401 and (await token.json())["error"] == "invalid_client"
+
+
+async def test_member_sees_and_revokes_authorized_apps(client, pool):
+    from tests.helpers import csrf_token, log_in
+
+    alice = await make_member(pool, "alice")
+    token = await make_token(pool, alice.id, ["read"])
+    await log_in(client, "alice")
+    page = await (await client.get("/settings/apps")).text()
+    assert "Rules test" in page and "<code>read</code>" in page
+    app_id = await pool.fetchval("SELECT id FROM oauth_apps")
+    resp = await client.post(f"/settings/apps/{app_id}/revoke", data={"csrf_token": await csrf_token(client)},
+                             allow_redirects=False)
+    assert resp.status == 303
+    assert (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status == 401
+    assert "No apps are authorized" in await (await client.get("/settings/apps")).text()
