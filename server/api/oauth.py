@@ -106,6 +106,7 @@ def _form_action_csp(redirect_uri: str) -> dict[str, str]:
 
 
 @routes.get("/oauth/authorize")
+@routes.get("/oauth/authorize/")
 async def authorize_page(request: web.Request) -> web.Response:
     p = params.Params(request.query)
     app, redirect_uri, requested = await _authorization(request, p)

@@ -92,10 +92,11 @@ async def get_user(db: Executor, account_id: int) -> User | None:
 
 
 async def get_password_hash(db: Executor, username: str) -> tuple[int, str] | None:
-    """(account id, argon2 hash) of the local user with this username, if any."""
+    """(account id, argon2 hash) of the local user with this username (or email, as apps send it), if any."""
     row = await db.fetchrow(
         "SELECT u.account_id, u.password_hash FROM users u JOIN accounts a ON a.id = u.account_id"
-        " WHERE lower(a.username) = lower($1) AND a.domain IS NULL",
+        " WHERE a.domain IS NULL AND (lower(a.username) = lower($1) OR lower(u.email) = lower($1))"
+        " ORDER BY lower(a.username) = lower($1) DESC LIMIT 1",
         username,
     )
     return (row["account_id"], row["password_hash"]) if row else None
