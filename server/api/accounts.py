@@ -48,10 +48,19 @@ async def update_credentials(request: web.Request) -> web.Response:
     p = await params.read(request)
     pool = request.app[POOL]
     source = await accounts_store.get_profile_source(pool, user.id)
+    fields = None
+    attributes = p.nested("fields_attributes")
+    if attributes is not None:
+        fields = []
+        for index in range(profiles.MAX_FIELDS + 1):
+            field = attributes.nested(str(index))
+            if field is not None:
+                fields.append((field.str("name", "", max_len=1000) or "", field.str("value", "", max_len=5000) or ""))
     update = profiles.ProfileUpdate(
         display_name=p.str("display_name", source["display_name"], max_len=1000) or "",
         bio=p.str("note", source["note"], max_len=20_000) or "",
         locked=p.bool("locked", user.account.locked),
+        fields=fields,
     )
     try:
         await profiles.update_profile(pool, request.app[URLS], user.account, update)
@@ -112,8 +121,12 @@ async def relationships(request: web.Request) -> web.Response:
 @routes.get("/api/v1/accounts/familiar_followers")
 @api("read:follows")
 async def familiar_followers(request: web.Request) -> web.Response:
-    ids = params.Params(request.query).list("id", max_items=100)
-    return web.json_response([{"id": i, "accounts": []} for i in ids])
+    """For each account: its followers whom the member follows too."""
+    ids = [int(i) for i in (await params.read(request)).list("id", max_items=40) if i.isdigit() and len(i) <= 19]
+    pool, urls = request.app[POOL], request.app[URLS]
+    found = await api_relations.familiar_followers(pool, current_user(request).id, ids)
+    rendered = await entities.accounts(pool, urls, [a for people in found.values() for a in people])
+    return web.json_response([{"id": str(i), "accounts": [rendered[a.id] for a in found.get(i, [])]} for i in ids])
 
 
 @routes.get(r"/api/v1/accounts/{id:\d+}")

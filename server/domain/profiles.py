@@ -15,6 +15,9 @@ from server.urls import Urls
 
 MAX_DISPLAY_NAME = 30
 MAX_BIO = 500
+MAX_FIELDS = 4
+MAX_FIELD_NAME = 255
+MAX_FIELD_VALUE = 255
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class ProfileUpdate:
     display_name: str
     bio: str  # plain text, as typed
     locked: bool
+    fields: list[tuple[str, str]] | None = None  # (name, value) as typed; None leaves them unchanged
 
 
 async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate) -> Account:
@@ -34,7 +38,22 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
     if "\x00" in display_name + bio:
         raise Invalid("Profiles cannot contain NUL characters.", field="note")
     note_html = plaintext.to_html(bio, mention_url=lambda m: None, tag_url=urls.tag) if bio else ""
+    fields = None
+    if update.fields is not None:
+        kept = [(n.strip(), v.strip()) for n, v in update.fields if n.strip() or v.strip()]
+        if len(kept) > MAX_FIELDS:
+            raise Invalid(f"A profile can have at most {MAX_FIELDS} fields.", field="fields")
+        if any(len(n) > MAX_FIELD_NAME or len(v) > MAX_FIELD_VALUE or "\x00" in n + v for n, v in kept):
+            raise Invalid(f"Field names and values can have at most {MAX_FIELD_NAME} characters.", field="fields")
+        fields = [{"name": n, "value": _field_html(v, urls)} for n, v in kept]
     async with pool.acquire() as conn, conn.transaction():
-        updated = await accounts_store.update_profile(conn, account.id, display_name, bio, note_html, update.locked)
+        updated = await accounts_store.update_profile(conn, account.id, display_name, bio, note_html, update.locked,
+                                                      fields)
         await outbound.profile_updated(conn, urls, updated)
     return updated
+
+
+def _field_html(value: str, urls: Urls) -> str:
+    """A field value as inline HTML (links made clickable), without the paragraph around it."""
+    rendered = plaintext.to_html(value, mention_url=lambda m: None, tag_url=urls.tag)
+    return rendered.removeprefix("<p>").removesuffix("</p>")

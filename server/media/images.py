@@ -20,6 +20,8 @@ FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("
 MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000
 MAX_ANIMATION_PIXELS = 50_000_000  # all frames together: they are held decoded while re-encoding
+MAX_FRAMES = 1000
+TOO_LARGE = f"The image is too large: at most {MAX_SIDE} pixels on a side and {MAX_PIXELS // 1_000_000} megapixels."
 THUMBNAIL_SIDE = 640
 JPEG_QUALITY = 85
 # Decoding a large image takes hundreds of MB; at most this many at once, whatever the traffic.
@@ -59,16 +61,15 @@ def _open(data: bytes) -> Image.Image:
     """Read only the header (Pillow is lazy) and refuse what would be too large to decode."""
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-    except Image.DecompressionBombError:
-        raise BadImage(f"The image is too large (at most {MAX_SIDE}×{MAX_SIDE} pixels).") from None
+    except Image.DecompressionBombError:  # Pillow's own, far higher limit
+        raise BadImage(TOO_LARGE) from None
     except Image.UnidentifiedImageError:
         raise NotAnImage() from None
     width, height = image.size
     if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise BadImage(f"The image is too large: {width}×{height} pixels (at most {MAX_SIDE} on a side and"
-                       f" {MAX_PIXELS // 1_000_000} megapixels).")
-    frames = getattr(image, "n_frames", 1)
-    if frames > 1 and frames * width * height > MAX_ANIMATION_PIXELS:
+        raise BadImage(f"{TOO_LARGE} This one is {width}×{height}.")
+    frames = getattr(image, "n_frames", 1) if image.format != "MPO" else 1
+    if frames > MAX_FRAMES or frames > 1 and frames * width * height > MAX_ANIMATION_PIXELS:
         raise BadImage("The animation has too many frames for its size.")
     return image
 
@@ -118,12 +119,13 @@ def _decode(data: bytes, *, animated: bool = True) -> tuple[list[Image.Image], s
     """(frames, format, save options) of a checked image, metadata removed; one frame unless
     `animated` and the image has several."""
     image = _open(data)
-    fmt = image.format or ""
+    # Cameras' multi-picture JPEGs (MPO) open as JPEG: we keep the main picture only.
+    fmt = "JPEG" if image.format == "MPO" else image.format or ""
     # An RGB profile fits the RGB pixels we write; a CMYK or grey one would not.
     icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
     alpha = _has_alpha(image)
     try:
-        if animated and getattr(image, "n_frames", 1) > 1:
+        if animated and fmt != "JPEG" and getattr(image, "n_frames", 1) > 1:
             # Frames may differ in transparency; RGBA for all keeps them alike.
             frames, durations = [], []
             for frame in ImageSequence.Iterator(image):
@@ -135,10 +137,7 @@ def _decode(data: bytes, *, animated: bool = True) -> tuple[list[Image.Image], s
         else:
             image.load()
             frames, options = [_clean(ImageOps.exif_transpose(image), alpha)], {}
-    # Pillow's decoders raise many kinds of exceptions on damaged or hostile input.
-    except Image.DecompressionBombError:
-        raise BadImage("The image is too large to decode.") from None
-    except Exception:
+    except Exception:  # Pillow's decoders raise many kinds of exceptions on damaged or hostile input
         raise BadImage("The image could not be decoded; it may be damaged.") from None
     if icc and fmt != "GIF":
         options["icc_profile"] = icc  # colours, not metadata: keep wide-gamut photos looking right

@@ -211,12 +211,13 @@ async def delivery_target(db: Executor, account_id: int) -> tuple[str | None, st
 
 
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,
-                         locked: bool) -> Account:
+                         locked: bool, fields: list[dict[str, str]] | None = None) -> Account:
+    """Save a member's profile; `fields` None keeps the current ones."""
     row = await db.fetchrow(
         "UPDATE accounts AS a SET display_name = $2, note = $3, locked = $4, updated_at = now(),"
-        " raw = jsonb_build_object('note_source', $5::text) WHERE id = $1 AND domain IS NULL"
-        f" RETURNING {ACCOUNT_COLUMNS}",
-        account_id, display_name, note_html, locked, bio_source,
+        " raw = jsonb_build_object('note_source', $5::text), fields = coalesce($6, fields)"
+        f" WHERE id = $1 AND domain IS NULL RETURNING {ACCOUNT_COLUMNS}",
+        account_id, display_name, note_html, locked, bio_source, fields,
     )
     return account_from_row(row)
 

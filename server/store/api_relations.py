@@ -91,3 +91,18 @@ async def search_accounts(db: Executor, query: str, limit: int) -> list[Account]
 async def accounts_by_ids(db: Executor, ids: list[int]) -> dict[int, Account]:
     rows = await db.fetch(f"SELECT {account_columns('a', '')} FROM accounts a WHERE a.id = ANY($1::bigint[])", ids)
     return {r["id"]: account_from_row(r) for r in rows}
+
+
+async def familiar_followers(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, list[Account]]:
+    rows = await db.fetch(
+        f"SELECT t.target_account_id AS target, {ACCOUNT_COLUMNS} FROM follows t"
+        " JOIN follows mine ON mine.target_account_id = t.account_id AND mine.account_id = $1"
+        " AND mine.state = 'accepted' JOIN accounts a ON a.id = t.account_id"
+        " WHERE t.target_account_id = ANY($2::bigint[]) AND t.state = 'accepted' AND a.suspended_at IS NULL"
+        " ORDER BY t.id DESC",
+        viewer_id, ids,
+    )
+    out: dict[int, list[Account]] = {}
+    for r in rows:
+        out.setdefault(r["target"], []).append(account_from_row(r))
+    return out

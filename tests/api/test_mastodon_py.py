@@ -193,3 +193,18 @@ def test_polls(kith, members):
         alice.poll_vote(status["poll"]["id"], [0])
     assert own.value.args[1] == 422
     assert alice.poll(status["poll"]["id"])["options"][1]["votes_count"] == 1
+
+
+def test_update_credentials_and_familiar_followers(kith, members):
+    alice, bob = members
+    me = alice.account_update_credentials(display_name="Alice P.", note="Hi, I'm #alice",
+                                          fields=[("Site", "https://alice.example"), ("Pronouns", "she/her")])
+    assert me["display_name"] == "Alice P." and me["source"]["note"] == "Hi, I'm #alice"
+    assert [f["name"] for f in me["fields"]] == ["Site", "Pronouns"]
+    assert 'href="https://alice.example"' in me["fields"][0]["value"]
+    assert bob.account(me["id"])["display_name"] == "Alice P."
+    with pytest.raises(MastodonAPIError) as too_many:
+        alice.account_update_credentials(fields=[(f"f{i}", "v") for i in range(5)])
+    assert too_many.value.args[1] == 422
+    familiar = bob.account_familiar_followers([me["id"]])
+    assert familiar[0]["id"] == me["id"]

@@ -1,0 +1,70 @@
+"""Every query on media attachments of our own members' uploads.
+
+Rows come back as dicts with the columns `server.api.entities.media` reads. Uploads can be read,
+changed and deleted by their owner only while unattached, as Mastodon's media endpoints do: an
+attached file changes through an edit of its post, which federates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from server.store.accounts import Executor
+
+# focus_x/focus_y are `real`: rounded here so that 0.3 reads back as 0.3, not 0.30000001192092896.
+COLUMNS = (
+    "id, account_id, status_id, kind, file_path, thumb_path, remote_url, mime_type, description, blurhash, meta,"
+    " round(focus_x::numeric, 2)::float8 AS focus_x, round(focus_y::numeric, 2)::float8 AS focus_y"
+)
+
+
+async def insert(db: Executor, *, account_id: int, kind: str, mime_type: str, file_path: str,
+                 thumb_path: str | None, blurhash: str | None, meta: dict[str, Any], description: str,
+                 focus: tuple[float, float]) -> dict[str, Any]:
+    row = await db.fetchrow(
+        "INSERT INTO media_attachments (account_id, kind, mime_type, file_path, thumb_path, blurhash, meta,"
+        f" description, focus_x, focus_y) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}",
+        account_id, kind, mime_type, file_path, thumb_path, blurhash, meta, description, *focus,
+    )
+    return dict(row)
+
+
+async def get_unattached(db: Executor, media_id: int, account_id: int) -> dict[str, Any] | None:
+    row = await db.fetchrow(
+        f"SELECT {COLUMNS} FROM media_attachments WHERE id = $1 AND account_id = $2 AND status_id IS NULL",
+        media_id, account_id,
+    )
+    return dict(row) if row else None
+
+
+async def update_unattached(db: Executor, media_id: int, account_id: int, *, description: str | None,
+                            focus: tuple[float, float] | None) -> dict[str, Any] | None:
+    """Change what was given (None keeps the old value); None if there is no such upload."""
+    x, y = focus if focus is not None else (None, None)
+    row = await db.fetchrow(
+        "UPDATE media_attachments SET description = coalesce($3, description),"
+        " focus_x = coalesce($4, focus_x), focus_y = coalesce($5, focus_y)"
+        f" WHERE id = $1 AND account_id = $2 AND status_id IS NULL RETURNING {COLUMNS}",
+        media_id, account_id, description, x, y,
+    )
+    return dict(row) if row else None
+
+
+async def delete_unattached(db: Executor, media_id: int, account_id: int) -> dict[str, Any] | None:
+    """Remove the row; the caller removes the files it names."""
+    row = await db.fetchrow(
+        "DELETE FROM media_attachments WHERE id = $1 AND account_id = $2 AND status_id IS NULL"
+        " RETURNING file_path, thumb_path",
+        media_id, account_id,
+    )
+    return dict(row) if row else None
+
+
+async def local_files(db: Executor, media_id: int) -> asyncpg.Record | None:
+    """(file_path, thumb_path, mime_type) of a locally stored file, for serving it."""
+    return await db.fetchrow(
+        "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE id = $1 AND file_path IS NOT NULL",
+        media_id,
+    )
