@@ -244,10 +244,3 @@ async def unmute(request: web.Request) -> web.Response:
 async def featured_tags(request: web.Request) -> web.Response:
     await account_or_404(request, path_id(request))
     return web.json_response([])
-
-
-@routes.get(r"/api/v1/accounts/{id:\d+}/lists")
-@api("read:lists")
-async def account_lists(request: web.Request) -> web.Response:
-    await account_or_404(request, path_id(request))
-    return web.json_response([])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from server.models import Account
-from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
+from server.store.accounts import Executor
 
 
 async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted") -> bool:
@@ -50,27 +49,6 @@ async def local_follower_ids(db: Executor, target_id: int) -> list[int]:
         target_id,
     )
     return [r["account_id"] for r in rows]
-
-
-async def list_following(db: Executor, account_id: int, *, limit: int = 80) -> list[Account]:
-    rows = await db.fetch(
-        f"SELECT {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.target_account_id"
-        " WHERE f.account_id = $1 AND f.state = 'accepted' ORDER BY f.id DESC LIMIT $2",
-        account_id,
-        limit,
-    )
-    return [account_from_row(r) for r in rows]
-
-
-async def list_followers(db: Executor, account_id: int, *, limit: int = 80) -> list[Account]:
-    rows = await db.fetch(
-        f"SELECT {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.account_id"
-        " WHERE f.target_account_id = $1 AND f.state = 'accepted' ORDER BY f.id DESC LIMIT $2",
-        account_id,
-        limit,
-    )
-    return [account_from_row(r) for r in rows]
-
 
 
 async def collection_uris(
