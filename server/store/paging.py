@@ -4,7 +4,7 @@ first) and min_id (newer than, oldest first: the page right after min_id)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence, TypeVar
+from typing import Sequence, TypeVar
 
 T = TypeVar("T")
 
