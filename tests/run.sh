@@ -14,4 +14,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/ruff check --quiet server federation bench tests
 exec .venv/bin/pytest "$@"
