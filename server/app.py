@@ -32,7 +32,7 @@ from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
-MAX_BODY = 1024 * 1024  # forms and activities; media uploads get their own limit later
+MAX_BODY = 1024 * 1024  # forms and activities; media uploads stream their parts under their own limits
 
 
 def database_url(cfg: Config) -> str:

@@ -69,10 +69,10 @@ async def account(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, An
 
 def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
     local = item["file_path"] is not None
-    url = f"{urls.base}/media/{item['id']}/original" if local else item["remote_url"]
-    preview = f"{urls.base}/media/{item['id']}/small" if local and item["thumb_path"] else url
+    url = f"{urls.base}/media/{item['file_path']}" if local else item["remote_url"]
+    preview = f"{urls.base}/media/{item['thumb_path']}" if local and item["thumb_path"] else url
     meta = dict(item["meta"] or {})
-    meta["focus"] = {"x": item["focus_x"], "y": item["focus_y"]}
+    meta["focus"] = {"x": round(item["focus_x"], 2), "y": round(item["focus_y"], 2)}
     return {
         "id": str(item["id"]), "type": item["kind"], "url": url, "preview_url": preview,
         "remote_url": None if local else item["remote_url"], "preview_remote_url": None, "text_url": None,

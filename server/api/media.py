@@ -147,17 +147,18 @@ async def delete(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-@routes.get(r"/media/{id:\d{1,19}}/{style:original|small}")
+@routes.get(r"/media/{folder:[0-9a-f]{32}}/{name:[a-z]+\.[a-z0-9]+}")
 async def serve(request: web.Request) -> web.StreamResponse:
-    """The stored file, publicly, as Mastodon serves media: by URL, to anyone who has it."""
-    row = await media_store.local_files(request.app[POOL], int(request.match_info["id"]))
-    key = row and (row["file_path"] if request.match_info["style"] == "original" else row["thumb_path"])
-    if not key:
+    """The stored file, publicly, as Mastodon serves media: by URL, to anyone who has it. The URL
+    holds the random folder name, so media of private posts cannot be found by counting ids."""
+    key = f"{request.match_info['folder']}/{request.match_info['name']}"
+    row = await media_store.by_file_key(request.app[POOL], key)
+    if row is None:
         raise web.HTTPNotFound()
     path = storage_for(request.app[CONFIG]).path(key)
     if not path.is_file():
         raise web.HTTPNotFound()
-    content_type = row["mime_type"] if request.match_info["style"] == "original" else PREVIEW_TYPES[path.suffix[1:]]
+    content_type = row["mime_type"] if key == row["file_path"] else PREVIEW_TYPES[path.suffix[1:]]
     return web.FileResponse(path, headers={
         "Content-Type": content_type,
         "Cache-Control": "public, max-age=31536000, immutable",  # a stored file never changes

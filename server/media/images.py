@@ -137,7 +137,7 @@ def _decode(data: bytes, *, animated: bool = True) -> tuple[list[Image.Image], s
         else:
             image.load()
             frames, options = [_clean(ImageOps.exif_transpose(image), alpha)], {}
-    except Exception:  # Pillow's decoders raise many kinds of exceptions on damaged or hostile input
+    except Exception:  # Pillow raises many kinds of exception on damaged or hostile input
         raise BadImage("The image could not be decoded; it may be damaged.") from None
     if icc and fmt != "GIF":
         options["icc_profile"] = icc  # colours, not metadata: keep wide-gamut photos looking right

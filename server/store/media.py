@@ -62,9 +62,9 @@ async def delete_unattached(db: Executor, media_id: int, account_id: int) -> dic
     return dict(row) if row else None
 
 
-async def local_files(db: Executor, media_id: int) -> asyncpg.Record | None:
-    """(file_path, thumb_path, mime_type) of a locally stored file, for serving it."""
+async def by_file_key(db: Executor, key: str) -> asyncpg.Record | None:
+    """(file_path, thumb_path, mime_type) of the upload a stored file belongs to, for serving it."""
     return await db.fetchrow(
-        "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE id = $1 AND file_path IS NOT NULL",
-        media_id,
+        "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE file_path = $1 OR thumb_path = $1",
+        key,
     )
