@@ -29,6 +29,7 @@ async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
         mentions=tuple(await statuses_store.mentioned_accounts(db, status_id)),
         tags=tuple(await statuses_store.tag_names(db, status_id)),
         in_reply_to_uri=parent_uri,
+        attachments=tuple(await statuses_store.local_media(db, status_id)),
     )
 
 

@@ -81,6 +81,7 @@ class NoteParts:
     mentions: tuple[Account, ...] = ()
     tags: tuple[str, ...] = ()
     in_reply_to_uri: str | None = None
+    attachments: tuple[dict[str, Any], ...] = ()  # media_attachments rows of local uploads
 
 
 def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
         "cc": cc,
         "inReplyTo": parts.in_reply_to_uri,
         "tag": tag,
-        "attachment": [],
+        "attachment": [_document(m, urls) for m in parts.attachments],
         "replies": f"{urls.status_id_uri(status)}/replies",
     }
     if status.edited_at:
@@ -120,6 +121,19 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
         if status.poll.get("closed_at"):
             note["endTime"] = status.poll["closed_at"]
     return note
+
+
+def _document(media: dict[str, Any], urls: Urls) -> dict[str, Any]:
+    """A local upload as Mastodon federates it: a Document with its type, alt text and blurhash."""
+    doc: dict[str, Any] = {
+        "type": "Document", "mediaType": media["mime_type"], "url": f"{urls.base}/media/{media['file_path']}",
+        "name": media["description"] or None, "blurhash": media["blurhash"],
+        "focalPoint": [round(media["focus_x"], 2), round(media["focus_y"], 2)],
+    }
+    original = (media["meta"] or {}).get("original") or {}
+    if original.get("width") and original.get("height"):
+        doc["width"], doc["height"] = original["width"], original["height"]
+    return doc
 
 
 def with_context(doc: dict[str, Any]) -> dict[str, Any]:

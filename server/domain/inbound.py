@@ -46,6 +46,7 @@ async def store_status(
         if status_id is None:
             return None
         mentioned = [a.id for a in local_mentions]
+        await statuses_store.add_remote_media(conn, author.id, status_id, note.attachments)
         await statuses_store.add_mentions(conn, status_id, sorted(set(mentioned + remote_mentions)))
         await statuses_store.add_tags(conn, status_id, note.hashtags)
         await home_feed.add(conn, status_id, author.id, await _readers(conn, author.id, visibility, mentioned))

@@ -30,11 +30,13 @@ async def page_context(request: web.Request, statuses: list[Status], limit: int 
     counts and the viewer's favourites/boosts for the buttons under each post."""
     user = request[USER]
     shown = [s.reblog or s for s in statuses]
-    summaries = await interactions.summaries(request.app[POOL], [s.id for s in shown], user.id if user else None)
+    ids = [s.id for s in shown]
+    summaries = await interactions.summaries(request.app[POOL], ids, user.id if user else None)
     return {
         "statuses": statuses,
         "next_max_id": statuses[-1].id if limit and len(statuses) == limit else None,
         "summaries": summaries,
+        "media": await statuses_store.media_for(request.app[POOL], ids),
     }
 
 

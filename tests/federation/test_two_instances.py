@@ -81,3 +81,44 @@ async def test_poll_votes_travel_both_ways(instances):
     await drain(a, b)
     assert [r["choice"] for r in await b.pool.fetch("SELECT choice FROM poll_votes WHERE status_id = $1",
                                                    status_id)] == [1]
+
+
+async def test_attachments_federate_as_documents(instances):
+    import io
+    import secrets
+
+    from aiohttp import FormData
+    from PIL import Image
+
+    from server.api.auth import token_hash
+    from server.store import oauth as oauth_store
+    from tests.helpers import log_in
+
+    a, b = instances
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
+    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
+    await drain(a, b)
+    app = await oauth_store.insert_app(a.pool, "cid", "secret", "t", None, ["urn:ietf:wg:oauth:2.0:oob"], ["write"])
+    token = secrets.token_urlsafe(16)
+    await oauth_store.insert_token(a.pool, token_hash(token), None, app.id, alice.id, ["write"])
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, "JPEG")
+    form = FormData()
+    form.add_field("file", picture.getvalue(), filename="red.jpg", content_type="image/jpeg")
+    form.add_field("description", "a red rectangle")
+    headers = {"Authorization": f"Bearer {token}"}
+    media = await (await a.client.post("/api/v2/media", data=form, headers=headers)).json()
+    resp = await a.client.post("/api/v1/statuses", data={"status": "look", "media_ids[]": media["id"]}, headers=headers)
+    assert resp.status == 200, await resp.text()
+    await drain(a, b)
+    row = await b.pool.fetchrow("SELECT kind, remote_url, description, file_path FROM media_attachments")
+    assert row["kind"] == "image" and row["description"] == "a red rectangle" and row["file_path"] is None
+    assert row["remote_url"] == media["url"]
+    await log_in(b.client, "bob")
+    home = await (await b.client.get("/")).text()
+    assert f'href="{media["url"]}" rel="nofollow noopener">Image on its server: a red rectangle' in home
+    await log_in(a.client, "alice")
+    own = await (await a.client.get("/@alice")).text()
+    assert '<img src="/media/' in own and 'alt="a red rectangle"' in own
