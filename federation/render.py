@@ -57,9 +57,9 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
         "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v in account.fields],
     }
     if account.avatar_url:
-        doc["icon"] = {"type": "Image", "url": account.avatar_url}
+        doc["icon"] = {"type": "Image", "url": urls.picture(account.avatar_url)}
     if account.header_url:
-        doc["image"] = {"type": "Image", "url": account.header_url}
+        doc["image"] = {"type": "Image", "url": urls.picture(account.header_url)}
     return doc
 
 

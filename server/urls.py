@@ -85,6 +85,10 @@ class Urls:
         match = re.fullmatch(re.escape(self.base) + r"/users/[A-Za-z0-9_]+/follows/(\d{1,19})", uri)
         return int(match.group(1)) if match else None
 
+    def picture(self, path: str | None) -> str | None:
+        """An avatar or header URL: local ones are stored as /media/... paths."""
+        return f"{self.base}{path}" if path and path.startswith("/") else path
+
     def key_id(self, account: Account) -> str:
         """The id of a local account's public key (what its signatures name as keyId)."""
         return f"{self.actor(account.username)}#main-key"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import MultiDict
 
 from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
 from server.api import entities, params
+from server.api.media import read_upload
 from server.api.auth import api, current_user, maybe_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.paging import page, respond
 from server.domain import blocking, following, profiles
 from server.errors import AppError, Invalid
-from server.keys import POOL, URLS
+from server.keys import CONFIG, POOL, URLS
+from server.media import uploads
+from server.media.storage import storage_for
 from server.store import accounts as accounts_store
 from server.store import api_relations
 from server.store import statuses as statuses_store
@@ -45,8 +49,20 @@ async def verify_credentials(request: web.Request) -> web.Response:
 @api("write:accounts")
 async def update_credentials(request: web.Request) -> web.Response:
     user = current_user(request)
-    p = await params.read(request)
     pool = request.app[POOL]
+    images: dict[str, bytes] = {}
+    if request.content_type == "multipart/form-data":  # avatar and header uploads stream in
+        images, fields_sent = await read_upload(request, {"avatar": (uploads.IMAGE_LIMIT, "avatars"),
+                                                          "header": (uploads.IMAGE_LIMIT, "headers")})
+        p = params.Params(MultiDict(fields_sent))
+    else:
+        p = await params.read(request)
+    for kind, data in images.items():
+        row = await uploads.create(pool, storage_for(request.app[CONFIG]), user.id, data, None, "", (0.0, 0.0))
+        if row["kind"] != "image":
+            await uploads.discard(pool, storage_for(request.app[CONFIG]), user.id, row["id"])
+            raise AppError(422, f"Validation failed: the {kind} must be an image")
+        await accounts_store.set_picture(pool, user.id, kind, f"/media/{row['file_path']}")
     source = await accounts_store.get_profile_source(pool, user.id)
     fields = None
     attributes = p.nested("fields_attributes")

@@ -35,8 +35,8 @@ async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict
     out = {}
     for account in items:
         followers, following, posts, last_status = counts.get(account.id, (0, 0, 0, None))
-        avatar = account.avatar_url or f"{urls.base}{DEFAULT_AVATAR}"
-        header = account.header_url or f"{urls.base}{DEFAULT_HEADER}"
+        avatar = urls.picture(account.avatar_url) or f"{urls.base}{DEFAULT_AVATAR}"
+        header = urls.picture(account.header_url) or f"{urls.base}{DEFAULT_HEADER}"
         out[account.id] = {
             "id": str(account.id),
             "username": account.username,

@@ -61,8 +61,11 @@ async def _read_part(part: BodyPartReader, limit: int, what: str, total: list[in
     return bytes(data)
 
 
-async def _read_upload(request: web.Request) -> tuple[dict[str, bytes], dict[str, str]]:
-    """(files by field name, text fields) of a multipart/form-data upload."""
+async def read_upload(request: web.Request, file_limits: dict[str, tuple[int, str]] | None = None
+                      ) -> tuple[dict[str, bytes], dict[str, str]]:
+    """(files by field name, text fields) of a multipart/form-data upload, streamed under limits:
+    `file_limits` names the file fields and their (byte limit, what to call them in errors)."""
+    file_limits = FILE_LIMITS if file_limits is None else file_limits
     if request.content_type != "multipart/form-data":
         raise AppError(422, "Upload the file as multipart/form-data in a field named file")
     if (request.content_length or 0) > MAX_BODY:
@@ -79,9 +82,9 @@ async def _read_upload(request: web.Request) -> tuple[dict[str, bytes], dict[str
             if not isinstance(part, BodyPartReader):
                 raise AppError(422, "Nested multipart bodies are not accepted")
             name = part.name or ""
-            limit, what = FILE_LIMITS.get(name, (MAX_FIELD, "form fields"))
+            limit, what = file_limits.get(name, (MAX_FIELD, "form fields"))
             data = await _read_part(part, limit, what, total)
-            if name in FILE_LIMITS:
+            if name in file_limits:
                 files[name] = data
             else:
                 fields[name] = data.decode("utf-8", errors="replace")
@@ -91,7 +94,7 @@ async def _read_upload(request: web.Request) -> tuple[dict[str, bytes], dict[str
 
 
 async def _upload(request: web.Request) -> web.Response:
-    files, fields = await _read_upload(request)
+    files, fields = await read_upload(request)
     if not files.get("file"):
         raise AppError(422, "file is required")
     description = parse_description(fields.get("description")) or ""

@@ -208,3 +208,21 @@ def test_update_credentials_and_familiar_followers(kith, members):
     assert too_many.value.args[1] == 422
     familiar = bob.account_familiar_followers([me["id"]])
     assert familiar[0]["id"] == me["id"]
+
+
+def test_avatar_and_header_uploads(kith, members):
+    import io
+
+    from PIL import Image
+
+    alice, _ = members
+    png = io.BytesIO()
+    Image.new("RGB", (120, 120), (10, 120, 200)).save(png, "PNG")
+    me = alice.account_update_credentials(avatar=png.getvalue(), avatar_mime_type="image/png",
+                                          header=png.getvalue(), header_mime_type="image/png")
+    assert re.search(r"/media/[0-9a-f]{32}/original\.png$", me["avatar"]), me["avatar"]
+    assert me["header"] != me["avatar"] and me["header"].endswith(".png")
+    assert requests.get(me["avatar"], timeout=10).headers["Content-Type"] == "image/png"
+    with pytest.raises(MastodonAPIError) as not_image:
+        alice.account_update_credentials(avatar=b"not an image at all", avatar_mime_type="image/png")
+    assert not_image.value.args[1] == 422
