@@ -20,6 +20,9 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.api import accounts as api_accounts
+from server.api import conversations as api_conversations
+from server.api import filters as api_filters
+from server.api import lists as api_lists
 from server.api import instance, media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import statuses as api_statuses
@@ -80,7 +83,7 @@ def make_app(cfg: Config) -> web.Application:
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
                   api_notifications.routes, instance.routes, misc.routes, polls.routes, media.routes,
-                  api_streaming.routes):
+                  api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -10,6 +10,7 @@ from federation.service import FEDERATION
 from server.api import entities, params
 from server.api.media import read_upload
 from server.api.auth import api, current_user, maybe_user
+from server.api.filters import apply_filters
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.paging import page, respond
 from server.domain import blocking, following, profiles
@@ -168,8 +169,8 @@ async def account_statuses(request: web.Request) -> web.Response:
             pool, account.id, viewer_id, pg, exclude_replies=p.bool("exclude_replies"),
             exclude_reblogs=p.bool("exclude_reblogs"), only_media=p.bool("only_media"),
         )
-    return respond(request, await entities.statuses(pool, urls, items, viewer_id), [s.id for s in items],
-                   limit=pg.limit)
+    body = await apply_filters(pool, viewer_id, "account", await entities.statuses(pool, urls, items, viewer_id))
+    return respond(request, body, [s.id for s in items], limit=pg.limit)
 
 
 async def _relation_list(request: web.Request, *, followers: bool) -> web.Response:

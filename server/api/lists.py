@@ -32,9 +32,11 @@ async def _own_list(request: web.Request) -> lists_store.ListRow:
 
 def _fields(p: params.Params, current: lists_store.ListRow | None) -> tuple[str, str, bool]:
     """Title, replies policy and exclusive from the request (an update keeps what is not given)."""
-    title = p.str("title", current.title if current else None, max_len=MAX_TITLE)
+    title = p.str("title", current.title if current else None, max_len=100_000)
     if title is None or not title.strip():
         raise AppError(422, "Validation failed: Title can't be blank")
+    if len(title) > MAX_TITLE:
+        raise AppError(422, f"Validation failed: Title is too long (maximum is {MAX_TITLE} characters)")
     policy = p.str("replies_policy", current.replies_policy if current else "list", max_len=20)
     if policy not in lists_store.REPLIES_POLICIES:
         raise AppError(422, "Validation failed: Replies policy must be one of followed, list, none")

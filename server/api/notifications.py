@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.api import entities, params
 from server.api.auth import api, current_user
+from server.api.filters import apply_filters_to_notifications
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.paging import page, respond
 from server.domain import following
@@ -42,7 +43,7 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
         if item["status_id"]:
             entity["status"] = status_json[item["status_id"]]
         out.append(entity)
-    return out
+    return await apply_filters_to_notifications(pool, viewer_id, out)
 
 
 def _types(p: params.Params) -> tuple[list[str] | None, list[str]]:

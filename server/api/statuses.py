@@ -8,6 +8,7 @@ from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
 from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
+from server.api.filters import apply_filters
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.domain import posting, reactions
 from server.errors import AppError, Invalid, NotFound
@@ -159,8 +160,12 @@ async def context(request: web.Request) -> web.Response:
     pool, urls = request.app[POOL], request.app[URLS]
     before = await statuses_store.ancestors(pool, status.id, viewer_id)
     after = await statuses_store.descendants(pool, status.id, viewer_id)
-    return web.json_response({"ancestors": await entities.statuses(pool, urls, before, viewer_id),
-                              "descendants": await entities.statuses(pool, urls, after, viewer_id)})
+    return web.json_response({
+        "ancestors": await apply_filters(pool, viewer_id, "thread",
+                                         await entities.statuses(pool, urls, before, viewer_id)),
+        "descendants": await apply_filters(pool, viewer_id, "thread",
+                                           await entities.statuses(pool, urls, after, viewer_id)),
+    })
 
 
 async def _react(request: web.Request, action, *, undo: bool) -> web.Response:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.api import entities, params
 from server.api.auth import api, current_user, maybe_user
+from server.api.filters import apply_filters
 from server.api.paging import page, respond
 from server.errors import AppError
 from server.keys import POOL, URLS
@@ -17,8 +18,11 @@ routes = web.RouteTableDef()
 TAG_RE = re.compile(r"^\w{1,100}$")
 
 
-async def _statuses(request: web.Request, items, pg, viewer_id, ids=None) -> web.Response:
+async def _statuses(request: web.Request, items, pg, viewer_id, ids=None, *,
+                    context: str | None = None) -> web.Response:
     body = await entities.statuses(request.app[POOL], request.app[URLS], items, viewer_id)
+    if context is not None:  # the member's filters; Link ids stay those of the unfiltered page
+        body = await apply_filters(request.app[POOL], viewer_id, context, body)
     return respond(request, body, ids if ids is not None else [s.id for s in items], limit=pg.limit)
 
 
@@ -28,7 +32,7 @@ async def home(request: web.Request) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query))
     items = await statuses_store.home_timeline(request.app[POOL], user.id, pg)
-    return await _statuses(request, items, pg, user.id)
+    return await _statuses(request, items, pg, user.id, context="home")
 
 
 @routes.get("/api/v1/timelines/public")
@@ -42,7 +46,7 @@ async def public(request: web.Request) -> web.Response:
         request.app[POOL], pg, local=local or not remote, remote=remote or not local,
         viewer_id=user.id if user else None,
     )
-    return await _statuses(request, items, pg, user.id if user else None)
+    return await _statuses(request, items, pg, user.id if user else None, context="public")
 
 
 @routes.get(r"/api/v1/timelines/tag/{tag}")
@@ -54,7 +58,7 @@ async def tag(request: web.Request) -> web.Response:
     pg = page(params.Params(request.query))
     user = maybe_user(request)
     items = await statuses_store.tag_timeline(request.app[POOL], name, pg, user.id if user else None)
-    return await _statuses(request, items, pg, user.id if user else None)
+    return await _statuses(request, items, pg, user.id if user else None, context="public")
 
 
 async def _marked(request: web.Request, table: str) -> web.Response:

@@ -9,6 +9,7 @@ from server.errors import Invalid
 from server.models import Account
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
+from server.store import lists as lists_store
 from server.urls import Urls
 
 
@@ -23,6 +24,7 @@ async def block(pool: asyncpg.Pool, urls: Urls, account: Account, target: Accoun
             for a, b in ((account.id, target.id), (target.id, account.id)):
                 if await follows_store.delete(conn, a, b):
                     await home_feed.remove_author(conn, a, b)
+                    await lists_store.remove_from_owner_lists(conn, a, b)
             await home_feed.remove_author(conn, account.id, target.id)
             await conn.execute(
                 "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2", account.id, target.id

@@ -9,6 +9,7 @@ from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import follows as follows_store
 from server.store import home_feed
+from server.store import lists as lists_store
 from server.store import notifications as notifications_store
 from server.urls import Urls
 
@@ -48,6 +49,7 @@ async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Ac
             await outbound.follow_undone(conn, urls, follower, target, follow_id)
         await follows_store.delete(conn, follower.id, target.id)
         await home_feed.remove_author(conn, follower.id, target.id)
+        await lists_store.remove_from_owner_lists(conn, follower.id, target.id)
         await notifications_store.remove(conn, target.id, follower.id, "follow_request")
 
 

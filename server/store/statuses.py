@@ -181,6 +181,8 @@ async def home_timeline(db: Executor, account_id: int, page: Page) -> list[Statu
     rows = await db.fetch(
         f"{_SELECT} JOIN home_feed h ON h.status_id = s.id"
         f" WHERE h.account_id = $1 AND {page.where('h.status_id', 2)} AND {visible_to('$1')}"
+        " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
+        "  WHERE x.account_id = $1 AND x.exclusive AND xl.account_id = h.author_id)"
         f" ORDER BY {page.order('h.status_id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
