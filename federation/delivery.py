@@ -134,6 +134,8 @@ class DeliveryRunner:
     async def _send(self, job: queue.Job, activity: deliveries_store.ActivityToSend | None) -> Outcome:
         if activity is None:
             return Outcome(False, None, "the activity or its sender is gone", permanent=True)
+        if await self.fed.policies.suspended(job.row["host"]):
+            return Outcome(False, None, "the host was suspended", permanent=True)
         key_id = f"{self.fed.urls.actor(activity.username)}#main-key"
         async with self.slots, self.host_slots[job.row["host"]]:
             return await post_activity(self.fed, job.row["inbox_url"], activity.body, key_id,

@@ -37,6 +37,8 @@ async def fetch_document(fed: Federation, url: str, *, _second_try: bool = False
     on the same host that serves it with that id."""
     if parse.host_of(url) == "":
         raise FetchError(f"not an http(s) URL: {url[:200]}")
+    if await fed.policies.suspended(parse.host_of(url)):
+        raise FetchError(f"{parse.host_of(url)} is suspended here")
     try:
         result = await fetch_json(fed.session, fed.policy, url, sign=fed.instance_key.signer())
     except EgressError as exc:
@@ -109,6 +111,8 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tup
 
 async def webfinger(fed: Federation, username: str, domain: str) -> str:
     """The actor id that a handle names, by WebFinger on the handle's domain."""
+    if await fed.policies.suspended(domain):
+        raise FetchError(f"{domain} is suspended here")
     url = f"{_scheme(fed)}://{domain}/.well-known/webfinger?resource={quote(f'acct:{username}@{domain}')}"
     try:
         result = await fetch_json(fed.session, fed.policy, url, accept=("application/jrd+json", "application/json"))

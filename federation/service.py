@@ -14,6 +14,7 @@ from aiohttp import web
 from federation import httpsig
 from federation.egress import EgressPolicy, Signer, make_session
 from federation.inbox.writer import InboxWriter
+from federation.policies import PolicyCache
 from federation.nodeinfo import VERSION
 from server.config import Config
 from server.urls import Urls
@@ -92,9 +93,11 @@ class Federation:
     key_fetches: HostLimiter = field(default_factory=lambda: HostLimiter(KEY_FETCHES_PER_HOST_PER_MINUTE))
     keys: KeyCache = field(default_factory=KeyCache)
     inbox_writer: InboxWriter = field(init=False)
+    policies: PolicyCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.inbox_writer = InboxWriter(self.pool)
+        self.policies = PolicyCache(self.pool)
 
     async def close(self) -> None:
         await self.session.close()

@@ -30,7 +30,7 @@ from server.api import streaming as api_streaming
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.store import settings as settings_store
 from server.urls import Urls
-from server.web import auth, feeds, middleware, notifications, posts, profiles, search, settings
+from server.web import admin, auth, feeds, middleware, notifications, posts, profiles, search, settings
 from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
-                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes,
+                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
                   api_notifications.routes, instance.routes, misc.routes, polls.routes, media.routes,
                   api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes):

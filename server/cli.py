@@ -73,6 +73,28 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
     listing = user_sub.add_parser("list", help="list local accounts")
     _common(listing)
+    role = user_sub.add_parser("role", help="make an account admin, moderator or member")
+    _common(role)
+    role.add_argument("username")
+    role.add_argument("role", choices=[r.value for r in Role])
+
+    domain = sub.add_parser("domain", help="domain policies (suspend, limit, reject media or reports)")
+    domain_sub = domain.add_subparsers(dest="domain_command", required=True)
+    block = domain_sub.add_parser("block", help="set a policy on a domain (and its subdomains)")
+    _common(block)
+    block.add_argument("target", metavar="DOMAIN")
+    block.add_argument("--severity", choices=["suspend", "limit", "noop"], default="suspend")
+    block.add_argument("--reject-media", action="store_true")
+    block.add_argument("--reject-reports", action="store_true")
+    block.add_argument("--public-comment", default="")
+    block.add_argument("--private-comment", default="")
+    block.add_argument("--obfuscate", action="store_true")
+    block.add_argument("--yes", action="store_true", help="apply without showing what it severs first")
+    unblock = domain_sub.add_parser("unblock", help="remove a domain's policy")
+    _common(unblock)
+    unblock.add_argument("target", metavar="DOMAIN")
+    domains_list = domain_sub.add_parser("list", help="list domain policies")
+    _common(domains_list)
     return parser
 
 
@@ -105,6 +127,48 @@ async def _user_create(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
     print(f"Created {args.role} @{account.username}.")
     if not args.password:
         print(f"Password: {password}")
+
+
+async def _user_role(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.store import accounts as accounts_store
+    from server.store import domains as domains_store
+
+    account = await accounts_store.get_local(pool, args.username)
+    if account is None or not await accounts_store.set_role(pool, account.id, args.role):
+        raise AppError(404, f"There is no member called {args.username!r}.")
+    await domains_store.log(pool, None, f"role: {args.role}", f"@{account.username}", "command line")
+    print(f"@{account.username} is now {args.role}.")
+
+
+async def _domain(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import moderation
+    from server.errors import Invalid
+    from server.store import domains as domains_store
+    from server.store.domains import DomainPolicy
+
+    try:
+        if args.domain_command == "list":
+            for p in await domains_store.all_policies(pool):
+                flags = " ".join(f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(p, f))
+                print(f"{p.domain}\t{p.severity}\t{flags}\t{p.public_comment}")
+            return
+        if args.domain_command == "unblock":
+            if not await moderation.remove_domain_policy(pool, args.target, None, "command line"):
+                raise AppError(404, f"{args.target} has no policy.")
+            print(f"Removed the policy on {args.target}.")
+            return
+        policy = moderation.validate(DomainPolicy(
+            args.target, args.severity, args.reject_media, args.reject_reports, args.public_comment,
+            args.private_comment, args.obfuscate))
+        follows, members = await domains_store.impact(pool, policy.domain)
+        if policy.severity == "suspend":
+            print(f"Suspending {policy.domain} severs {follows} follow relationship(s) of {members} member(s).")
+            if follows and not args.yes:
+                raise AppError(409, "Nothing was changed. Run again with --yes to apply.")
+        await moderation.set_domain_policy(pool, policy, None, "command line")
+        print(f"{policy.domain}: {policy.severity}.")
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
 
 
 async def _user_list(pool: asyncpg.Pool) -> None:
@@ -183,8 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")
+        elif args.command == "domain":
+            asyncio.run(_with_pool(cfg, lambda pool: _domain(pool, args)))
         elif args.user_command == "create":
             asyncio.run(_with_pool(cfg, lambda pool: _user_create(pool, args)))
+        elif args.user_command == "role":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_role(pool, args)))
         else:
             asyncio.run(_with_pool(cfg, _user_list))
     except AppError as exc:

@@ -8,7 +8,7 @@ applied; `Retry` means something transient failed (a fetch) and it should be tri
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
 from federation import outbound, parse
@@ -134,6 +134,9 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
             parent = await _status_ref(fed, note.in_reply_to) if parent_id else None
         except (FetchError, Reject, Retry) as exc:
             log.info("thread context %s not fetched: %s", note.in_reply_to[:200], exc)
+    policy = await fed.policies.for_host(parse.host_of(note.uri))
+    if policy is not None and policy.reject_media:
+        note = replace(note, attachments=[])
     followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
     visibility = parse.visibility_of(note.to, note.cc, followers_url)
     local_mentions, remote_mentions = [], []
@@ -251,7 +254,9 @@ async def on_delete(incoming: Incoming) -> None:
 async def on_follow(incoming: Incoming) -> None:
     fed = incoming.fed
     target = await _local_target(incoming, _object_id(_object(incoming)))
-    state = await inbound.remote_follow(fed.pool, incoming.actor, target, incoming.id)
+    policy = await fed.policies.for_host(incoming.host)
+    limited = policy is not None and policy.severity == "limit"  # their follows need approval
+    state = await inbound.remote_follow(fed.pool, incoming.actor, target, incoming.id, needs_approval=limited)
     if state == "accepted":
         await send_follow_answer(fed, target, incoming.actor, incoming.activity, accept=True)
     elif state == "blocked":
@@ -396,6 +401,9 @@ async def _relayed(incoming: Incoming, inner: dict[str, Any]) -> None:
 @handles("Flag")
 async def on_flag(incoming: Incoming) -> None:
     fed = incoming.fed
+    policy = await fed.policies.for_host(incoming.host)
+    if policy is not None and policy.reject_reports:
+        return  # this instance does not take reports from that domain
     targets = parse.id_list(incoming.activity.get("object") or [], 100)
     reported: Account | None = None
     status_ids: list[int] = []

@@ -105,6 +105,8 @@ async def receive(request: web.Request) -> web.Response:
         raise _reject(400, "activity has no type")
     if parse.host_of(activity_id) != parse.host_of(actor_uri):
         raise _reject(400, "the activity's id is not on its actor's host")
+    if await fed.policies.suspended(parse.host_of(actor_uri)):
+        raise _reject(403, "this instance does not federate with your domain")
 
     signer = await verify_request(request, body, activity_type=activity["type"], actor_uri=actor_uri)
     if signer is None:

@@ -97,9 +97,11 @@ async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
         )
 
 
-async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, uri: str) -> str:
-    """A remote account follows a local one; returns 'accepted' or 'pending' (locked account)."""
-    state = "pending" if target.locked else "accepted"
+async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, uri: str, *,
+                        needs_approval: bool = False) -> str:
+    """A remote account follows a local one; returns 'accepted', or 'pending' when the member's
+    account is locked or the follower's domain is limited."""
+    state = "pending" if target.locked or needs_approval else "accepted"
     async with pool.acquire() as conn, conn.transaction():
         blocked = await conn.fetchval(
             "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", target.id, follower.id

@@ -252,3 +252,7 @@ async def set_picture(db: Executor, account_id: int, kind: str, path: str) -> No
     column = {"avatar": "avatar_url", "header": "header_url"}[kind]
     await db.execute(f"UPDATE accounts SET {column} = $2, updated_at = now() WHERE id = $1 AND domain IS NULL",
                      account_id, path)
+
+
+async def set_role(db: Executor, account_id: int, role: str) -> bool:
+    return await db.fetchval("UPDATE users SET role = $2 WHERE account_id = $1 RETURNING true", account_id, role) is not None

@@ -16,10 +16,13 @@ async def insert_activity(db: Executor, account_id: int, payload: dict[str, Any]
 
 
 async def insert_deliveries(db: Executor, activity_id: int, inboxes: list[tuple[str, str]]) -> None:
-    """One delivery per (inbox URL, host); a repeated inbox is a no-op."""
+    """One delivery per (inbox URL, host); a repeated inbox is a no-op, a suspended host gets none."""
     await db.execute(
         "INSERT INTO deliveries (activity_id, inbox_url, host)"
         " SELECT $1, i.url, i.host FROM unnest($2::text[], $3::text[]) AS i(url, host)"
+        " WHERE NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity = 'suspend' AND"
+        "  (i.host = dp.domain OR split_part(i.host, ':', 1) = dp.domain"
+        "   OR split_part(i.host, ':', 1) LIKE '%.' || dp.domain))"
         " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
         activity_id,
         [url for url, _ in inboxes],

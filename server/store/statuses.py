@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
+from server.store.domains import DOMAIN_MATCH
 from server.store.paging import Page
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 
@@ -31,6 +32,12 @@ def visible_to(viewer: str) -> str:
         f"  OR (vb.account_id = {viewer} AND vb.target_account_id = s.account_id)))"
     )
 
+
+# Accounts of limited (or suspended) domains are kept out of public timelines.
+NOT_LIMITED = (
+    "(a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity IN ('limit', 'suspend')"
+    f" AND {DOMAIN_MATCH}))"
+)
 
 _SELECT = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
@@ -194,7 +201,7 @@ async def public_timeline(db: Executor, page: Page, *, local: bool = True, remot
     """Public posts (of this instance, of others, or both), newest first."""
     origin = "TRUE" if local and remote else ("s.uri IS NULL" if local else "s.uri IS NOT NULL")
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin}"
+        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin} AND {NOT_LIMITED}"
         f" AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL AND {page.where('s.id', 1)}"
         f" AND {visible_to('$5::bigint')} ORDER BY {page.order('s.id')} LIMIT $4",
         *page.args, page.limit, viewer_id,
@@ -237,7 +244,7 @@ async def tag_timeline(db: Executor, tag: str, page: Page, viewer_id: int | None
     """Public posts carrying the hashtag, newest first."""
     rows = await db.fetch(
         f"{_SELECT} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
-        " WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL"
+        f" WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL AND {NOT_LIMITED}"
         f" AND a.suspended_at IS NULL AND {page.where('s.id', 2)} AND {visible_to('$6::bigint')}"
         f" ORDER BY {page.order('s.id')} LIMIT $5",
         tag, *page.args, page.limit, viewer_id,

@@ -1,0 +1,75 @@
+"""Instance moderation: domain policies (with what they would sever, shown before they apply),
+and the log every staff action goes into."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from server.errors import Invalid
+from server.store import domains as domains_store
+from server.store import home_feed
+from server.store import statuses as statuses_store
+from server.store.domains import SEVERITIES, DomainPolicy
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+MAX_COMMENT = 1000
+
+
+def normalise_domain(value: str) -> str:
+    domain = value.strip().lower().rstrip(".")
+    if domain.startswith(("http://", "https://")):
+        domain = domain.split("://", 1)[1].split("/", 1)[0]
+    try:
+        domain = domain.encode("idna").decode() if domain and not domain.isascii() else domain
+    except UnicodeError:
+        raise Invalid(f"Not a domain name: {value[:100]!r}", field="domain") from None
+    if not DOMAIN_RE.match(domain):
+        raise Invalid(f"Not a domain name: {value[:100]!r}", field="domain")
+    return domain
+
+
+def validate(policy: DomainPolicy) -> DomainPolicy:
+    if policy.severity not in SEVERITIES:
+        raise Invalid("Severity must be suspend, limit or noop.", field="severity")
+    if len(policy.public_comment) > MAX_COMMENT or len(policy.private_comment) > MAX_COMMENT:
+        raise Invalid(f"Comments can have at most {MAX_COMMENT} characters.", field="public_comment")
+    return DomainPolicy(**{**policy.__dict__, "domain": normalise_domain(policy.domain)})
+
+
+async def set_domain_policy(pool: asyncpg.Pool, policy: DomainPolicy, actor_id: int | None, reason: str = "") -> None:
+    """Apply a policy in one transaction; suspending severs follows and removes the domain's posts."""
+    policy = validate(policy)
+    async with pool.acquire() as conn, conn.transaction():
+        await domains_store.upsert(conn, policy)
+        if policy.severity == "suspend":
+            remote = await domains_store.remote_account_ids(conn, policy.domain)
+            await conn.execute(
+                "DELETE FROM follows WHERE account_id = ANY($1::bigint[]) OR target_account_id = ANY($1::bigint[])",
+                remote,
+            )
+            for account_id in remote:
+                for status_id in await statuses_store.delete_all_by_account(conn, account_id):
+                    await home_feed.remove_status(conn, status_id)
+        flags = [f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(policy, f)]
+        summary = policy.severity + (f" ({', '.join(flags)})" if flags else "")
+        await domains_store.log(conn, actor_id, f"domain_policy: {summary}", policy.domain,
+                                reason or policy.private_comment)
+
+
+async def remove_domain_policy(pool: asyncpg.Pool, domain: str, actor_id: int | None, reason: str = "") -> bool:
+    domain = normalise_domain(domain)
+    async with pool.acquire() as conn, conn.transaction():
+        removed = await domains_store.delete(conn, domain)
+        if removed:
+            await domains_store.log(conn, actor_id, "domain_policy: removed", domain, reason)
+    return removed
+
+
+def obfuscated(domain: str) -> str:
+    """Mastodon's way to name a domain without spelling it out: 'ex****e.com'."""
+    head, _, tail = domain.partition(".")
+    if len(head) <= 2:
+        return f"{'*' * len(head)}.{tail}" if tail else "*" * len(head)
+    return f"{head[0]}{'*' * (len(head) - 2)}{head[-1]}" + (f".{tail}" if tail else "")

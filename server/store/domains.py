@@ -1,0 +1,79 @@
+"""Every query on domain policies, and on what a policy would sever."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.store.accounts import Executor
+
+SEVERITIES = ("suspend", "limit", "noop")
+
+# Matches account domain `a.domain` against policy `dp.domain`: the same host (with or without its
+# port), or a subdomain of it.
+DOMAIN_MATCH = (
+    "(lower(a.domain) = dp.domain OR split_part(lower(a.domain), ':', 1) = dp.domain"
+    " OR split_part(lower(a.domain), ':', 1) LIKE '%.' || dp.domain)"
+)
+
+
+@dataclass(frozen=True)
+class DomainPolicy:
+    domain: str
+    severity: str = "suspend"
+    reject_media: bool = False
+    reject_reports: bool = False
+    public_comment: str = ""
+    private_comment: str = ""
+    obfuscate: bool = False
+
+
+_COLUMNS = "domain, severity, reject_media, reject_reports, public_comment, private_comment, obfuscate"
+
+
+async def upsert(db: Executor, policy: DomainPolicy) -> None:
+    await db.execute(
+        f"INSERT INTO domain_policies ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (domain) DO UPDATE SET severity = EXCLUDED.severity, reject_media = EXCLUDED.reject_media,"
+        " reject_reports = EXCLUDED.reject_reports, public_comment = EXCLUDED.public_comment,"
+        " private_comment = EXCLUDED.private_comment, obfuscate = EXCLUDED.obfuscate, updated_at = now()",
+        policy.domain, policy.severity, policy.reject_media, policy.reject_reports, policy.public_comment,
+        policy.private_comment, policy.obfuscate,
+    )
+
+
+async def delete(db: Executor, domain: str) -> bool:
+    return await db.fetchval("DELETE FROM domain_policies WHERE domain = $1 RETURNING true", domain) is not None
+
+
+async def all_policies(db: Executor) -> list[DomainPolicy]:
+    rows = await db.fetch(f"SELECT {_COLUMNS} FROM domain_policies ORDER BY domain")
+    return [DomainPolicy(**dict(r)) for r in rows]
+
+
+async def impact(db: Executor, domain: str) -> tuple[int, int]:
+    """(follow relationships, local members) that suspending `domain` would sever."""
+    row = await db.fetchrow(
+        "WITH dp AS (SELECT $1::text AS domain), remote AS ("
+        f"  SELECT a.id FROM accounts a, dp WHERE a.domain IS NOT NULL AND {DOMAIN_MATCH}),"
+        " severed AS (SELECT f.account_id, f.target_account_id FROM follows f"
+        "  WHERE f.account_id IN (SELECT id FROM remote) OR f.target_account_id IN (SELECT id FROM remote))"
+        " SELECT count(*) AS follows, count(DISTINCT CASE WHEN account_id IN (SELECT id FROM remote)"
+        "  THEN target_account_id ELSE account_id END) AS members FROM severed",
+        domain,
+    )
+    return row["follows"], row["members"]
+
+
+async def remote_account_ids(db: Executor, domain: str) -> list[int]:
+    rows = await db.fetch(
+        f"SELECT a.id FROM accounts a, (SELECT $1::text AS domain) dp WHERE a.domain IS NOT NULL AND {DOMAIN_MATCH}",
+        domain,
+    )
+    return [r["id"] for r in rows]
+
+
+async def log(db: Executor, actor_id: int | None, action: str, target: str, reason: str = "") -> None:
+    await db.execute(
+        "INSERT INTO moderation_log (actor_id, action, target, reason) VALUES ($1, $2, $3, $4)",
+        actor_id, action, target, reason,
+    )

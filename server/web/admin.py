@@ -1,0 +1,97 @@
+"""The admin area (no JavaScript): domain policies with a preview of what they sever."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.service import FEDERATION
+from server.domain import moderation
+from server.errors import AppError, Invalid
+from server.keys import POOL
+from server.models import Role, User
+from server.store import domains as domains_store
+from server.store.domains import DomainPolicy
+from server.web.forms import field
+from server.web.render import render
+from server.web.sessions import require_user
+
+routes = web.RouteTableDef()
+
+
+def require_role(request: web.Request, *roles: Role) -> User:
+    """Staff routes answer 403 to everyone else (and send visitors to the login page)."""
+    user = require_user(request)
+    if user.role not in roles:
+        raise AppError(403, "This page is for the instance's staff.")
+    return user
+
+
+def _policy_from(form) -> DomainPolicy:
+    return DomainPolicy(
+        domain=field(form, "domain", max_len=300),
+        severity=field(form, "severity", max_len=20) or "suspend",
+        reject_media=field(form, "reject_media", max_len=10) == "on",
+        reject_reports=field(form, "reject_reports", max_len=10) == "on",
+        public_comment=field(form, "public_comment", max_len=2000).strip(),
+        private_comment=field(form, "private_comment", max_len=2000).strip(),
+        obfuscate=field(form, "obfuscate", max_len=10) == "on",
+    )
+
+
+async def _page(request: web.Request, **context) -> web.Response:
+    policies = await domains_store.all_policies(request.app[POOL])
+    status = context.pop("status", 200)
+    return render(request, "admin/domains.html", {"policies": policies, "preview": None, "form": {}, **context},
+                  status=status)
+
+
+@routes.get("/admin")
+async def index(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN, Role.MODERATOR)
+    raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.get("/admin/domains")
+async def domains(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN)
+    return await _page(request)
+
+
+@routes.post("/admin/domains")
+async def save_domain(request: web.Request) -> web.Response:
+    """First submission shows what the policy would sever; the confirmed one applies it."""
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    pool = request.app[POOL]
+    try:
+        policy = moderation.validate(_policy_from(form))
+    except Invalid as exc:
+        return await _page(request, error=exc.message, form=dict(form), status=422)
+    if field(form, "confirm", max_len=10) != "yes":
+        follows, members = await domains_store.impact(pool, policy.domain)
+        return await _page(request, preview={"policy": policy, "follows": follows, "members": members},
+                           form=dict(form))
+    await moderation.set_domain_policy(pool, policy, user.id)
+    request.app[FEDERATION].policies.invalidate()
+    raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.post("/admin/domains/remove")
+async def remove_domain(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    try:
+        await moderation.remove_domain_policy(request.app[POOL], field(form, "domain", max_len=300), user.id)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    request.app[FEDERATION].policies.invalidate()
+    raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.get("/about/moderation")
+async def public_policies(request: web.Request) -> web.Response:
+    """What this instance limits or suspends, and why, as its admins chose to publish it."""
+    policies = [p for p in await domains_store.all_policies(request.app[POOL]) if p.severity != "noop"
+                or p.reject_media or p.reject_reports]
+    shown = [{"domain": moderation.obfuscated(p.domain) if p.obfuscate else p.domain, "policy": p} for p in policies]
+    return render(request, "about_moderation.html", {"policies": shown})

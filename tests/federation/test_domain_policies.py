@@ -1,0 +1,117 @@
+"""Domain policies as an admin sets them, observed at the inbox, in timelines and in deliveries."""
+
+import re
+
+from federation.fetch import FetchError, resolve_handle
+from server.domain import following, posting
+from server.models import Role
+from tests.conftest import kith_cli
+from tests.federation.conftest import drain
+from tests.helpers import csrf_token, log_in, make_member
+
+
+async def submit(client, page, action, fields):
+    return await client.post(action, data={**fields, "csrf_token": await csrf_token(client, page)},
+                             allow_redirects=False)
+
+
+async def test_suspend_with_preview_then_enforced_everywhere(instances):
+    a, b = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
+    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT count(*) FROM follows") == 1
+
+    await log_in(a.client, "admin1")
+    fields = {"domain": b.host, "severity": "suspend", "public_comment": "spam", "private_comment": "ticket 7"}
+    preview = await submit(a.client, "/admin/domains", "/admin/domains", fields)
+    page = await preview.text()
+    assert preview.status == 200
+    assert re.search(r"severs <strong>1</strong> follow relationship of <strong>1</strong> member", page)
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0  # nothing applied yet
+    applied = await submit(a.client, "/admin/domains", "/admin/domains", {**fields, "confirm": "yes"})
+    assert applied.status == 303
+    assert await a.pool.fetchval("SELECT count(*) FROM follows") == 0
+    log = await a.pool.fetchrow("SELECT action, target, reason FROM moderation_log")
+    assert log["action"] == "domain_policy: suspend" and log["target"] == b.host and log["reason"] == "ticket 7"
+
+    # nothing is accepted from it ...
+    await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost(f"hi @alice@{a.host}"), 500,
+                              lambda m: resolve_handle(b.fed, f"{m.username}@{m.domain}"))
+    await drain(b)
+    refused = await b.pool.fetchrow("SELECT state, last_error FROM deliveries ORDER BY id DESC LIMIT 1")
+    assert refused["state"] == "dead" and "HTTP 403" in refused["last_error"]
+    # ... nothing is fetched from it ...
+    try:
+        await resolve_handle(a.fed, f"carol@{b.host}")
+        raise AssertionError("a suspended domain was fetched")
+    except FetchError as exc:
+        assert "suspended" in str(exc)
+    # ... and nothing is delivered to it, even to an account mentioned by name
+    before = await a.pool.fetchval("SELECT count(*) FROM deliveries")
+    remote_bob = await a.pool.fetchrow("SELECT id FROM accounts WHERE domain = $1", b.host)
+    await a.pool.execute("INSERT INTO follows (account_id, target_account_id) VALUES ($1, $2)", remote_bob["id"],
+                         alice.id)  # as if a follow had slipped in
+    await posting.create_post(a.pool, a.fed.urls, alice, posting.NewPost("hello followers"), 500)
+    assert await a.pool.fetchval("SELECT count(*) FROM deliveries") == before
+
+    public = await (await a.client.get("/about/moderation")).text()
+    assert b.host in public and "spam" in public and "ticket 7" not in public
+
+
+async def test_limited_domain_is_kept_out_of_public_timelines_and_needs_approval(instances):
+    a, b = instances
+    await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    from server.domain import moderation
+    from server.store.domains import DomainPolicy
+
+    await moderation.set_domain_policy(a.pool, DomainPolicy(b.host, "limit"), None)
+    a.fed.policies.invalidate()
+    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
+    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
+    await drain(a, b)
+    assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
+    assert await b.pool.fetchval("SELECT state FROM follows") == "pending"
+
+
+async def test_staff_routes_are_closed_to_members_and_moderators(instances):
+    a, _ = instances
+    await make_member(a.pool, "mod", Role.MODERATOR)
+    await make_member(a.pool, "member")
+    await log_in(a.client, "member")
+    assert (await a.client.get("/admin/domains")).status == 403
+    resp = await submit(a.client, "/", "/admin/domains", {"domain": "x.example", "confirm": "yes"})
+    assert resp.status == 403
+    await log_in(a.client, "mod")
+    assert (await a.client.get("/admin/domains")).status == 403  # admin-only
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+
+async def test_bad_domains_are_refused(instances):
+    a, _ = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    await log_in(a.client, "admin1")
+    for domain in ("not a domain", "-bad-.example", "", "a" * 300):
+        resp = await submit(a.client, "/admin/domains", "/admin/domains", {"domain": domain, "confirm": "yes"})
+        assert resp.status == 422, domain
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+
+def test_domain_command_line(database_url):
+    blocked = kith_cli("domain", "block", "spam.example", "--severity", "suspend", "--obfuscate",
+                       "--public-comment", "spam", "--database-url", database_url)
+    assert blocked.returncode == 0, blocked.stderr
+    assert "severs 0 follow relationship(s) of 0 member(s)" in blocked.stdout
+    listed = kith_cli("domain", "list", "--database-url", database_url)
+    assert "spam.example\tsuspend\tobfuscate\tspam" in listed.stdout
+    bad = kith_cli("domain", "block", "no spaces allowed", "--database-url", database_url)
+    assert bad.returncode == 1 and "Not a domain name" in bad.stderr
+    removed = kith_cli("domain", "unblock", "spam.example", "--database-url", database_url)
+    assert removed.returncode == 0
+    assert kith_cli("domain", "unblock", "spam.example", "--database-url", database_url).returncode == 1
+    role = kith_cli("user", "role", "nobody_here", "admin", "--database-url", database_url)
+    assert role.returncode == 1
