@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import asyncpg
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     unblock.add_argument("target", metavar="DOMAIN")
     domains_list = domain_sub.add_parser("list", help="list domain policies")
     _common(domains_list)
+    importer = domain_sub.add_parser("import", help="import a Mastodon blocklist CSV (shows what it severs first)")
+    _common(importer)
+    importer.add_argument("file")
+    importer.add_argument("--yes", action="store_true", help="apply after showing the preview")
+    exporter = domain_sub.add_parser("export", help="print the policies as a Mastodon blocklist CSV")
+    _common(exporter)
     return parser
 
 
@@ -141,7 +148,7 @@ async def _user_role(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
 
 
 async def _domain(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
-    from server.domain import moderation
+    from server.domain import blocklists, moderation
     from server.errors import Invalid
     from server.store import domains as domains_store
     from server.store.domains import DomainPolicy
@@ -151,6 +158,25 @@ async def _domain(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
             for p in await domains_store.all_policies(pool):
                 flags = " ".join(f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(p, f))
                 print(f"{p.domain}\t{p.severity}\t{flags}\t{p.public_comment}")
+            return
+        if args.domain_command == "export":
+            print(blocklists.export(await domains_store.all_policies(pool)), end="")
+            return
+        if args.domain_command == "import":
+            try:
+                text = Path(args.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise AppError(400, f"cannot read {args.file}: {exc}") from None
+            parsed = blocklists.parse(text)
+            if parsed.errors:
+                raise AppError(422, "nothing was applied:\n" + "\n".join(parsed.errors))
+            for policy, follows, members in await blocklists.preview(pool, parsed.policies):
+                severs = f"severs {follows} follow(s) of {members} member(s)" if policy.severity == "suspend" else ""
+                print(f"{policy.domain}\t{policy.severity}\t{severs}")
+            if not args.yes:
+                raise AppError(409, "Nothing was changed. Run again with --yes to apply.")
+            await blocklists.apply(pool, parsed.policies, None)
+            print(f"Applied {len(parsed.policies)} policies.")
             return
         if args.domain_command == "unblock":
             if not await moderation.remove_domain_policy(pool, args.target, None, "command line"):
@@ -186,6 +212,7 @@ async def _worker(cfg: Config) -> None:
     from federation import service
     from federation.workers import run_forever
     from server.app import database_url
+    from server.media.storage import storage_for
     from server.urls import Urls
 
     dsn = database_url(cfg)
@@ -193,7 +220,7 @@ async def _worker(cfg: Config) -> None:
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-        fed = await service.start(cfg, Urls(cfg.base_url), pool)
+        fed = await service.start(cfg, Urls(cfg.base_url, storage_for(cfg)), pool)
         task = asyncio.current_task()
         assert task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

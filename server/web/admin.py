@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.service import FEDERATION
-from server.domain import moderation
+from server.domain import blocklists, moderation
 from server.errors import AppError, Invalid
 from server.keys import POOL
 from server.models import Role, User
@@ -41,8 +41,9 @@ def _policy_from(form) -> DomainPolicy:
 async def _page(request: web.Request, **context) -> web.Response:
     policies = await domains_store.all_policies(request.app[POOL])
     status = context.pop("status", 200)
-    return render(request, "admin/domains.html", {"policies": policies, "preview": None, "form": {}, **context},
-                  status=status)
+    defaults = {"policies": policies, "preview": None, "form": {}, "import_errors": [], "import_preview": None,
+                "import_text": ""}
+    return render(request, "admin/domains.html", {**defaults, **context}, status=status)
 
 
 @routes.get("/admin")
@@ -84,6 +85,34 @@ async def remove_domain(request: web.Request) -> web.Response:
         await moderation.remove_domain_policy(request.app[POOL], field(form, "domain", max_len=300), user.id)
     except Invalid as exc:
         raise AppError(422, exc.message) from None
+    request.app[FEDERATION].policies.invalidate()
+    raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.get("/admin/domains/export.csv")
+async def export_domains(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN)
+    text = blocklists.export(await domains_store.all_policies(request.app[POOL]))
+    return web.Response(text=text, content_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="domain_blocks.csv"'})
+
+
+@routes.post("/admin/domains/import")
+async def import_domains(request: web.Request) -> web.Response:
+    """Parse a blocklist; show bad lines by number, or every entry with what it severs; apply on confirm."""
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    text = field(form, "csv", max_len=2_000_000)
+    upload = form.get("file")
+    if upload is not None and not isinstance(upload, str):
+        text = upload.file.read(2_000_001).decode("utf-8", errors="replace")
+    parsed = blocklists.parse(text)
+    if parsed.errors:
+        return await _page(request, import_errors=parsed.errors, import_text=text, status=422)
+    if field(form, "confirm", max_len=10) != "yes":
+        rows = await blocklists.preview(request.app[POOL], parsed.policies)
+        return await _page(request, import_preview=rows, import_text=text)
+    await blocklists.apply(request.app[POOL], parsed.policies, user.id)
     request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
 

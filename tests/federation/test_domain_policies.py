@@ -115,3 +115,55 @@ def test_domain_command_line(database_url):
     assert kith_cli("domain", "unblock", "spam.example", "--database-url", database_url).returncode == 1
     role = kith_cli("user", "role", "nobody_here", "admin", "--database-url", database_url)
     assert role.returncode == 1
+
+
+async def test_blocklist_import_reports_bad_lines_previews_then_applies(instances):
+    a, b = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
+    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
+    await drain(a, b)
+    await log_in(a.client, "admin1")
+    bad = ("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+           "good.example,suspend,false,false,ok,false\nnot a domain,suspend,false,false,,false\n"
+           "x.example,silence-ish,false,false,,false\ny.example,limit,maybe,false,,false\n")
+    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": bad})
+    page = await resp.text()
+    assert resp.status == 422
+    assert "line 3: Not a domain name" in page and "line 4: Severity must be" in page and "line 5: reject_media" in page
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+    good = ("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+            f"{b.host.split(':')[0]},suspend,true,true,from the shared list,true\nquiet.example,limit,false,false,,false\n")
+    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": good})
+    page = await resp.text()
+    assert resp.status == 200 and "1 follow of 1 member" in page and "Apply 2 entries" in page
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": good, "confirm": "yes"})
+    assert resp.status == 303
+    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 2
+    assert await a.pool.fetchval("SELECT count(*) FROM follows WHERE target_account_id = $1", alice.id) == 0
+    exported = await (await a.client.get("/admin/domains/export.csv")).text()
+    assert exported.splitlines()[0] == "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
+    assert "quiet.example,limit,false,false,,false" in exported
+    public = await (await a.client.get("/about/moderation")).text()
+    assert "from the shared list" in public and f">{b.host.split(':')[0]}<" not in public  # obfuscated
+
+
+def test_blocklist_command_line(database_url, tmp_path):
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+                        "one.example,suspend,false,false,bad,false\ntwo.example,limit,true,false,,false\n")
+    preview = kith_cli("domain", "import", str(csv_file), "--database-url", database_url)
+    assert preview.returncode == 1 and "one.example\tsuspend\tsevers 0 follow(s)" in preview.stdout
+    applied = kith_cli("domain", "import", str(csv_file), "--yes", "--database-url", database_url)
+    assert applied.returncode == 0 and "Applied 2 policies." in applied.stdout
+    exported = kith_cli("domain", "export", "--database-url", database_url)
+    assert "two.example,limit,true,false,,false" in exported.stdout
+    csv_file.write_text("#domain,#severity\nok.example,suspend\nbad domain,suspend\n")
+    broken = kith_cli("domain", "import", str(csv_file), "--yes", "--database-url", database_url)
+    assert broken.returncode == 1 and "line 3: Not a domain name" in broken.stderr
+    for domain in ("one.example", "two.example"):
+        assert kith_cli("domain", "unblock", domain, "--database-url", database_url).returncode == 0
