@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.keys import CONFIG, POOL, URLS
 from server.store import accounts as accounts_store
+from server.store import rules as rules_store
 from server.store import statuses as statuses_store
 
 VERSION = "0.1.0"
@@ -46,7 +47,10 @@ async def document(request: web.Request) -> web.Response:
             },
             "localPosts": await statuses_store.count_local(pool),
         },
-        "metadata": {"nodeName": cfg.instance_name, "nodeDescription": cfg.instance_description},
+        "metadata": {
+            "nodeName": cfg.instance_name, "nodeDescription": cfg.instance_description,
+            "rules": [r.public() for r in await rules_store.all_rules(pool)],
+        },
     }
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return web.Response(

@@ -11,6 +11,7 @@ from server.api import entities
 from server.api.auth import api
 from server.keys import CONFIG, POOL, URLS
 from server.store import accounts as accounts_store
+from server.store import rules as rules_store
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -57,7 +58,7 @@ async def v1(request: web.Request) -> web.Response:
                   "domain_count": await accounts_store.count_domains(pool)},
         "thumbnail": None, "languages": ["en"], "registrations": cfg.registrations in ("open", "approval"),
         "approval_required": cfg.registrations == "approval", "invites_enabled": cfg.registrations == "invite",
-        "configuration": configuration, "contact_account": await _contact(request), "rules": [],
+        "configuration": configuration, "contact_account": await _contact(request), "rules": await _rules(request),
     })
 
 
@@ -79,7 +80,7 @@ async def v2(request: web.Request) -> web.Response:
                           "approval_required": cfg.registrations == "approval", "message": None, "url": None},
         "api_versions": {"mastodon": 2},
         "contact": {"email": cfg.contact_email, "account": await _contact(request)},
-        "rules": [],
+        "rules": await _rules(request),
     })
 
 
@@ -89,10 +90,14 @@ async def peers(request: web.Request) -> web.Response:
     return web.json_response(await accounts_store.known_domains(request.app[POOL]))
 
 
+async def _rules(request: web.Request) -> list[dict]:
+    return [r.public() for r in await rules_store.all_rules(request.app[POOL])]
+
+
 @routes.get("/api/v1/instance/rules")
 @api(user=False)
 async def rules(request: web.Request) -> web.Response:
-    return web.json_response([])
+    return web.json_response(await _rules(request))
 
 
 @routes.get("/api/v1/instance/activity")

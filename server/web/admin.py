@@ -10,6 +10,7 @@ from server.errors import AppError, Invalid
 from server.keys import POOL
 from server.models import Role, User
 from server.store import domains as domains_store
+from server.store import rules as rules_store
 from server.store.domains import DomainPolicy
 from server.web.forms import field
 from server.web.render import render
@@ -115,6 +116,62 @@ async def import_domains(request: web.Request) -> web.Response:
     await blocklists.apply(request.app[POOL], parsed.policies, user.id)
     request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
+
+
+MAX_RULE = 500
+
+
+def _rule_fields(form) -> tuple[str, str]:
+    text = field(form, "text", max_len=5000).strip()
+    hint = field(form, "hint", max_len=5000).strip()
+    if not text:
+        raise AppError(422, "A rule needs its text.")
+    if len(text) > MAX_RULE or len(hint) > MAX_RULE:
+        raise AppError(422, f"Rules and their explanations can have at most {MAX_RULE} characters.")
+    return text, hint
+
+
+@routes.get("/admin/rules")
+async def rules_page(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN)
+    return render(request, "admin/rules.html", {"rules": await rules_store.all_rules(request.app[POOL])})
+
+
+@routes.post("/admin/rules")
+async def add_rule(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    text, hint = _rule_fields(await request.post())
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        rule_id = await rules_store.add(conn, text, hint)
+        await domains_store.log(conn, user.id, "rule: added", f"rule {rule_id}", text)
+    raise web.HTTPSeeOther("/admin/rules")
+
+
+@routes.post(r"/admin/rules/{rule_id:\d{1,19}}")
+async def edit_rule(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    rule_id = int(request.match_info["rule_id"])
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if field(form, "delete", max_len=10) == "yes":
+            changed = await rules_store.delete(conn, rule_id)
+            action = "rule: removed"
+        else:
+            text, hint = _rule_fields(form)
+            position = field(form, "position", max_len=6)
+            if not position.isdigit():
+                raise AppError(422, "The position must be a number.")
+            changed = await rules_store.update(conn, rule_id, text, hint, int(position))
+            action = "rule: changed"
+        if not changed:
+            raise AppError(404, "There is no such rule.")
+        await domains_store.log(conn, user.id, action, f"rule {rule_id}")
+    raise web.HTTPSeeOther("/admin/rules")
+
+
+@routes.get("/about")
+async def about(request: web.Request) -> web.Response:
+    return render(request, "about.html", {"rules": await rules_store.all_rules(request.app[POOL])})
 
 
 @routes.get("/about/moderation")

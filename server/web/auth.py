@@ -7,6 +7,7 @@ from aiohttp import web
 from server.domain import accounts as accounts_domain
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, USER
+from server.store import rules as rules_store
 from server.web import sessions
 from server.web.forms import field, safe_next
 from server.web.render import render
@@ -52,7 +53,8 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/signup")
 async def signup_page(request: web.Request) -> web.Response:
     cfg = request.app[CONFIG]
-    return render(request, "auth/signup.html", {"registrations": cfg.registrations})
+    rules = await rules_store.all_rules(request.app[POOL])
+    return render(request, "auth/signup.html", {"registrations": cfg.registrations, "rules": rules})
 
 
 @routes.post("/signup")
@@ -62,7 +64,8 @@ async def signup(request: web.Request) -> web.Response:
         return render(
             request,
             "auth/signup.html",
-            {"registrations": cfg.registrations, "error": "This instance is not accepting sign-ups right now."},
+            {"registrations": cfg.registrations, "rules": [],
+             "error": "This instance is not accepting sign-ups right now."},
             status=403,
         )
     form = await request.post()
@@ -74,6 +77,7 @@ async def signup(request: web.Request) -> web.Response:
     except Invalid as exc:
         context = {
             "registrations": cfg.registrations,
+            "rules": await rules_store.all_rules(request.app[POOL]),
             "error": exc.message,
             "error_field": exc.field,
             "form": {"username": username, "email": email},
