@@ -77,3 +77,13 @@ async def log(db: Executor, actor_id: int | None, action: str, target: str, reas
         "INSERT INTO moderation_log (actor_id, action, target, reason) VALUES ($1, $2, $3, $4)",
         actor_id, action, target, reason,
     )
+
+
+async def recent_log(db: Executor, limit: int = 100) -> list[dict]:
+    """The newest moderation actions, without who took them (the public page is anonymised)."""
+    rows = await db.fetch(
+        "SELECT l.action, l.target, l.created_at, dp.obfuscate FROM moderation_log l"
+        " LEFT JOIN domain_policies dp ON dp.domain = l.target ORDER BY l.id DESC LIMIT $1",
+        limit,
+    )
+    return [dict(r) for r in rows]

@@ -181,3 +181,13 @@ async def public_policies(request: web.Request) -> web.Response:
                 or p.reject_media or p.reject_reports]
     shown = [{"domain": moderation.obfuscated(p.domain) if p.obfuscate else p.domain, "policy": p} for p in policies]
     return render(request, "about_moderation.html", {"policies": shown})
+
+
+@routes.get("/about/log")
+async def public_log(request: web.Request) -> web.Response:
+    """The moderation log, as the public sees it: what was done and when, not by whom."""
+    entries = await domains_store.recent_log(request.app[POOL])
+    for entry in entries:
+        if entry["obfuscate"]:
+            entry["target"] = moderation.obfuscated(entry["target"])
+    return render(request, "about_log.html", {"entries": entries})

@@ -33,6 +33,8 @@ async def test_admin_writes_rules_that_everyone_sees(client, pool):
     assert [r["text"] for r in nodeinfo["metadata"]["rules"]] == ["No spam", "Be kind"]
     log = [r["action"] for r in await pool.fetch("SELECT action FROM moderation_log ORDER BY id")]
     assert log == ["rule: added", "rule: added", "rule: changed"]
+    public_log = await (await client.get("/about/log")).text()
+    assert public_log.count("rule: added") == 2 and "admin1" not in public_log
 
 
 async def test_members_cannot_touch_rules(client, pool):
