@@ -159,3 +159,12 @@ async def poll_voted(conn: asyncpg.Connection, urls: Urls, voter: Account, statu
                 "to": [author]}
         activity = render.activity("Create", actor, note, f"{vote_id}/activity", to=[author])
         await _to_account(conn, urls, voter, status.author, activity)
+
+
+async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor: Account, target: Account,
+                           status_uris: list[str], comment: str, report_id: int) -> None:
+    """A Flag from the instance actor (never the reporter: they stay anonymous) to the account's server."""
+    actor = urls.actor(instance_actor.username)
+    flag = render.activity("Flag", actor, [target.uri, *status_uris], f"{actor}#reports/{report_id}")
+    flag["content"] = comment
+    await _to_account(conn, urls, instance_actor, target, flag)

@@ -25,12 +25,14 @@ from server.api import filters as api_filters
 from server.api import lists as api_lists
 from server.api import instance, media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
+from server.api import reports as api_reports
 from server.api import statuses as api_statuses
 from server.api import streaming as api_streaming
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
+from server.media.storage import storage_for
 from server.store import settings as settings_store
 from server.urls import Urls
-from server.web import admin, auth, feeds, middleware, notifications, posts, profiles, search, settings
+from server.web import admin, auth, feeds, middleware, notifications, posts, profiles, reports, search, settings
 from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def make_app(cfg: Config) -> web.Application:
         middlewares=[middleware.security_headers, middleware.errors, ratelimit.rate_limit, middleware.session_and_csrf],
     )
     app[CONFIG] = cfg
-    app[URLS] = Urls(cfg.base_url)
+    app[URLS] = Urls(cfg.base_url, storage_for(cfg))
     app[JINJA] = make_environment()
     ratelimit.setup(app)
     app.cleanup_ctx.append(_database)
@@ -81,9 +83,11 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
+                  reports.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
                   api_notifications.routes, instance.routes, misc.routes, polls.routes, media.routes,
-                  api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes):
+                  api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
+                  api_reports.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

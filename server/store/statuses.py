@@ -542,3 +542,9 @@ async def media_for(db: Executor, status_ids: list[int]) -> dict[int, list[dict[
     for r in rows:
         out.setdefault(r["status_id"], []).append(dict(r))
     return out
+
+
+async def get_for_moderation(db: Executor, status_id: int) -> Status | None:
+    """A post whatever its visibility (not deleted), for the moderators reviewing a report."""
+    row = await db.fetchrow(f"{_SELECT} WHERE s.id = $1 AND s.deleted_at IS NULL", status_id)
+    return _status(row) if row else None

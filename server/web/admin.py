@@ -49,8 +49,8 @@ async def _page(request: web.Request, **context) -> web.Response:
 
 @routes.get("/admin")
 async def index(request: web.Request) -> web.Response:
-    require_role(request, Role.ADMIN, Role.MODERATOR)
-    raise web.HTTPSeeOther("/admin/domains")
+    user = require_role(request, Role.ADMIN, Role.MODERATOR)
+    raise web.HTTPSeeOther("/admin/domains" if user.role == Role.ADMIN else "/admin/reports")
 
 
 @routes.get("/admin/domains")

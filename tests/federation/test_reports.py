@@ -1,0 +1,81 @@
+"""Reports both ways: members report (web and API), Flags are forwarded anonymously, remote Flags
+arrive in the queue, moderators note and resolve."""
+
+from federation.fetch import resolve_handle
+from server.domain import posting
+from server.models import Role
+from tests.federation.conftest import drain
+from tests.helpers import csrf_token, log_in, make_member
+
+
+async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
+    a, b = instances
+    await make_member(a.pool, "mod", Role.MODERATOR)
+    alice = await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    bob_account = await make_member(b.pool, "spammer")
+    status_id = await posting.create_post(b.pool, b.fed.urls, bob_account, posting.NewPost("buy now"), 500)
+    remote = await resolve_handle(a.fed, f"spammer@{b.host}")
+    from federation.inbox.handlers import store_note
+    from federation.fetch import fetch_document
+
+    doc = await fetch_document(a.fed, f"{b.base}/users/spammer/statuses/{status_id}")
+    local_copy = await store_note(a.fed, doc, depth=1)
+    await a.pool.execute("INSERT INTO server_rules (position, text) VALUES (1, 'No spam')")
+    rule_id = await a.pool.fetchval("SELECT id FROM server_rules")
+
+    await log_in(a.client, "alice")
+    form = await (await a.client.get("/report", params={"account_id": remote.id, "status_id": local_copy})).text()
+    assert "No spam" in form and f"anonymous copy to {b.host}" in form
+    bad = await a.client.post("/report", data={"account_id": remote.id, "category": "violation",
+                                               "csrf_token": await csrf_token(a.client)})
+    assert bad.status == 422 and "Say which rules were broken" in await bad.text()
+    sent = await a.client.post("/report", data={
+        "account_id": remote.id, "status_id": local_copy, "category": "violation", "rule_ids": str(rule_id),
+        "comment": "obvious spam", "forward": "on", "csrf_token": await csrf_token(a.client)})
+    assert sent.status == 200 and "Thank you" in await sent.text()
+    await drain(a, b)
+    flag = await b.pool.fetchrow("SELECT target_account_id, status_ids, comment, origin_domain, account_id FROM reports")
+    assert flag["target_account_id"] == bob_account.id and flag["status_ids"] == [status_id]
+    assert flag["comment"] == "obvious spam" and flag["origin_domain"] == a.host
+    reporter_uri = await b.pool.fetchval("SELECT uri FROM accounts WHERE id = $1", flag["account_id"])
+    assert reporter_uri == f"{a.base}/actor"  # the instance actor, not alice: reporters stay anonymous
+
+    await log_in(a.client, "mod")
+    queue = await (await a.client.get("/admin/reports")).text()
+    assert "@spammer@" in queue and "obvious spam" in queue and "buy now" in queue and "@alice" in queue
+    report_id = await a.pool.fetchval("SELECT id FROM reports")
+    await a.client.post(f"/admin/reports/{report_id}", data={"note": "checked", "action": "note",
+                                                             "csrf_token": await csrf_token(a.client)})
+    await a.client.post(f"/admin/reports/{report_id}", data={"action": "resolve",
+                                                             "csrf_token": await csrf_token(a.client)})
+    assert "No open reports" in await (await a.client.get("/admin/reports")).text()
+    resolved = await (await a.client.get("/admin/reports?resolved=1")).text()
+    assert "checked" in resolved and "Resolution: resolve" in resolved
+    assert await a.pool.fetchval("SELECT action FROM moderation_log") == "report: resolve"
+    await log_in(a.client, "alice")
+    assert (await a.client.get("/admin/reports")).status == 403
+    assert alice.id
+
+
+async def test_reports_through_the_api(instances):
+    import secrets
+
+    from server.api.auth import token_hash
+    from server.store import oauth as oauth_store
+
+    a, _ = instances
+    alice = await make_member(a.pool, "alice")
+    troll = await make_member(a.pool, "troll")
+    app = await oauth_store.insert_app(a.pool, "cid", "s", "t", None, ["urn:ietf:wg:oauth:2.0:oob"], ["write"])
+    token = secrets.token_urlsafe(16)
+    await oauth_store.insert_token(a.pool, token_hash(token), None, app.id, alice.id, ["write:reports"])
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = await a.client.post("/api/v1/reports", data={"account_id": str(troll.id), "comment": "rude",
+                                                        "category": "other"}, headers=headers)
+    assert resp.status == 200 and (await resp.json())["target_account"]["acct"] == "troll"
+    for fields in ({"account_id": str(alice.id)}, {"account_id": str(troll.id), "category": "nonsense"},
+                   {"account_id": str(troll.id), "rule_ids[]": "123"}, {"account_id": str(troll.id), "status_ids[]": "5"}):
+        bad = await a.client.post("/api/v1/reports", data=fields, headers=headers)
+        assert bad.status == 422, fields
+    assert await a.pool.fetchval("SELECT count(*) FROM reports") == 1
