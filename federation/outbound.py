@@ -168,3 +168,11 @@ async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor:
     flag = render.activity("Flag", actor, [target.uri, *status_uris], f"{actor}#reports/{report_id}")
     flag["content"] = comment
     await _to_account(conn, urls, instance_actor, target, flag)
+
+
+async def account_gone(conn: asyncpg.Connection, urls: Urls, account: Account) -> None:
+    """A suspended member is federated as gone: Delete of the actor, to everyone who follows them."""
+    actor = urls.actor(account.username)
+    delete = render.activity("Delete", actor, actor, f"{actor}#delete/{time.time_ns()}", to=[PUBLIC])
+    await enqueue(conn, account.id, delete, await deliveries_store.follower_inboxes(conn, account.id),
+                  own_host=urls.host)

@@ -123,6 +123,9 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
         raise AppError(401, "Wrong username or password.")
     await sessions_store.clear_failures(pool, username)
     account_id, stored_hash = found
+    account = await accounts_store.get_by_id(pool, account_id)
+    if account is None or account.suspended_at is not None:
+        raise AppError(403, "This account is suspended.")
     if _hasher.check_needs_rehash(stored_hash):
         await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
     return account_id

@@ -256,3 +256,12 @@ async def set_picture(db: Executor, account_id: int, kind: str, path: str) -> No
 
 async def set_role(db: Executor, account_id: int, role: str) -> bool:
     return await db.fetchval("UPDATE users SET role = $2 WHERE account_id = $1 RETURNING true", account_id, role) is not None
+
+
+async def suspended(db: Executor, limit: int = 100) -> list[Account]:
+    rows = await db.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.suspended_at IS NOT NULL ORDER BY a.suspended_at DESC"
+        " LIMIT $1",
+        limit,
+    )
+    return [account_from_row(r) for r in rows]

@@ -75,15 +75,16 @@ async def unmute(db: Executor, account_id: int, target_id: int) -> None:
     await db.execute("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2", account_id, target_id)
 
 
-async def search_accounts(db: Executor, query: str, limit: int) -> list[Account]:
+async def search_accounts(db: Executor, query: str, limit: int, *, include_suspended: bool = False) -> list[Account]:
     """Accounts whose handle or display name starts with the query, local ones first."""
     name, _, domain = query.partition("@")
     rows = await db.fetch(
-        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.suspended_at IS NULL AND a.username <> 'kith.instance'"
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username <> 'kith.instance'"
+        " AND ($4 OR a.suspended_at IS NULL)"
         " AND (lower(a.username) LIKE lower($1) || '%' OR lower(a.display_name) LIKE lower($1) || '%')"
         " AND ($2 = '' OR lower(a.domain) LIKE lower($2) || '%')"
         " ORDER BY a.domain IS NOT NULL, lower(a.username) LIMIT $3",
-        name.replace("%", "").replace("_", r"\_"), domain.replace("%", ""), limit,
+        name.replace("%", "").replace("_", r"\_"), domain.replace("%", ""), limit, include_suspended,
     )
     return [account_from_row(r) for r in rows]
 

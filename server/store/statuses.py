@@ -17,7 +17,7 @@ def visible_to(viewer: str) -> str:
 
     This is the one place that decides who sees what; every page, feed, count and (later)
     API and ActivityPub GET filters through it. A NULL viewer is a visitor (public and
-    unlisted posts only). Blocks hide posts both ways.
+    unlisted posts only). Blocks hide posts both ways; suspended accounts' posts are hidden from all.
     """
     return (
         "(s.deleted_at IS NULL AND ("
@@ -29,7 +29,8 @@ def visible_to(viewer: str) -> str:
         f" OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = s.id AND vm.account_id = {viewer}))"
         " AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE"
         f"  (vb.account_id = s.account_id AND vb.target_account_id = {viewer})"
-        f"  OR (vb.account_id = {viewer} AND vb.target_account_id = s.account_id)))"
+        f"  OR (vb.account_id = {viewer} AND vb.target_account_id = s.account_id))"
+        " AND NOT EXISTS (SELECT 1 FROM accounts vs WHERE vs.id = s.account_id AND vs.suspended_at IS NOT NULL))"
     )
 
 

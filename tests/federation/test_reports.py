@@ -79,3 +79,53 @@ async def test_reports_through_the_api(instances):
         bad = await a.client.post("/api/v1/reports", data=fields, headers=headers)
         assert bad.status == 422, fields
     assert await a.pool.fetchval("SELECT count(*) FROM reports") == 1
+
+
+async def test_suspending_a_member_hides_them_signs_them_out_and_federates_it(instances):
+    a, b = instances
+    await make_member(a.pool, "mod", Role.MODERATOR)
+    await make_member(a.pool, "boss", Role.ADMIN)
+    troll = await make_member(a.pool, "troll")
+    bob = await make_member(b.pool, "bob")
+    from server.domain import following
+
+    remote_troll = await resolve_handle(b.fed, f"troll@{a.host}")
+    await following.follow(b.pool, b.fed.urls, bob, remote_troll)
+    await drain(a, b)
+    await posting.create_post(a.pool, a.fed.urls, troll, posting.NewPost("trolling"), 500)
+    await drain(a, b)
+    assert await b.pool.fetchval("SELECT count(*) FROM statuses WHERE deleted_at IS NULL") == 1
+
+    troll_browser = a.client
+    await log_in(troll_browser, "troll")
+    from aiohttp.test_utils import TestClient
+
+    mod = TestClient(a.client.server)
+    await log_in(mod, "mod")
+    page = await (await mod.get("/admin/accounts", params={"q": "troll"})).text()
+    assert "@troll" in page
+    empty = await mod.post(f"/admin/accounts/{troll.id}", data={"action": "suspend",
+                                                                "csrf_token": await csrf_token(mod)})
+    assert empty.status == 422  # a rule or a reason is needed
+    done = await mod.post(f"/admin/accounts/{troll.id}", data={"action": "suspend", "reason": "harassment",
+                                                               "csrf_token": await csrf_token(mod)},
+                          allow_redirects=False)
+    assert done.status == 303
+    boss = await a.pool.fetchval("SELECT account_id FROM users WHERE role = 'admin'")
+    refused = await mod.post(f"/admin/accounts/{boss}", data={"action": "suspend", "reason": "x",
+                                                             "csrf_token": await csrf_token(mod)})
+    assert refused.status == 403
+    await mod.session.close()
+
+    assert "trolling" not in await (await a.client.get("/local")).text()
+    assert (await a.client.get("/@troll")).status == 404
+    assert "What's on your mind?" not in await (await troll_browser.get("/")).text()  # signed out
+    token = await csrf_token(troll_browser, "/login")
+    login = await troll_browser.post("/login", data={"username": "troll", "password": "correct horse battery",
+                                                     "csrf_token": token})
+    assert login.status == 403 and "suspended" in await login.text()
+    await drain(a, b)
+    assert await b.pool.fetchval("SELECT suspended_at IS NOT NULL FROM accounts WHERE uri = $1",
+                                 f"{a.base}/users/troll") is True
+    assert await b.pool.fetchval("SELECT count(*) FROM statuses WHERE deleted_at IS NULL") == 0
+    assert await a.pool.fetchval("SELECT action || ' ' || reason FROM moderation_log") == "account: suspend harassment"
