@@ -81,6 +81,7 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
+    app.on_shutdown.append(api_streaming.close_streams)  # else open streams hold shutdown for its timeout
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
                   reports.routes,

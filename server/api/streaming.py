@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -60,20 +60,22 @@ class Reader:
         return ("account", self.account_id) if self.account_id is not None else ("token", self.token_id)
 
 
-def _token(request: web.Request) -> tuple[str | None, bool]:
-    """The access token and whether it came as the WebSocket subprotocol (which must then be echoed)."""
+def _protocol(request: web.Request) -> str | None:
+    """The first WebSocket subprotocol offered: browsers pass the token there (they cannot set headers)
+    and fail the connection unless the server echoes one, so it is always echoed, as Mastodon does."""
+    return request.headers.get("Sec-WebSocket-Protocol", "").split(",")[0].strip() or None
+
+
+def _token(request: web.Request) -> str | None:
     kind, _, value = request.headers.get("Authorization", "").partition(" ")
     if kind.lower() == "bearer" and value.strip():
-        return value.strip(), False
-    if request.query.get("access_token"):
-        return request.query["access_token"], False
-    protocol = request.headers.get("Sec-WebSocket-Protocol", "").split(",")[0].strip()
-    return (protocol, True) if protocol else (None, False)
+        return value.strip()
+    return request.query.get("access_token") or _protocol(request)
 
 
-async def _authenticate(request: web.Request) -> tuple[Reader, str | None]:
-    """The reader, and the subprotocol to answer with; 401 (before any upgrade) without a valid token."""
-    token, as_protocol = _token(request)
+async def _authenticate(request: web.Request) -> Reader:
+    """Who is reading; 401 (before any upgrade) without a valid token."""
+    token = _token(request)
     if not token:
         raise AppError(401, "Missing access token")
     pool = request.app[POOL]
@@ -84,7 +86,7 @@ async def _authenticate(request: web.Request) -> tuple[Reader, str | None]:
         user = await accounts_store.get_user(pool, found.account_id)
         if user is None or user.account.suspended_at is not None:
             raise AppError(401, "Your login is currently disabled")
-    return Reader(found.id, found.account_id, list(found.scopes)), token if as_protocol else None
+    return Reader(found.id, found.account_id, list(found.scopes))
 
 
 def _register(request: web.Request, reader: Reader) -> Client:
@@ -109,9 +111,10 @@ async def root(request: web.Request) -> web.StreamResponse:
 
 
 async def _websocket(request: web.Request) -> web.StreamResponse:
-    reader, protocol = await _authenticate(request)
+    reader = await _authenticate(request)
     hub = request.app[HUB]
     client = _register(request, reader)
+    writer: asyncio.Task | None = None
     try:
         # Subscribe before the handshake completes, so a client that connected hears what follows.
         refused = None
@@ -121,22 +124,23 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
                                     request.query.get("list"))
             except StreamError as exc:
                 refused = exc
+        protocol = _protocol(request)
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, protocols=(protocol,) if protocol else (),
                                    max_msg_size=MAX_MESSAGE)
         await ws.prepare(request)
         writer = asyncio.create_task(_write_frames(ws, client))
-        try:
-            if refused is not None:
-                await _send_error(ws, refused)
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    await _on_message(hub, client, ws, message.data)
-        finally:
-            hub.unregister(client)
-            await writer
-        return ws
+        if refused is not None:
+            await _send_error(ws, refused)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await _on_message(hub, client, ws, message.data)
+    except ConnectionError:  # the client went away while we answered it
+        pass
     finally:
-        hub.unregister(client)
+        hub.unregister(client)  # ends the client: the writer closes the socket and returns
+        if writer is not None:
+            await writer
+    return ws
 
 
 async def _write_frames(ws: web.WebSocketResponse, client: Client) -> None:
@@ -179,7 +183,7 @@ async def _on_message(hub: Hub, client: Client, ws: web.WebSocketResponse, text:
         await _send_error(ws, exc)
 
 
-def _sse_handler(name: str):
+def _sse_handler(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         return await _event_stream(request, name)
 
@@ -193,7 +197,7 @@ for _path, _name in SSE_STREAMS.items():
 
 async def _event_stream(request: web.Request, name: str | None) -> web.StreamResponse:
     """One stream as server-sent events (Mastodon's `streamToHttp`)."""
-    reader, _ = await _authenticate(request)
+    reader = await _authenticate(request)
     hub = request.app[HUB]
     client = _register(request, reader)
     try:

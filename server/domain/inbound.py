@@ -54,6 +54,7 @@ async def store_status(
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
         if parent and parent[1] not in mentioned:
             await notifications_store.add(conn, parent[1], author.id, "reply", status_id)
+        await statuses_store.notify_new(conn, status_id)
     return status_id
 
 
@@ -70,6 +71,7 @@ async def edit_status(pool: asyncpg.Pool, status_id: int, note: Any) -> None:
             author = await statuses_store.author_of(conn, status_id)
             if author is not None:
                 await notifications_store.add(conn, row["account_id"], author, "update", status_id)
+        await statuses_store.notify_new(conn, status_id, event="status.update")
 
 
 async def delete_status(pool: asyncpg.Pool, author: Account, uri: str) -> None:
@@ -79,6 +81,7 @@ async def delete_status(pool: asyncpg.Pool, author: Account, uri: str) -> None:
         status_id = await statuses_store.mark_deleted_by_uri(conn, uri, author.id)
         if status_id is not None:
             await home_feed.remove_status(conn, status_id)
+            await statuses_store.notify_new(conn, status_id, event="delete")
 
 
 async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
@@ -86,6 +89,7 @@ async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
     async with pool.acquire() as conn, conn.transaction():
         for status_id in await statuses_store.delete_all_by_account(conn, account.id):
             await home_feed.remove_status(conn, status_id)
+            await statuses_store.notify_new(conn, status_id, event="delete")
         await conn.execute(
             "DELETE FROM follows WHERE account_id = $1 OR target_account_id = $1", account.id
         )
@@ -156,6 +160,7 @@ async def boost(pool: asyncpg.Pool, account: Account, status_id: int, uri: str, 
         author = await statuses_store.author_of(conn, status_id)
         if author is not None:
             await notifications_store.add(conn, author, account.id, "reblog", status_id)
+        await statuses_store.notify_new(conn, reblog_id)
 
 
 async def unboost(pool: asyncpg.Pool, account: Account, uri: str) -> None:
@@ -163,6 +168,7 @@ async def unboost(pool: asyncpg.Pool, account: Account, uri: str) -> None:
         status_id = await statuses_store.mark_deleted_by_uri(conn, uri, account.id)
         if status_id is not None:
             await home_feed.remove_status(conn, status_id)
+            await statuses_store.notify_new(conn, status_id, event="delete")
 
 
 async def block(pool: asyncpg.Pool, blocker: Account, target: Account, uri: str) -> None:

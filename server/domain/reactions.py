@@ -45,6 +45,7 @@ async def boost(pool: asyncpg.Pool, urls: Urls, account: Account, status_id: int
             if reblog_id is not None:
                 await home_feed.remove_status(conn, reblog_id)
                 await outbound.boosted(conn, urls, account, status, reblog_id, undo=True)
+                await statuses_store.notify_new(conn, reblog_id, event="delete")
             return
         reblog_id = await statuses_store.insert_reblog(conn, account.id, status.id, None, Visibility.PUBLIC)
         if reblog_id is None:
@@ -53,3 +54,4 @@ async def boost(pool: asyncpg.Pool, urls: Urls, account: Account, status_id: int
         await home_feed.add(conn, reblog_id, account.id, readers)
         await notifications_store.add(conn, status.author.id, account.id, "reblog", status.id)
         await outbound.boosted(conn, urls, account, status, reblog_id, undo=False)
+        await statuses_store.notify_new(conn, reblog_id)

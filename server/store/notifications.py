@@ -9,14 +9,19 @@ from server.store.paging import Page
 
 
 async def add(db: Executor, account_id: int, from_account_id: int, kind: str, status_id: int | None = None) -> None:
-    """Notify a local account (once per sender, kind and status); never about oneself."""
+    """Notify a local account (once per sender, kind and status); never about oneself.
+
+    A new notification is announced to the streaming API in every process (delivered at commit).
+    """
     if account_id == from_account_id:
         return
     await db.execute(
-        "INSERT INTO notifications (account_id, from_account_id, type, status_id)"
+        "WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, status_id)"
         " SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND domain IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2)"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT DO NOTHING RETURNING id)"
+        " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
+        " 'account_id', $1::bigint)::text) FROM made",
         account_id, from_account_id, kind, status_id,
     )
 

@@ -1,8 +1,10 @@
 """Who receives what: one announced change turned into frames for the connected clients.
 
-A status is looked up once; each subscription is matched against it (`matches`), then every
-member who matched is checked with the one visibility rule (`statuses.get_visible`) and gets the
-entity rendered for them, so `favourited`, `bookmarked` and the rest are theirs.
+A new or edited status goes to a subscription only if the REST timeline behind that stream would
+show it to that reader: the same store query is asked about this one status (`on_timeline`), so
+the visibility rule, blocks, exclusive lists and list reply policies cannot drift apart between
+streaming and the timelines. A cheap batched check first (`could_match`) skips the subscriptions
+that cannot match. The entity is rendered for each reader, so `favourited` and the rest are theirs.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import asyncpg
 
 from server.api import entities
 from server.models import Status
+from server.store import conversations as conversations_store
+from server.store import lists as lists_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
+from server.store.paging import Page
 from server.streaming import lookups
 from server.streaming.streams import Stream
 from server.urls import Urls
@@ -29,9 +34,11 @@ NOTIFICATION_TYPES = frozenset({"mention", "status", "reblog", "follow", "follow
                                 "update"})
 
 
-def matches(stream: Stream, facts: lookups.Facts, account_id: int | None, home: set[int], lists: set[int]) -> bool:
-    """Whether a status belongs on a subscription. `home` holds the members whose home feed has it,
-    `lists` the subscribed lists that include its author."""
+def could_match(stream: Stream, facts: lookups.Facts, account_id: int | None, home: set[int],
+                lists: set[int]) -> bool:
+    """Whether a status may belong on a subscription, from what is known without asking per reader.
+    `home` holds the members whose home feed has (or, for a delete, may have had) it; `lists` the
+    subscribed lists that include its author. Deletes go by this alone; they are only an id."""
     if stream.name == "user":
         return account_id in home
     if stream.name == "list":
@@ -48,6 +55,24 @@ def matches(stream: Stream, facts: lookups.Facts, account_id: int | None, home: 
     if stream.media and not facts.has_media:
         return False
     return stream.key is None or stream.key in facts.tags
+
+
+async def on_timeline(pool: asyncpg.Pool, stream: Stream, status_id: int, viewer_id: int | None) -> Status | None:
+    """The status if the stream's REST timeline shows it to this reader (asked with a one-id page)."""
+    page = Page(max_id=status_id + 1, since_id=status_id - 1, limit=1)
+    if stream.name == "user" and viewer_id is not None:
+        found = await statuses_store.home_timeline(pool, viewer_id, page)
+    elif stream.name == "list" and viewer_id is not None and stream.key is not None:
+        found = await lists_store.timeline(pool, int(stream.key), viewer_id, page)
+    elif stream.name.startswith("public"):
+        found = await statuses_store.public_timeline(pool, page, local=stream.local is not False,
+                                                     remote=stream.local is not True, viewer_id=viewer_id)
+    elif stream.name.startswith("hashtag") and stream.key is not None:
+        found = [s for s in await statuses_store.tag_timeline(pool, stream.key, page, viewer_id)
+                 if stream.local is None or s.is_local]
+    else:
+        return None
+    return found[0] if found else None
 
 
 async def visible_status(pool: asyncpg.Pool, status_id: int, viewer_id: int | None) -> Status | None:
@@ -67,50 +92,51 @@ async def status_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], ev
     if not subs:
         return
     members = {c.account_id for c, s in subs if s.name in ("user", "list") and c.account_id is not None}
-    if event == "delete":  # the feed rows went with the status; deletes are only an id, so reach wider
+    if event == "delete":  # its feed rows went with it: reach everyone who may have had it
         home = await lookups.possible_readers(pool, facts, members)
     else:
         home = await lookups.home_readers(pool, status_id, members)
     list_ids = {int(s.key) for _, s in subs if s.name == "list" and s.key is not None}
     lists = await lookups.lists_with_member(pool, list_ids, facts.author_id)
-    targets = [(c, s) for c, s in subs if matches(s, facts, c.account_id, home, lists)]
+    targets = [(c, s) for c, s in subs if could_match(s, facts, c.account_id, home, lists)]
     if event == "delete":
         for client, stream in targets:
             client.send(stream, "delete", str(status_id))
         return
     authors = {facts.author_id} | ({facts.reblog_author_id} if facts.reblog_author_id else set())
     muted = await lookups.muting(pool, {c.account_id for c, _ in targets if c.account_id is not None}, authors)
-    rendered: dict[int | None, dict[str, Any] | None] = {}
-    conversations: dict[int | None, str] = {}
+    rendered: dict[int | None, str] = {}  # payloads by reader
     for client, stream in targets:
         viewer = client.account_id
         if viewer in muted:
             continue
-        if viewer not in rendered:
-            status = await visible_status(pool, status_id, viewer)
-            rendered[viewer] = (await entities.statuses(pool, urls, [status], viewer))[0] if status else None
-        entity = rendered[viewer]
-        if entity is None:
-            continue
         if stream.name == "direct":
-            if viewer not in conversations:
-                conversations[viewer] = json.dumps(await _conversation(pool, urls, facts, entity, viewer))
-            client.send(stream, "conversation", conversations[viewer])
-        else:
-            client.send(stream, event, json.dumps(entity))
+            assert viewer is not None
+            conversation = await _conversation(pool, urls, status_id, viewer)
+            if conversation is not None:
+                client.send(stream, "conversation", json.dumps(conversation))
+            continue
+        status = await on_timeline(pool, stream, status_id, viewer)
+        if status is None:
+            continue
+        if viewer not in rendered:
+            rendered[viewer] = json.dumps((await entities.statuses(pool, urls, [status], viewer))[0])
+        client.send(stream, event, rendered[viewer])
 
 
-async def _conversation(pool: asyncpg.Pool, urls: Urls, facts: lookups.Facts, entity: dict[str, Any],
-                        viewer_id: int | None) -> dict[str, Any]:
-    """Mastodon's Conversation entity for the `direct` stream. Without a conversations table, a
-    conversation is identified by the first post of its thread that the viewer can see."""
-    earlier = await statuses_store.ancestors(pool, facts.id, viewer_id, limit=40)
-    people = [a for a in await statuses_store.mentioned_accounts(pool, facts.id) if a.id != viewer_id]
-    accounts = list((await entities.accounts(pool, urls, people)).values())
-    if facts.author_id != viewer_id:
-        accounts.insert(0, entity["account"])
-    return {"id": str(earlier[0].id if earlier else facts.id), "unread": facts.author_id != viewer_id,
-            "accounts": accounts, "last_status": entity}
+async def _conversation(pool: asyncpg.Pool, urls: Urls, status_id: int, viewer_id: int) -> dict[str, Any] | None:
+    """The Conversation entity /api/v1/conversations shows, if the status is in one of the viewer's."""
+    root = await lookups.thread_root(pool, status_id, conversations_store.MAX_DEPTH)
+    found = await conversations_store.get(pool, viewer_id, root)
+    if found is None or status_id not in found.status_ids:
+        return None
+    last = await visible_status(pool, found.last_status_id, viewer_id)
+    if last is None:
+        return None
+    people = (await conversations_store.participants(pool, [found], viewer_id))[found.id]
+    return {"id": str(found.id), "unread": found.unread,
+            "accounts": list((await entities.accounts(pool, urls, people)).values()),
+            "last_status": (await entities.statuses(pool, urls, [last], viewer_id))[0]}
 
 
 async def notification_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], account_id: int,

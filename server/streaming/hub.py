@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from server.api import scopes
-from server.streaming import fanout, lookups
+from server.store import lists as lists_store
+from server.streaming import fanout
 from server.streaming.streams import Stream, StreamError, check_access, parse
 from server.urls import Urls
 
@@ -128,7 +129,7 @@ class Hub:
             raise StreamError(400, f"At most {MAX_STREAMS} subscriptions per connection")
         if stream.name == "list":
             assert stream.key is not None and client.account_id is not None
-            if not await lookups.owns_list(self.pool, int(stream.key), client.account_id):
+            if await lists_store.get(self.pool, client.account_id, int(stream.key)) is None:
                 raise StreamError(401, "Not authorized to stream this list")
         client.streams[stream] = None
         return stream
@@ -178,7 +179,7 @@ class Hub:
             try:
                 conn = await asyncpg.connect(self.dsn)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._on_notify)
                 async with self._listening:
                     self.generation += 1

@@ -30,7 +30,8 @@ class Facts:
 
 async def status_facts(db: Executor, status_id: int) -> Facts | None:
     row = await db.fetchrow(
-        "SELECT s.id, s.account_id, s.visibility, s.uri IS NULL AS local, s.reblog_of_id, r.account_id AS reblog_author,"
+        "SELECT s.id, s.account_id, s.visibility, s.uri IS NULL AS local, s.reblog_of_id,"
+        " r.account_id AS reblog_author,"
         " s.deleted_at IS NOT NULL AS deleted, a.suspended_at IS NOT NULL AS suspended,"
         " EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = coalesce(s.reblog_of_id, s.id)) AS has_media,"
         " ARRAY(SELECT lower(t.name) FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id)"
@@ -84,8 +85,16 @@ async def lists_with_member(db: Executor, list_ids: set[int], account_id: int) -
     return {r["list_id"] for r in rows}
 
 
-async def owns_list(db: Executor, list_id: int, account_id: int) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM lists WHERE id = $1 AND account_id = $2", list_id, account_id))
+async def thread_root(db: Executor, status_id: int, max_depth: int) -> int:
+    """The first post of the status's thread (what identifies a direct conversation)."""
+    return await db.fetchval(
+        "WITH RECURSIVE up(id, parent, depth) AS ("
+        "  SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $1"
+        "  UNION ALL SELECT p.id, p.in_reply_to_id, up.depth + 1 FROM up JOIN statuses p ON p.id = up.parent"
+        "  WHERE up.depth < $2)"
+        " SELECT id FROM up ORDER BY depth DESC LIMIT 1",
+        status_id, max_depth,
+    ) or status_id
 
 
 async def muting(db: Executor, account_ids: set[int], target_ids: set[int]) -> set[int]:
