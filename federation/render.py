@@ -126,7 +126,7 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
 def _document(media: dict[str, Any], urls: Urls) -> dict[str, Any]:
     """A local upload as Mastodon federates it: a Document with its type, alt text and blurhash."""
     doc: dict[str, Any] = {
-        "type": "Document", "mediaType": media["mime_type"], "url": f"{urls.base}/media/{media['file_path']}",
+        "type": "Document", "mediaType": media["mime_type"], "url": urls.media(media["file_path"]),
         "name": media["description"] or None, "blurhash": media["blurhash"],
         "focalPoint": [round(media["focus_x"], 2), round(media["focus_y"], 2)],
     }

@@ -10,11 +10,13 @@ import dataclasses
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+MEDIA_STORAGES = ("local", "s3")
 
 
 class ConfigError(ValueError):
@@ -31,6 +33,7 @@ class Config:
     insecure_federation: bool = False
     allow_private_hosts: tuple[str, ...] = ()
     registrations: str = "open"
+    invites_by: str = "staff"  # who may create invite links: staff | members
     max_post_chars: int = 500
     instance_name: str = "Kith"
     instance_description: str = "A community-run corner of the fediverse."
@@ -45,6 +48,15 @@ class Config:
     hide_follow_lists: bool = False  # followers/following collections show counts only
     authorized_fetch: bool = False  # require signed GETs for posts and collections (Mastodon's secure mode)
     workers: bool = True  # apply received activities and send deliveries inside `kith run`
+    # Media files: under data_dir ("local") or in an S3-compatible bucket ("s3": every s3_* key below is
+    # then needed but s3_endpoint). s3_public_url is where the objects are publicly readable (a CDN).
+    media_storage: str = "local"
+    s3_endpoint: str = ""  # e.g. https://s3.example.org; empty: Amazon S3 in s3_region
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = field(default="", repr=False)  # kept out of logged reprs
+    s3_public_url: str = ""
 
     @property
     def public_domain(self) -> str:
@@ -103,6 +115,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(
             f"registrations: must be one of {', '.join(REGISTRATION_MODES)}, got {cfg.registrations!r}"
         )
+    if cfg.invites_by not in ("staff", "members"):
+        raise ConfigError(f"invites_by: must be staff or members, got {cfg.invites_by!r}")
     if not 1 <= cfg.port <= 65535:
         raise ConfigError(f"port: must be between 1 and 65535, got {cfg.port}")
     if cfg.domain and not _DOMAIN_RE.match(cfg.domain):
@@ -122,9 +136,34 @@ def _validate(cfg: Config) -> Config:
             raise ConfigError(f"{name}: no such file: {getattr(cfg, name)}")
     if cfg.database_url and not cfg.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("database_url: must start with postgresql://")
+    _validate_media(cfg)
     return dataclasses.replace(
-        cfg, domain=cfg.domain.lower(), log_level=cfg.log_level.upper(), data_dir=cfg.data_dir.resolve()
+        cfg, domain=cfg.domain.lower(), log_level=cfg.log_level.upper(), data_dir=cfg.data_dir.resolve(),
+        s3_public_url=cfg.s3_public_url.rstrip("/"),
     )
+
+
+def _is_http_url(value: str, schemes: tuple[str, ...] = ("http", "https")) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in schemes and bool(parts.hostname) and not parts.query and not parts.fragment
+
+
+def _validate_media(cfg: Config) -> None:
+    """The s3_* keys are checked only when the bucket is used, and then all needed ones must be set."""
+    if cfg.media_storage not in MEDIA_STORAGES:
+        raise ConfigError(f"media_storage: must be one of {', '.join(MEDIA_STORAGES)}, got {cfg.media_storage!r}")
+    if cfg.media_storage != "s3":
+        return
+    for name in ("s3_bucket", "s3_access_key", "s3_secret_key", "s3_public_url", "s3_region"):
+        if not getattr(cfg, name).strip():
+            raise ConfigError(f"{name}: required when media_storage is s3")
+    if cfg.s3_endpoint and not _is_http_url(cfg.s3_endpoint):
+        raise ConfigError(f"s3_endpoint: expected an http:// or https:// URL, got {cfg.s3_endpoint!r}")
+    # Pages and apps load media from there: plain http would be mixed content on an https instance.
+    schemes = ("http", "https") if cfg.insecure_federation else ("https",)
+    if not _is_http_url(cfg.s3_public_url, schemes):
+        raise ConfigError(f"s3_public_url: expected an {' or '.join(s + '://' for s in schemes)} URL,"
+                          f" got {cfg.s3_public_url!r}")
 
 
 def load_config(

@@ -7,10 +7,14 @@ Remote things carry their own ids (`uri`) in the database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from server.models import Account, Status
+
+if TYPE_CHECKING:
+    from server.media.storage import MediaStorage
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid member name
@@ -19,6 +23,8 @@ INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid m
 @dataclass(frozen=True)
 class Urls:
     base: str  # e.g. https://kith.example
+    # Where media files are; None (as in tests and scripts that do not serve media): our /media/ route.
+    storage: MediaStorage | None = field(default=None, compare=False, repr=False)
 
     @property
     def host(self) -> str:
@@ -85,8 +91,18 @@ class Urls:
         match = re.fullmatch(re.escape(self.base) + r"/users/[A-Za-z0-9_]+/follows/(\d{1,19})", uri)
         return int(match.group(1)) if match else None
 
+    def media(self, key: str, *, absolute: bool = True) -> str:
+        """The public URL of a stored media file: the one place where keys become URLs. The storage's
+        own URL when it has one (a bucket or its CDN), otherwise our /media/ route (`absolute=False`
+        gives the path alone, for links in our own pages)."""
+        public = self.storage.url(key) if self.storage is not None else None
+        return public or f"{self.base if absolute else ''}/media/{key}"
+
     def picture(self, path: str | None) -> str | None:
-        """An avatar or header URL: local ones are stored as /media/... paths."""
+        """An avatar or header URL. Local ones are stored as "/media/<key>" whatever the storage,
+        so the database never holds a storage's address; remote ones are stored as their URL."""
+        if path and path.startswith("/media/"):
+            return self.media(path.removeprefix("/media/"))
         return f"{self.base}{path}" if path and path.startswith("/") else path
 
     def key_id(self, account: Account) -> str:

@@ -69,8 +69,8 @@ async def account(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, An
 
 def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
     local = item["file_path"] is not None
-    url = f"{urls.base}/media/{item['file_path']}" if local else item["remote_url"]
-    preview = f"{urls.base}/media/{item['thumb_path']}" if local and item["thumb_path"] else url
+    url = urls.media(item["file_path"]) if local else item["remote_url"]
+    preview = urls.media(item["thumb_path"]) if local and item["thumb_path"] else url
     meta = dict(item["meta"] or {})
     meta["focus"] = {"x": round(item["focus_x"], 2), "y": round(item["focus_y"], 2)}
     return {

@@ -158,7 +158,11 @@ async def serve(request: web.Request) -> web.StreamResponse:
     row = await media_store.by_file_key(request.app[POOL], key)
     if row is None:
         raise web.HTTPNotFound()
-    path = storage_for(request.app[CONFIG]).path(key)
+    storage = storage_for(request.app[CONFIG])
+    public = storage.url(key)
+    if public is not None:  # the files are in a bucket: send the reader there (old links keep working)
+        raise web.HTTPMovedPermanently(public)
+    path = storage.path(key)
     if not path.is_file():
         raise web.HTTPNotFound()
     content_type = row["mime_type"] if key == row["file_path"] else PREVIEW_TYPES[path.suffix[1:]]

@@ -1,14 +1,15 @@
-"""Where media files live: a small interface and its local-directory implementation.
+"""Where media files live: a small interface, its local-directory implementation, and the choice.
 
 Files are addressed by a key such as `3f2a…(32 hex)/original.jpg`. The random folder keeps one
-upload's renditions together and makes file names unguessable. S3-compatible object storage is
-meant to come later as a second class with the same methods (`save`, `path` becoming a redirect
-URL, `delete`); nothing above this module should need to know which one is in use.
+upload's renditions together and makes file names unguessable. The other implementation is an
+S3-compatible bucket (`server/media/s3.py`). Nothing above this module needs to know which one is
+in use: keys become public URLs in one place, `Urls.media`, which asks the storage's `url`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import secrets
@@ -25,12 +26,25 @@ def new_folder() -> str:
     return secrets.token_hex(16)
 
 
+def check_key(key: str) -> str:
+    """`key` itself, if it is one of ours: no key can point outside the storage's root or bucket."""
+    if not KEY_RE.match(key):
+        raise ValueError(f"not a media key: {key!r}")
+    return key
+
+
 class MediaStorage(Protocol):
-    async def save(self, key: str, data: bytes) -> None: ...
+    async def save(self, key: str, data: bytes, content_type: str) -> None:
+        """Store a file; `content_type` is what it must be served as."""
 
-    def path(self, key: str) -> Path: ...
+    async def delete(self, key: str) -> None:
+        """Remove a file; removing a missing one is not an error."""
 
-    async def delete(self, key: str) -> None: ...
+    def url(self, key: str) -> str | None:
+        """Where the public reads the file directly, or None: we serve it ourselves from /media/{key}."""
+
+    def path(self, key: str) -> Path:
+        """The local file to serve; only asked when `url` is None."""
 
 
 class LocalStorage:
@@ -40,12 +54,12 @@ class LocalStorage:
         self.root = root
 
     def path(self, key: str) -> Path:
-        """The file for `key`; keys are checked so that none can point outside the root."""
-        if not KEY_RE.match(key):
-            raise ValueError(f"not a media key: {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
-    async def save(self, key: str, data: bytes) -> None:
+    def url(self, key: str) -> None:
+        return None  # served by our own /media/ route, which sets the headers
+
+    async def save(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(self._write, self.path(key), data)
 
     async def delete(self, key: str) -> None:
@@ -68,6 +82,13 @@ class LocalStorage:
             pass
 
 
+@functools.cache
 def storage_for(cfg: Config) -> MediaStorage:
-    """The storage the configuration asks for (local files only, for now)."""
+    """The storage the configuration asks for; one per configuration, so that an S3 client's
+    service description is loaded once, not on every request."""
+    if cfg.media_storage == "s3":
+        from server.media.s3 import S3Storage  # botocore is imported only when a bucket is used
+
+        return S3Storage(endpoint=cfg.s3_endpoint, region=cfg.s3_region, bucket=cfg.s3_bucket,
+                         access_key=cfg.s3_access_key, secret_key=cfg.s3_secret_key, public_url=cfg.s3_public_url)
     return LocalStorage(cfg.data_dir / "media")

@@ -79,14 +79,14 @@ async def create(pool: asyncpg.Pool, storage: MediaStorage, account_id: int, dat
     """Store a new unattached upload of `account_id`; its row, as `entities.media` reads it."""
     prepared = await asyncio.to_thread(prepare, data, thumbnail)
     folder = new_folder()
-    files = {f"{folder}/original.{prepared.ext}": prepared.original}
+    files = {f"{folder}/original.{prepared.ext}": (prepared.original, prepared.mime)}
     thumb_key = None
     if prepared.small is not None:
         thumb_key = f"{folder}/small.{prepared.small.ext}"
-        files[thumb_key] = prepared.small.data
+        files[thumb_key] = (prepared.small.data, prepared.small.mime)
     try:
-        for key, content in files.items():
-            await storage.save(key, content)
+        for key, (content, content_type) in files.items():
+            await storage.save(key, content, content_type)
         return await media_store.insert(
             pool, account_id=account_id, kind=prepared.kind, mime_type=prepared.mime,
             file_path=f"{folder}/original.{prepared.ext}", thumb_path=thumb_key, blurhash=prepared.blurhash,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from server.config import Config
+from server.domain import instance
 from server.errors import AppError
-from server.keys import CSRF_NEW_COOKIE, USER
+from server.keys import CONFIG, CSRF_NEW_COOKIE, USER
 from server.web import csrf, sessions
 from server.web.render import render
 
 log = logging.getLogger(__name__)
 
-# Strict: nothing inline, nothing from other origins. Remote images arrive through our own
-# media paths once federation caches them.
+# Strict: nothing inline, nothing from other origins but images from the media bucket when there is
+# one (security_headers_for). Remote images arrive through our own media paths once federation caches them.
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -37,14 +41,25 @@ def is_browser_path(path: str) -> bool:
     return not path.startswith(NON_BROWSER_PREFIXES)
 
 
+@functools.cache
+def security_headers_for(cfg: Config) -> dict[str, str]:
+    """The headers, with the media bucket's public origin allowed for images when media is there."""
+    if cfg.media_storage != "s3":
+        return SECURITY_HEADERS
+    parts = urlsplit(cfg.s3_public_url)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return {**SECURITY_HEADERS, "Content-Security-Policy": CSP.replace("img-src 'self'", f"img-src 'self' {origin}")}
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler):
+    headers = security_headers_for(request.app[CONFIG])
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        exc.headers.update({k: v for k, v in SECURITY_HEADERS.items() if k not in exc.headers})
+        exc.headers.update({k: v for k, v in headers.items() if k not in exc.headers})
         raise
-    for key, value in SECURITY_HEADERS.items():
+    for key, value in headers.items():
         response.headers.setdefault(key, value)
     return response
 
@@ -87,6 +102,7 @@ async def session_and_csrf(request: web.Request, handler):
         request[USER] = None
         return await handler(request)
     await sessions.load_user(request)
+    request[instance.CURRENT] = await instance.current(request.app)
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page
     if request.method not in ("GET", "HEAD", "OPTIONS") and not unrouted:
