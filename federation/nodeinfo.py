@@ -6,7 +6,8 @@ import json
 
 from aiohttp import web
 
-from server.keys import CONFIG, POOL, URLS
+from server.domain import instance
+from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -28,7 +29,7 @@ async def well_known(request: web.Request) -> web.Response:
 @routes.get(r"/nodeinfo/{version:2\.[01]}")
 async def document(request: web.Request) -> web.Response:
     version = request.match_info["version"]
-    cfg = request.app[CONFIG]
+    site = await instance.current(request.app)
     pool = request.app[POOL]
     software = {"name": "kith", "version": VERSION}
     if version == "2.1":
@@ -38,7 +39,7 @@ async def document(request: web.Request) -> web.Response:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": cfg.registrations in ("open", "approval"),
+        "openRegistrations": site.registrations in ("open", "approval"),
         "usage": {
             "users": {
                 "total": await accounts_store.count_local_users(pool),
@@ -48,7 +49,7 @@ async def document(request: web.Request) -> web.Response:
             "localPosts": await statuses_store.count_local(pool),
         },
         "metadata": {
-            "nodeName": cfg.instance_name, "nodeDescription": cfg.instance_description,
+            "nodeName": site.instance_name, "nodeDescription": site.instance_description,
             "rules": [r.public() for r in await rules_store.all_rules(pool)],
         },
     }

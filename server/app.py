@@ -23,11 +23,13 @@ from server.api import accounts as api_accounts
 from server.api import conversations as api_conversations
 from server.api import filters as api_filters
 from server.api import lists as api_lists
-from server.api import instance, media, misc, oauth, polls, ratelimit, timelines
+from server.api import instance as api_instance
+from server.api import media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import reports as api_reports
 from server.api import statuses as api_statuses
 from server.api import streaming as api_streaming
+from server.domain import instance
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.media.storage import storage_for
 from server.store import settings as settings_store
@@ -78,6 +80,7 @@ def make_app(cfg: Config) -> web.Application:
     app[URLS] = Urls(cfg.base_url, storage_for(cfg))
     app[JINJA] = make_environment()
     ratelimit.setup(app)
+    instance.setup(app)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
@@ -86,7 +89,7 @@ def make_app(cfg: Config) -> web.Application:
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
                   reports.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
-                  api_notifications.routes, instance.routes, misc.routes, polls.routes, media.routes,
+                  api_notifications.routes, api_instance.routes, misc.routes, polls.routes, media.routes,
                   api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
                   api_reports.routes):
         app.add_routes(table)

@@ -9,7 +9,8 @@ from aiohttp import web
 from federation.nodeinfo import VERSION
 from server.api import entities
 from server.api.auth import api
-from server.keys import CONFIG, POOL, URLS
+from server.domain import instance
+from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -46,18 +47,18 @@ async def _contact(request: web.Request) -> dict | None:
 @routes.get("/api/v1/instance/")
 @api(user=False)
 async def v1(request: web.Request) -> web.Response:
-    cfg, urls, pool = request.app[CONFIG], request.app[URLS], request.app[POOL]
-    configuration = _configuration(cfg.max_post_chars)
+    site, urls, pool = await instance.current(request.app), request.app[URLS], request.app[POOL]
+    configuration = _configuration(site.max_post_chars)
     configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
     return web.json_response({
-        "uri": urls.host, "title": cfg.instance_name, "short_description": cfg.instance_description,
-        "description": cfg.instance_description, "email": cfg.contact_email, "version": MASTODON_VERSION,
+        "uri": urls.host, "title": site.instance_name, "short_description": site.instance_description,
+        "description": site.instance_description, "email": site.contact_email, "version": MASTODON_VERSION,
         "urls": {"streaming_api": urls.base.replace("http", "ws", 1)},
         "stats": {"user_count": await accounts_store.count_local_users(pool),
                   "status_count": await statuses_store.count_local(pool),
                   "domain_count": await accounts_store.count_domains(pool)},
-        "thumbnail": None, "languages": ["en"], "registrations": cfg.registrations in ("open", "approval"),
-        "approval_required": cfg.registrations == "approval", "invites_enabled": cfg.registrations == "invite",
+        "thumbnail": None, "languages": ["en"], "registrations": site.registrations in ("open", "approval"),
+        "approval_required": site.registrations == "approval", "invites_enabled": site.registrations == "invite",
         "configuration": configuration, "contact_account": await _contact(request), "rules": await _rules(request),
     })
 
@@ -66,20 +67,20 @@ async def v1(request: web.Request) -> web.Response:
 @routes.get("/api/v2/instance/")
 @api(user=False)
 async def v2(request: web.Request) -> web.Response:
-    cfg, urls = request.app[CONFIG], request.app[URLS]
-    configuration = _configuration(cfg.max_post_chars)
+    site, urls = await instance.current(request.app), request.app[URLS]
+    configuration = _configuration(site.max_post_chars)
     configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
     configuration["vapid"] = {"public_key": ""}
     return web.json_response({
-        "domain": urls.host, "title": cfg.instance_name, "version": MASTODON_VERSION,
-        "source_url": f"{urls.base}/about", "description": cfg.instance_description,
+        "domain": urls.host, "title": site.instance_name, "version": MASTODON_VERSION,
+        "source_url": f"{urls.base}/about", "description": site.instance_description,
         "usage": {"users": {"active_month": await accounts_store.count_active_users(request.app[POOL], 30)}},
         "thumbnail": {"url": f"{urls.base}/static/header.png"}, "icon": [], "languages": ["en"],
         "configuration": configuration,
-        "registrations": {"enabled": cfg.registrations in ("open", "approval"),
-                          "approval_required": cfg.registrations == "approval", "message": None, "url": None},
+        "registrations": {"enabled": site.registrations in ("open", "approval"),
+                          "approval_required": site.registrations == "approval", "message": None, "url": None},
         "api_versions": {"mastodon": 2},
-        "contact": {"email": cfg.contact_email, "account": await _contact(request)},
+        "contact": {"email": site.contact_email, "account": await _contact(request)},
         "rules": await _rules(request),
     })
 
@@ -109,8 +110,8 @@ async def activity(request: web.Request) -> web.Response:
 @routes.get("/api/v1/instance/extended_description")
 @api(user=False)
 async def extended_description(request: web.Request) -> web.Response:
-    cfg = request.app[CONFIG]
-    return web.json_response({"updated_at": None, "content": f"<p>{html.escape(cfg.instance_description)}</p>"})
+    site = await instance.current(request.app)
+    return web.json_response({"updated_at": None, "content": f"<p>{html.escape(site.instance_description)}</p>"})
 
 
 @routes.get("/api/v1/instance/translation_languages")

@@ -12,7 +12,8 @@ from server.api.filters import apply_filters
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.domain import posting, reactions
 from server.errors import AppError, Invalid, NotFound
-from server.keys import CONFIG, POOL, URLS
+from server.domain import instance
+from server.keys import POOL, URLS
 from server.models import Account
 from server.store import api_relations
 from server.store import statuses as statuses_store
@@ -80,7 +81,7 @@ async def create(request: web.Request) -> web.Response:
     try:
         status_id = await posting.create_post(
             request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
-            request.app[CONFIG].max_post_chars, _resolver(request), idempotency_key=key,
+            (await instance.current(request.app)).max_post_chars, _resolver(request), idempotency_key=key,
         )
     except Invalid as exc:
         raise AppError(422, f"Validation failed: {exc.message}") from None
@@ -100,7 +101,8 @@ async def edit(request: web.Request) -> web.Response:
     p = await params.read(request)
     try:
         await posting.edit_post(request.app[POOL], request.app[URLS], user.account, path_id(request),
-                                _new_post(p, request), request.app[CONFIG].max_post_chars, _resolver(request))
+                                _new_post(p, request), (await instance.current(request.app)).max_post_chars,
+                                _resolver(request))
     except NotFound:
         raise AppError(404, NOT_FOUND) from None
     except Invalid as exc:

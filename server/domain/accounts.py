@@ -13,6 +13,7 @@ from federation.keys import generate_rsa_keypair
 from server.errors import AppError, Invalid
 from server.models import Account, Role
 from server.store import accounts as accounts_store
+from server.store import registrations as registrations_store
 from server.store import sessions as sessions_store
 from server.urls import INSTANCE_ACTOR
 
@@ -126,6 +127,11 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
     account = await accounts_store.get_by_id(pool, account_id)
     if account is None or account.suspended_at is not None:
         raise AppError(403, "This account is suspended.")
+    state = await registrations_store.application_state(pool, account_id)
+    if state == "pending":
+        raise AppError(403, "Your application is waiting for a moderator's approval.")
+    if state == "rejected":
+        raise AppError(403, "Your application to join was not approved.")
     if _hasher.check_needs_rehash(stored_hash):
         await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
     return account_id

@@ -20,3 +20,16 @@ async def get_or_create_secret(db: Executor, key: str) -> str:
         secrets.token_urlsafe(48),
     )
     return await get(db, key)
+
+
+async def get_many(db: Executor, keys: list[str]) -> dict[str, Any]:
+    rows = await db.fetch("SELECT key, value FROM instance_settings WHERE key = ANY($1::text[])", keys)
+    return {r["key"]: r["value"] for r in rows}
+
+
+async def set_many(db: Executor, values: dict[str, Any]) -> None:
+    await db.executemany(
+        "INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE"
+        " SET value = EXCLUDED.value, updated_at = now()",
+        list(values.items()),
+    )

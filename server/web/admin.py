@@ -5,13 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.service import FEDERATION
-from server.domain import account_actions, blocklists, moderation
+from server.domain import account_actions, blocklists, instance, moderation, registrations
+from server.domain.instance import InstanceSettings
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
 from server.store import api_relations
 from server.store import domains as domains_store
+from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.store.domains import DomainPolicy
 from server.web.forms import field
@@ -226,3 +228,48 @@ async def account_action(request: web.Request) -> web.Response:
     except NotFound as exc:
         raise AppError(409, exc.message) from None
     raise web.HTTPSeeOther(f"/admin/accounts?q={target.handle()}")
+
+
+@routes.get("/admin/applications")
+async def applications(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN, Role.MODERATOR)
+    return render(request, "admin/applications.html",
+                  {"pending": await registrations_store.pending(request.app[POOL])})
+
+
+@routes.post(r"/admin/applications/{account_id:\d{1,19}}")
+async def decide_application(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN, Role.MODERATOR)
+    form = await request.post()
+    account = await accounts_store.get_by_id(request.app[POOL], int(request.match_info["account_id"]))
+    if account is None:
+        raise AppError(404, "There is no such application.")
+    await registrations.decide(request.app[POOL], user.id, account, field(form, "decision", max_len=10) == "approve")
+    raise web.HTTPSeeOther("/admin/applications")
+
+
+@routes.get("/admin/settings")
+async def settings_page(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN)
+    return render(request, "admin/settings.html", {"values": await instance.current(request.app)})
+
+
+@routes.post("/admin/settings")
+async def save_settings(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    chars = field(form, "max_post_chars", max_len=10)
+    values = InstanceSettings(
+        instance_name=field(form, "instance_name", max_len=1000),
+        instance_description=field(form, "instance_description", max_len=10_000),
+        contact_email=field(form, "contact_email", max_len=1000).strip(),
+        registrations=field(form, "registrations", max_len=20),
+        invites_by=field(form, "invites_by", max_len=20),
+        max_post_chars=int(chars) if chars.isdigit() else -1,
+    )
+    try:
+        await instance.save(request.app, values, user.id)
+    except Invalid as exc:
+        return render(request, "admin/settings.html", {"values": values, "error": exc.message,
+                                                       "error_field": exc.field}, status=422)
+    raise web.HTTPSeeOther("/admin/settings")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain import accounts as accounts_domain
-from server.errors import AppError, Invalid
+from server.domain import registrations
+from server.domain.instance import CURRENT
+from server.errors import AppError
 from server.keys import CONFIG, POOL, USER
+from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.web import sessions
 from server.web.forms import field, safe_next
@@ -50,39 +53,37 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
+async def _signup_page(request: web.Request, *, status: int = 200, **context) -> web.Response:
+    site = request[CURRENT]
+    invite = context.pop("invite", request.query.get("invite", ""))[:100]
+    defaults = {"registrations": site.registrations, "rules": await rules_store.all_rules(request.app[POOL]),
+                "invite": invite,
+                "invite_ok": bool(invite) and await registrations_store.invite_valid(request.app[POOL], invite)}
+    return render(request, "auth/signup.html", {**defaults, **context}, status=status)
+
+
 @routes.get("/signup")
 async def signup_page(request: web.Request) -> web.Response:
-    cfg = request.app[CONFIG]
-    rules = await rules_store.all_rules(request.app[POOL])
-    return render(request, "auth/signup.html", {"registrations": cfg.registrations, "rules": rules})
+    return await _signup_page(request)
 
 
 @routes.post("/signup")
 async def signup(request: web.Request) -> web.Response:
-    cfg = request.app[CONFIG]
-    if cfg.registrations != "open":
-        return render(
-            request,
-            "auth/signup.html",
-            {"registrations": cfg.registrations, "rules": [],
-             "error": "This instance is not accepting sign-ups right now."},
-            status=403,
-        )
     form = await request.post()
     username = field(form, "username", max_len=200).strip()
     email = field(form, "email", max_len=300).strip()
     password = field(form, "password", max_len=1000)
+    reason = field(form, "reason", max_len=5000)
+    invite = field(form, "invite", max_len=100)
     try:
-        account = await accounts_domain.create_member(request.app[POOL], username, password, email=email or None)
-    except Invalid as exc:
-        context = {
-            "registrations": cfg.registrations,
-            "rules": await rules_store.all_rules(request.app[POOL]),
-            "error": exc.message,
-            "error_field": exc.field,
-            "form": {"username": username, "email": email},
-        }
-        return render(request, "auth/signup.html", context, status=exc.status)
+        account, signed_in = await registrations.sign_up(request.app[POOL], request[CURRENT], username, password,
+                                                         email or None, reason=reason, invite=invite)
+    except AppError as exc:
+        kept = {"username": username, "email": email, "reason": reason}
+        return await _signup_page(request, status=exc.status, error=exc.message,
+                                  error_field=getattr(exc, "field", None), form=kept, invite=invite)
+    if not signed_in:
+        return render(request, "auth/applied.html", {"account": account})
     response = web.HTTPSeeOther("/")
     await sessions.sign_in(request, response, account.id)
     raise response

@@ -10,7 +10,8 @@ from server.domain import posting
 from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
 from server.errors import AppError, Invalid
-from server.keys import CONFIG, POOL, URLS, USER
+from server.domain.instance import CURRENT
+from server.keys import POOL, URLS, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
@@ -51,7 +52,7 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
     statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
     context = {
         **await page_context(request, statuses),
-        "max_chars": request.app[CONFIG].max_post_chars,
+        "max_chars": request[CURRENT].max_post_chars,
         "error": error,
         "error_field": error_field,
         "form": form or {"visibility": "public"},
@@ -78,7 +79,7 @@ async def compose(request: web.Request) -> web.Response:
         visibility=field(form, "visibility", max_len=20) or "public",
         in_reply_to_id=int(reply_to) if reply_to else None,
     )
-    cfg = request.app[CONFIG]
+    site = request[CURRENT]
     fed = request.app[FEDERATION]
 
     async def resolve(mention: Mention) -> Account | None:
@@ -88,7 +89,7 @@ async def compose(request: web.Request) -> web.Response:
             return None
 
     try:
-        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, cfg.max_post_chars,
+        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, site.max_post_chars,
                                   resolve)
     except Invalid as exc:
         kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}

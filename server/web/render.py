@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from server.domain.instance import CURRENT, defaults
 from server.keys import CONFIG, JINJA, URLS, USER
 from server.web.csrf import csrf_token
 
@@ -28,13 +29,14 @@ def make_environment() -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> web.Response:
-    cfg = request.app[CONFIG]
+    site = request.get(CURRENT) or defaults(request.app[CONFIG])
     page = request.app[JINJA].get_template(template).render(
         {
             "user": request.get(USER),
             "csrf_token": csrf_token(request),
-            "instance_name": cfg.instance_name,
-            "instance_description": cfg.instance_description,
+            "instance_name": site.instance_name,
+            "instance_description": site.instance_description,
+            "site": site,
             "urls": request.app[URLS],
             "request_path": request.path,
             "error": None,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import profiles
-from server.errors import Invalid
+from server.domain import profiles, registrations
+from server.domain.instance import CURRENT
+from server.errors import AppError, Invalid
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
+from server.store import registrations as registrations_store
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
@@ -52,3 +54,28 @@ async def revoke_app(request: web.Request) -> web.Response:
     user = require_user(request)
     await oauth_store.revoke_app(request.app[POOL], user.id, int(request.match_info["app_id"]))
     raise web.HTTPSeeOther("/settings/apps")
+
+
+@routes.get("/settings/invites")
+async def invites(request: web.Request) -> web.Response:
+    user = require_user(request)
+    site = request[CURRENT]
+    return render(request, "settings_invites.html", {
+        "allowed": registrations.may_invite(user, site), "mode": site.registrations,
+        "invites": await registrations_store.invites_of(request.app[POOL], user.id),
+    })
+
+
+@routes.post("/settings/invites")
+async def create_invite(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    uses, days = field(form, "max_uses", max_len=6), field(form, "days", max_len=6)
+    if (uses and not uses.isdigit()) or (days and not days.isdigit()):
+        raise AppError(422, "Uses and days must be whole numbers.")
+    try:
+        await registrations.create_invite(request.app[POOL], user, request[CURRENT], int(uses) if uses else None,
+                                          int(days) if days else None)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    raise web.HTTPSeeOther("/settings/invites")

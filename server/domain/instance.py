@@ -1,0 +1,95 @@
+"""The instance's own settings: the config file gives first-boot defaults, admins change them in
+/admin/settings, and the database copy wins. Read through a short cache (every process sees a
+change within a few seconds; the process that made it, at once)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from server.config import REGISTRATION_MODES, Config
+from server.errors import Invalid
+from server.keys import CONFIG, POOL
+from server.store import domains as domains_store
+from server.store import settings as settings_store
+
+TTL = 5.0
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    instance_name: str
+    instance_description: str
+    contact_email: str
+    registrations: str
+    invites_by: str
+    max_post_chars: int
+
+    @property
+    def open_registrations(self) -> bool:
+        return self.registrations in ("open", "approval")
+
+
+EDITABLE = tuple(f.name for f in dataclasses.fields(InstanceSettings))
+
+
+@dataclass
+class _Cache:
+    value: InstanceSettings | None = None
+    loaded: float = 0.0
+
+
+CACHE = web.AppKey("instance_settings", _Cache)
+CURRENT = web.RequestKey("instance_settings", InstanceSettings)  # set for pages by the session middleware
+
+
+def defaults(cfg: Config) -> InstanceSettings:
+    return InstanceSettings(**{name: getattr(cfg, name) for name in EDITABLE})
+
+
+def setup(app: web.Application) -> None:
+    app[CACHE] = _Cache()
+
+
+async def current(app: web.Application) -> InstanceSettings:
+    cache = app[CACHE]
+    if cache.value is None or time.monotonic() - cache.loaded > TTL:
+        stored = await settings_store.get_many(app[POOL], [f"instance.{n}" for n in EDITABLE])
+        base = defaults(app[CONFIG])
+        cache.value = dataclasses.replace(base, **{n: stored[f"instance.{n}"] for n in EDITABLE
+                                                   if f"instance.{n}" in stored})
+        cache.loaded = time.monotonic()
+    return cache.value
+
+
+def validate(values: InstanceSettings) -> InstanceSettings:
+    name = values.instance_name.strip()
+    if not 1 <= len(name) <= 100:
+        raise Invalid("The instance name must be 1 to 100 characters.", field="instance_name")
+    if len(values.instance_description) > 2000:
+        raise Invalid("The description can have at most 2000 characters.", field="instance_description")
+    if values.contact_email and ("@" not in values.contact_email or len(values.contact_email) > 254):
+        raise Invalid("The contact email does not look like an email address.", field="contact_email")
+    if values.registrations not in REGISTRATION_MODES:
+        raise Invalid("Registrations must be open, approval, invite or closed.", field="registrations")
+    if values.invites_by not in ("staff", "members"):
+        raise Invalid("Invites can be made by staff or by members.", field="invites_by")
+    if not 1 <= values.max_post_chars <= 100_000:
+        raise Invalid("The post length limit must be between 1 and 100000.", field="max_post_chars")
+    return dataclasses.replace(values, instance_name=name, instance_description=values.instance_description.strip())
+
+
+async def save(app: web.Application, values: InstanceSettings, actor_id: int) -> None:
+    values = validate(values)
+    pool: asyncpg.Pool = app[POOL]
+    before = await current(app)
+    async with pool.acquire() as conn, conn.transaction():
+        changed = {n: getattr(values, n) for n in EDITABLE if getattr(values, n) != getattr(before, n)}
+        await settings_store.set_many(conn, {f"instance.{n}": v for n, v in changed.items()})
+        if changed:
+            await domains_store.log(conn, actor_id, "settings: changed", ", ".join(sorted(changed)))
+    app[CACHE].value = None
