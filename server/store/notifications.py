@@ -19,6 +19,8 @@ async def add(db: Executor, account_id: int, from_account_id: int, kind: str, st
         "WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, status_id)"
         " SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND domain IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2)"
+        " AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2"
+        "  AND hide_notifications AND (expires_at IS NULL OR expires_at > now()))"
         " ON CONFLICT DO NOTHING RETURNING id)"
         " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
         " 'account_id', $1::bigint)::text) FROM made",

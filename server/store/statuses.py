@@ -34,6 +34,12 @@ def visible_to(viewer: str) -> str:
     )
 
 
+def not_muted(viewer: str, author: str = "s.account_id") -> str:
+    """SQL condition: the viewer has not muted the author (mutes may expire)."""
+    return (f"NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = {viewer} AND mu.target_account_id = {author}"
+            " AND (mu.expires_at IS NULL OR mu.expires_at > now()))")
+
+
 # Accounts of limited (or suspended) domains are kept out of public timelines.
 NOT_LIMITED = (
     "(a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity IN ('limit', 'suspend')"
@@ -189,6 +195,7 @@ async def home_timeline(db: Executor, account_id: int, page: Page) -> list[Statu
     rows = await db.fetch(
         f"{_SELECT} JOIN home_feed h ON h.status_id = s.id"
         f" WHERE h.account_id = $1 AND {page.where('h.status_id', 2)} AND {visible_to('$1')}"
+        f" AND {not_muted('$1', 'h.author_id')}"
         " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
         "  WHERE x.account_id = $1 AND x.exclusive AND xl.account_id = h.author_id)"
         f" ORDER BY {page.order('h.status_id')} LIMIT $5",
@@ -204,7 +211,7 @@ async def public_timeline(db: Executor, page: Page, *, local: bool = True, remot
     rows = await db.fetch(
         f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin} AND {NOT_LIMITED}"
         f" AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL AND {page.where('s.id', 1)}"
-        f" AND {visible_to('$5::bigint')} ORDER BY {page.order('s.id')} LIMIT $4",
+        f" AND {visible_to('$5::bigint')} AND {not_muted('$5::bigint')} ORDER BY {page.order('s.id')} LIMIT $4",
         *page.args, page.limit, viewer_id,
     )
     return page.newest_first([_status(r) for r in rows])
@@ -247,6 +254,7 @@ async def tag_timeline(db: Executor, tag: str, page: Page, viewer_id: int | None
         f"{_SELECT} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
         f" WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL AND {NOT_LIMITED}"
         f" AND a.suspended_at IS NULL AND {page.where('s.id', 2)} AND {visible_to('$6::bigint')}"
+        f" AND {not_muted('$6::bigint')}"
         f" ORDER BY {page.order('s.id')} LIMIT $5",
         tag, *page.args, page.limit, viewer_id,
     )

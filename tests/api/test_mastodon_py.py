@@ -226,3 +226,16 @@ def test_avatar_and_header_uploads(kith, members):
     with pytest.raises(MastodonAPIError) as not_image:
         alice.account_update_credentials(avatar=b"not an image at all", avatar_mime_type="image/png")
     assert not_image.value.args[1] == 422
+
+
+def test_mutes_hide_posts_and_notifications(kith, members):
+    alice, bob = members
+    bob.account_follow(alice.me()["id"])
+    bob.account_mute(alice.me()["id"])
+    muted_post = alice.status_post("while muted @pybob")
+    assert muted_post["id"] not in {s["id"] for s in bob.timeline_home()}
+    assert muted_post["id"] not in {s["id"] for s in bob.timeline_local(limit=40)}
+    assert not [n for n in bob.notifications() if n.get("status") and n["status"]["id"] == muted_post["id"]]
+    assert [a["acct"] for a in bob.mutes()] == ["pyalice"]
+    bob.account_unmute(alice.me()["id"])
+    assert muted_post["id"] in {s["id"] for s in bob.timeline_home()}
