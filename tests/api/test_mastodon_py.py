@@ -239,3 +239,35 @@ def test_mutes_hide_posts_and_notifications(kith, members):
     assert [a["acct"] for a in bob.mutes()] == ["pyalice"]
     bob.account_unmute(alice.me()["id"])
     assert muted_post["id"] in {s["id"] for s in bob.timeline_home()}
+
+
+def test_streaming_with_mastodon_py(kith, members):
+    """Mastodon.py's own streaming client (server-sent events) receives a new post live."""
+    import threading
+
+    from mastodon import StreamListener
+
+    alice, bob = members
+    bob.account_follow(alice.me()["id"])
+    received: list[dict] = []
+    ready = threading.Event()
+    got = threading.Event()
+
+    class Listener(StreamListener):
+        def on_update(self, status):
+            received.append(status)
+            got.set()
+
+        def handle_heartbeat(self):
+            ready.set()
+
+    handle = bob.stream_user(Listener(), run_async=True, reconnect_async=False)
+    try:
+        ready.wait(5)  # the stream opens with a comment line, seen as a heartbeat
+        posted = alice.status_post("live for the stream")
+        assert got.wait(15), "no update arrived on the stream"
+        assert received[0]["id"] == posted["id"] and "live for the stream" in received[0]["content"]
+    finally:
+        # requests blocks closing a streamed body until more bytes come (the next heartbeat);
+        # close from a side thread, and the server's shutdown ends the stream.
+        threading.Thread(target=handle.close, daemon=True).start()
