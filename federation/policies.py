@@ -1,6 +1,7 @@
-"""Domain policies as federation sees them: which hosts are suspended, limited, or have their
-media or reports rejected. Read from PostgreSQL and kept in memory for a few seconds, so the
-inbox can check every request cheaply; a change made in this process applies at once."""
+"""Domain policies as federation sees them: which hosts are suspended (or, in allowlist mode, not
+allowed), limited, or have their media or reports rejected. Read from PostgreSQL and kept in
+memory for a few seconds, so the inbox can check every request cheaply; a change made in this
+process applies at once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import asyncpg
 
 from server.store import domains as domains_store
+from server.store import settings as settings_store
 from server.store.domains import DomainPolicy
 
 TTL = 10.0
@@ -23,23 +25,37 @@ def _candidates(host: str) -> list[str]:
 
 
 class PolicyCache:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, default_mode: str = "blocklist") -> None:
         self.pool = pool
+        self.default_mode = default_mode
         self._policies: dict[str, DomainPolicy] = {}
+        self._allowed: set[str] = set()
+        self._allowlist = False
         self._loaded = 0.0
 
     def invalidate(self) -> None:
         self._loaded = 0.0
 
+    async def _refresh(self) -> None:
+        if time.monotonic() - self._loaded <= TTL:
+            return
+        self._policies = {p.domain: p for p in await domains_store.all_policies(self.pool)}
+        self._allowed = set(await domains_store.allowed_domains(self.pool))
+        mode = (await settings_store.get_many(self.pool, ["instance.federation_mode"])).get(
+            "instance.federation_mode", self.default_mode)
+        self._allowlist = mode == "allowlist"
+        self._loaded = time.monotonic()
+
     async def for_host(self, host: str) -> DomainPolicy | None:
-        if time.monotonic() - self._loaded > TTL:
-            self._policies = {p.domain: p for p in await domains_store.all_policies(self.pool)}
-            self._loaded = time.monotonic()
+        await self._refresh()
         for candidate in _candidates(host):
             if candidate in self._policies:
                 return self._policies[candidate]
         return None
 
     async def suspended(self, host: str) -> bool:
+        """Whether nothing may be exchanged with the host: a suspension, or absence from the allowlist."""
         policy = await self.for_host(host)
-        return policy is not None and policy.severity == "suspend"
+        if policy is not None and policy.severity == "suspend":
+            return True
+        return self._allowlist and not any(c in self._allowed for c in _candidates(host))

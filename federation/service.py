@@ -97,7 +97,7 @@ class Federation:
 
     def __post_init__(self) -> None:
         self.inbox_writer = InboxWriter(self.pool)
-        self.policies = PolicyCache(self.pool)
+        self.policies = PolicyCache(self.pool, self.config.federation_mode)
 
     async def close(self) -> None:
         await self.session.close()

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     unblock = domain_sub.add_parser("unblock", help="remove a domain's policy")
     _common(unblock)
     unblock.add_argument("target", metavar="DOMAIN")
+    for name, text in (("allow", "federate with DOMAIN in allowlist mode"), ("disallow", "take DOMAIN off the allowlist")):
+        allow = domain_sub.add_parser(name, help=text)
+        _common(allow)
+        allow.add_argument("target", metavar="DOMAIN")
     domains_list = domain_sub.add_parser("list", help="list domain policies")
     _common(domains_list)
     importer = domain_sub.add_parser("import", help="import a Mastodon blocklist CSV (shows what it severs first)")
@@ -158,6 +162,11 @@ async def _domain(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
             for p in await domains_store.all_policies(pool):
                 flags = " ".join(f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(p, f))
                 print(f"{p.domain}\t{p.severity}\t{flags}\t{p.public_comment}")
+            return
+        if args.domain_command in ("allow", "disallow"):
+            changed = await moderation.allow_domain(pool, args.target, None, allowed=args.domain_command == "allow")
+            print(f"{args.target}: {'allowed' if args.domain_command == 'allow' else 'not allowed'}"
+                  f"{'' if changed else ' (no change)'}.")
             return
         if args.domain_command == "export":
             print(blocklists.export(await domains_store.all_policies(pool)), end="")

@@ -34,6 +34,7 @@ class Config:
     allow_private_hosts: tuple[str, ...] = ()
     registrations: str = "open"
     invites_by: str = "staff"  # who may create invite links: staff | members
+    federation_mode: str = "blocklist"  # blocklist: everyone but suspended domains; allowlist: listed domains only
     max_post_chars: int = 500
     instance_name: str = "Kith"
     instance_description: str = "A community-run corner of the fediverse."
@@ -115,6 +116,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(
             f"registrations: must be one of {', '.join(REGISTRATION_MODES)}, got {cfg.registrations!r}"
         )
+    if cfg.federation_mode not in ("blocklist", "allowlist"):
+        raise ConfigError(f"federation_mode: must be blocklist or allowlist, got {cfg.federation_mode!r}")
     if cfg.invites_by not in ("staff", "members"):
         raise ConfigError(f"invites_by: must be staff or members, got {cfg.invites_by!r}")
     if not 1 <= cfg.port <= 65535:

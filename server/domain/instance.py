@@ -28,6 +28,7 @@ class InstanceSettings:
     registrations: str
     invites_by: str
     max_post_chars: int
+    federation_mode: str
 
     @property
     def open_registrations(self) -> bool:
@@ -78,6 +79,8 @@ def validate(values: InstanceSettings) -> InstanceSettings:
         raise Invalid("Registrations must be open, approval, invite or closed.", field="registrations")
     if values.invites_by not in ("staff", "members"):
         raise Invalid("Invites can be made by staff or by members.", field="invites_by")
+    if values.federation_mode not in ("blocklist", "allowlist"):
+        raise Invalid("Federation is by blocklist or by allowlist.", field="federation_mode")
     if not 1 <= values.max_post_chars <= 100_000:
         raise Invalid("The post length limit must be between 1 and 100000.", field="max_post_chars")
     return dataclasses.replace(values, instance_name=name, instance_description=values.instance_description.strip())

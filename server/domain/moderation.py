@@ -73,3 +73,13 @@ def obfuscated(domain: str) -> str:
     if len(head) <= 2:
         return f"{'*' * len(head)}.{tail}" if tail else "*" * len(head)
     return f"{head[0]}{'*' * (len(head) - 2)}{head[-1]}" + (f".{tail}" if tail else "")
+
+
+async def allow_domain(pool: asyncpg.Pool, domain: str, actor_id: int | None, *, allowed: bool = True) -> bool:
+    """Add a domain to (or take it off) the allowlist used in allowlist mode."""
+    domain = normalise_domain(domain)
+    async with pool.acquire() as conn, conn.transaction():
+        changed = await (domains_store.allow(conn, domain) if allowed else domains_store.disallow(conn, domain))
+        if changed:
+            await domains_store.log(conn, actor_id, f"domain_allow: {'added' if allowed else 'removed'}", domain)
+    return changed

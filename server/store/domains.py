@@ -87,3 +87,16 @@ async def recent_log(db: Executor, limit: int = 100) -> list[dict]:
         limit,
     )
     return [dict(r) for r in rows]
+
+
+async def allowed_domains(db: Executor) -> list[str]:
+    return [r["domain"] for r in await db.fetch("SELECT domain FROM domain_allows ORDER BY domain")]
+
+
+async def allow(db: Executor, domain: str) -> bool:
+    return await db.fetchval("INSERT INTO domain_allows (domain) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+                             domain) is not None
+
+
+async def disallow(db: Executor, domain: str) -> bool:
+    return await db.fetchval("DELETE FROM domain_allows WHERE domain = $1 RETURNING true", domain) is not None

@@ -48,7 +48,8 @@ async def _page(request: web.Request, **context) -> web.Response:
     policies = await domains_store.all_policies(request.app[POOL])
     status = context.pop("status", 200)
     defaults = {"policies": policies, "preview": None, "form": {}, "import_errors": [], "import_preview": None,
-                "import_text": ""}
+                "import_text": "", "allowed": await domains_store.allowed_domains(request.app[POOL]),
+                "mode": (await instance.current(request.app)).federation_mode}
     return render(request, "admin/domains.html", {**defaults, **context}, status=status)
 
 
@@ -93,6 +94,19 @@ async def remove_domain(request: web.Request) -> web.Response:
         raise AppError(422, exc.message) from None
     request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.post("/admin/domains/allow")
+async def allow_domain(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    try:
+        await moderation.allow_domain(request.app[POOL], field(form, "domain", max_len=300), user.id,
+                                      allowed=field(form, "remove", max_len=10) != "yes")
+    except Invalid as exc:
+        return await _page(request, error=exc.message, status=422)
+    request.app[FEDERATION].policies.invalidate()
+    raise web.HTTPSeeOther("/admin/domains#allowlist")
 
 
 @routes.get("/admin/domains/export.csv")
@@ -266,9 +280,11 @@ async def save_settings(request: web.Request) -> web.Response:
         registrations=field(form, "registrations", max_len=20),
         invites_by=field(form, "invites_by", max_len=20),
         max_post_chars=int(chars) if chars.isdigit() else -1,
+        federation_mode=field(form, "federation_mode", max_len=20),
     )
     try:
         await instance.save(request.app, values, user.id)
+        request.app[FEDERATION].policies.invalidate()
     except Invalid as exc:
         return render(request, "admin/settings.html", {"values": values, "error": exc.message,
                                                        "error_field": exc.field}, status=422)

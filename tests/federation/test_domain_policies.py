@@ -167,3 +167,26 @@ def test_blocklist_command_line(database_url, tmp_path):
     assert broken.returncode == 1 and "line 3: Not a domain name" in broken.stderr
     for domain in ("one.example", "two.example"):
         assert kith_cli("domain", "unblock", domain, "--database-url", database_url).returncode == 0
+
+
+async def test_allowlist_mode_federates_only_with_allowed_domains(instances, remote):
+    a, b = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    await make_member(a.pool, "alice")
+    await log_in(a.client, "admin1")
+    resp = await submit(a.client, "/admin/settings", "/admin/settings", {
+        "instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
+        "invites_by": "staff", "max_post_chars": "500", "federation_mode": "allowlist"})
+    assert resp.status == 303
+    mallory = remote.add_actor("mallory")
+    like = {"id": f"{mallory.id}/likes/1", "type": "Like", "actor": mallory.id, "object": f"{a.base}/x"}
+    assert (await remote.post(mallory, f"{a.base}/inbox", like)).status == 403
+    try:
+        await resolve_handle(a.fed, f"bob@{b.host}")
+        raise AssertionError("fetched from a domain that is not allowed")
+    except FetchError:
+        pass
+    assert (await submit(a.client, "/admin/domains", "/admin/domains/allow", {"domain": remote.host})).status == 303
+    assert (await remote.post(mallory, f"{a.base}/inbox", {**like, "id": f"{mallory.id}/likes/2"})).status == 202
+    page = await (await a.client.get("/admin/domains")).text()
+    assert "allowlist mode" in page and remote.host in page

@@ -8,7 +8,7 @@ from tests.helpers import csrf_token, log_in, make_member
 
 async def set_settings(client, **changes):
     fields = {"instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
-              "invites_by": "staff", "max_post_chars": "500", **changes}
+              "invites_by": "staff", "max_post_chars": "500", "federation_mode": "blocklist", **changes}
     return await client.post("/admin/settings", data={**fields, "csrf_token": await csrf_token(client, "/")},
                              allow_redirects=False)
 
