@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("username")
     role.add_argument("role", choices=[r.value for r in Role])
 
+    rules = sub.add_parser("rules", help="content rules as data (TOML or JSON)")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    rules_export = rules_sub.add_parser("export", help="print the rules in force")
+    _common(rules_export)
+    rules_export.add_argument("--format", choices=["toml", "json"], default="toml")
+    rules_import = rules_sub.add_parser("import", help="validate a rules file and make it the new version")
+    _common(rules_import)
+    rules_import.add_argument("file")
+
     domain = sub.add_parser("domain", help="domain policies (suspend, limit, reject media or reports)")
     domain_sub = domain.add_subparsers(dest="domain_command", required=True)
     block = domain_sub.add_parser("block", help="set a policy on a domain (and its subdomains)")
@@ -149,6 +158,25 @@ async def _user_role(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
         raise AppError(404, f"There is no member called {args.username!r}.")
     await domains_store.log(pool, None, f"role: {args.role}", f"@{account.username}", "command line")
     print(f"@{account.username} is now {args.role}.")
+
+
+async def _rules(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import content_rules
+    from server.errors import Invalid
+
+    if args.rules_command == "export":
+        _, rules = await content_rules.active(pool)
+        print(content_rules.dump_toml(rules) if args.format == "toml" else content_rules.dump_json(rules))
+        return
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AppError(400, f"cannot read {args.file}: {exc}") from None
+    try:
+        version = await content_rules.save(pool, text, None, f"imported from {Path(args.file).name}")
+    except Invalid as exc:
+        raise AppError(422, f"nothing was changed: {exc.message}") from None
+    print(f"Rules saved as version {version}.")
 
 
 async def _domain(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -283,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")
+        elif args.command == "rules":
+            asyncio.run(_with_pool(cfg, lambda pool: _rules(pool, args)))
         elif args.command == "domain":
             asyncio.run(_with_pool(cfg, lambda pool: _domain(pool, args)))
         elif args.user_command == "create":

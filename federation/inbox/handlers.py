@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from federation import outbound, parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
 from federation.service import Federation
-from server.domain import inbound
-from server.models import Account
+from server.domain import content_rules, inbound
+from server.models import Account, Visibility
 from server.store import accounts as accounts_store
+from server.store import content_rules as content_rules_store
 from server.store import follows as follows_store
 from server.store import interactions
 from server.store import statuses as statuses_store
+from server.text.sanitize import strip_html
 
 log = logging.getLogger(__name__)
 MAX_THREAD_DEPTH = 8  # ancestors fetched for a reply whose parent we do not have
@@ -114,10 +117,22 @@ async def _status_ref(fed: Federation, uri: str) -> tuple[int, int] | None:
 # --- posts ---------------------------------------------------------------------------------
 
 
-async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, via: Account | None = None) -> int | None:
+def _subject(note: parse.RemoteNote, author: Account, visibility: Visibility) -> content_rules.Subject:
+    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
+    return content_rules.Subject(
+        uri=note.uri, origin="remote", domain=(author.domain or "").lower(), actor=author.uri or "",
+        text=strip_html(note.content), content_warning=note.spoiler_text, display_name=author.display_name,
+        bio=strip_html(author.note), hashtags=tuple(note.hashtags), mentions=len(note.mentions),
+        account_age_days=max(age, 0.0), has_media=bool(note.attachments), visibility=visibility.value,
+    )
+
+
+async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, via: Account | None = None,
+                     released: bool = False) -> int | None:
     """Store a Note-like object whose origin is already established; fetches a few ancestors.
 
     `via` is who passed it on (a booster, or a group relaying it): their followers want it too.
+    The instance's content rules apply first, unless a moderator `released` it from the review queue.
     """
     try:
         note = parse.as_object_to_note(doc)
@@ -139,6 +154,14 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
         note = replace(note, attachments=[])
     followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
     visibility = parse.visibility_of(note.to, note.cc, followers_url)
+    if not released:
+        decision = await content_rules.check(fed.pool, _subject(note, author, visibility))
+        if decision.reject:
+            return None
+        if decision.hold:
+            await content_rules_store.hold(fed.pool, decision.hold, doc)
+            return None
+        note, visibility = content_rules.applied(decision, note, visibility)
     local_mentions, remote_mentions = [], []
     for uri in note.mentions:
         username = fed.urls.local_username(uri)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from federation import outbound
+from server.domain import content_rules
 from server.errors import Invalid, NotFound
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
@@ -22,6 +23,7 @@ from server.store import home_feed
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
 from server.text import plaintext
+from server.text.sanitize import strip_html
 from server.urls import Urls
 
 MAX_SPOILER_CHARS = 500
@@ -158,6 +160,22 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         if earlier is not None:
             return earlier
     remote = await _resolve_remote(urls, text, resolve_remote)
+    parsed = plaintext.parse(text)
+    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
+    decision = await content_rules.check(pool, content_rules.Subject(
+        uri=f"local post by @{author.username}", origin="local", domain="", actor=author.username, text=text,
+        content_warning=spoiler, display_name=author.display_name, bio=strip_html(author.note),
+        hashtags=tuple(parsed.tags), mentions=len(parsed.mentions), account_age_days=age,
+        has_media=bool(post.media_ids), visibility=visibility.value,
+    ))
+    if decision.reject:
+        rule = decision.hits[-1][0]
+        raise Invalid(f"This post breaks the instance's rule “{rule}” and was not published.", field="content")
+    spoiler = spoiler or decision.warning
+    sensitive = post.sensitive or decision.sensitive or bool(spoiler)
+    media_ids = [] if decision.strip_media else post.media_ids
+    if decision.unlist and visibility == Visibility.PUBLIC:
+        visibility = Visibility.UNLISTED
     async with pool.acquire() as conn, conn.transaction():
         rendered = await _render(conn, urls, text, remote)
         if post.in_reply_to_id is not None:
@@ -167,11 +185,11 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
                               field="in_reply_to_id")
         status_id = await statuses_store.insert_local(
             conn, account_id=author.id, source_text=text, content=rendered.content, spoiler_text=spoiler,
-            visibility=visibility, in_reply_to_id=post.in_reply_to_id, sensitive=post.sensitive or bool(spoiler),
+            visibility=visibility, in_reply_to_id=post.in_reply_to_id, sensitive=sensitive,
             language=post.language, poll=_poll_json(post.poll), application_id=post.application_id,
         )
-        if post.media_ids and await statuses_store.attach_media(conn, status_id, author.id, post.media_ids) != len(
-                set(post.media_ids)):
+        if media_ids and await statuses_store.attach_media(conn, status_id, author.id, media_ids) != len(
+                set(media_ids)):
             raise Invalid("Some attachments do not exist, are not yours, or are already used.", field="media_ids")
         if idempotency_key and not await statuses_store.remember_idempotency_key(
                 conn, author.id, idempotency_key, status_id):
