@@ -35,7 +35,7 @@ from server.media.storage import storage_for
 from server.store import settings as settings_store
 from server.urls import Urls
 from server.web import admin, auth, content_rules, feeds, middleware, notifications, posts, profiles, reports, search
-from server.web import settings
+from server.web import member_tools, settings
 from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def make_app(cfg: Config) -> web.Application:
     app.on_shutdown.append(api_streaming.close_streams)  # else open streams hold shutdown for its timeout
     for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
                   posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
-                  reports.routes, content_rules.routes,
+                  reports.routes, content_rules.routes, member_tools.routes,
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
                   api_notifications.routes, api_instance.routes, misc.routes, polls.routes, media.routes,
                   api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,

@@ -21,6 +21,7 @@ from multidict import MultiDict, MultiDictProxy
 from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, path_id
+from server.models import Status
 from server.errors import AppError
 from server.keys import POOL
 from server.store import filters as filters_store
@@ -92,6 +93,31 @@ def match_filters(active: list[Filter], status: dict[str, Any]) -> tuple[bool, l
             return True, []
         results.append({"filter": filter_to_api(item), "keyword_matches": matched, "status_matches": None})
     return False, results
+
+
+async def filter_for_pages(pool: asyncpg.Pool, viewer_id: int | None, context: str,
+                           statuses: list[Status]) -> tuple[list[Status], dict[int, list[str]]]:
+    """The web pages' side of the same filters: (statuses with hidden ones left out, titles of the
+    'warn' filters matching each remaining one by id)."""
+    if viewer_id is None or not statuses:
+        return statuses, {}
+    active = [f for f in await filters_store.active(pool, viewer_id, context) if f.keywords]
+    if not active:
+        return statuses, {}
+    kept, warned = [], {}
+    for status in statuses:
+        post = status.reblog or status
+        if post.author.id == viewer_id:
+            kept.append(status)
+            continue
+        entity = {"content": post.content, "spoiler_text": post.spoiler_text, "poll": post.poll or {}}
+        hidden, results = match_filters(active, entity)
+        if hidden:
+            continue
+        if results:
+            warned[post.id] = [r["filter"]["title"] for r in results]
+        kept.append(status)
+    return kept, warned
 
 
 async def apply_filters(pool: asyncpg.Pool, viewer_id: int | None, context: str,

@@ -14,7 +14,8 @@ from server.api import entities, params
 from server.api.accounts import search_accounts
 from server.api.auth import TOKEN, api, current_user
 from server.api.paging import page, respond
-from server.errors import AppError
+from server.domain import domain_hiding
+from server.errors import AppError, Invalid
 from server.keys import POOL, URLS
 from server.store import api_misc
 from server.store import statuses as statuses_store
@@ -24,7 +25,7 @@ routes = web.RouteTableDef()
 EMPTY_LISTS = (
     "/api/v1/custom_emojis", "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
     "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
-    "/api/v1/endorsements", "/api/v1/domain_blocks", "/api/v1/featured_tags", "/api/v1/followed_tags",
+    "/api/v1/endorsements", "/api/v1/featured_tags", "/api/v1/followed_tags",
     "/api/v1/featured_tags/suggestions", "/api/v1/directory",
 )
 
@@ -128,6 +129,34 @@ async def _account_list(request: web.Request, table: str) -> web.Response:
     rows = await api_misc.blocked_or_muted(pool, table, user.id, pg)
     rendered = await entities.accounts(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+
+
+@routes.get("/api/v1/domain_blocks")
+@api("read:blocks")
+async def domain_blocks(request: web.Request) -> web.Response:
+    return web.json_response(await domain_hiding.hidden(request.app[POOL], current_user(request).id))
+
+
+@routes.post("/api/v1/domain_blocks")
+@api("write:blocks")
+async def block_domain(request: web.Request) -> web.Response:
+    return await _hide_domain(request, hidden=True)
+
+
+@routes.delete("/api/v1/domain_blocks")
+@api("write:blocks")
+async def unblock_domain(request: web.Request) -> web.Response:
+    return await _hide_domain(request, hidden=False)
+
+
+async def _hide_domain(request: web.Request, *, hidden: bool) -> web.Response:
+    p = await params.read(request)
+    try:
+        await domain_hiding.hide(request.app[POOL], current_user(request).id, p.str("domain", "", max_len=300) or "",
+                                 hidden=hidden)
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    return web.json_response({})
 
 
 @routes.get("/api/v1/blocks")

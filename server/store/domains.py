@@ -8,12 +8,15 @@ from server.store.accounts import Executor
 
 SEVERITIES = ("suspend", "limit", "noop")
 
-# Matches account domain `a.domain` against policy `dp.domain`: the same host (with or without its
-# port), or a subdomain of it.
-DOMAIN_MATCH = (
-    "(lower(a.domain) = dp.domain OR split_part(lower(a.domain), ':', 1) = dp.domain"
-    " OR split_part(lower(a.domain), ':', 1) LIKE '%.' || dp.domain)"
-)
+def domain_match(account: str = "a", policy: str = "dp") -> str:
+    """SQL condition: account `account`'s domain is policy `policy`'s domain (with or without a port)
+    or a subdomain of it."""
+    host = f"split_part(lower({account}.domain), ':', 1)"
+    return (f"(lower({account}.domain) = {policy}.domain OR {host} = {policy}.domain"
+            f" OR {host} LIKE '%.' || {policy}.domain)")
+
+
+DOMAIN_MATCH = domain_match()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.store.accounts import Executor, account_columns, account_from_row
+from server.store.domains import DOMAIN_MATCH
 from server.store.paging import Page
 
 
@@ -16,11 +17,13 @@ async def add(db: Executor, account_id: int, from_account_id: int, kind: str, st
     if account_id == from_account_id:
         return
     await db.execute(
-        "WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, status_id)"
+        f"WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, status_id)"
         " SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND domain IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2)"
         " AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2"
         "  AND hide_notifications AND (expires_at IS NULL OR expires_at > now()))"
+        " AND NOT EXISTS (SELECT 1 FROM accounts a JOIN user_domain_blocks dp ON dp.account_id = $1"
+        f"  WHERE a.id = $2 AND a.domain IS NOT NULL AND {DOMAIN_MATCH})"
         " ON CONFLICT DO NOTHING RETURNING id)"
         " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
         " 'account_id', $1::bigint)::text) FROM made",

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
-from server.store.domains import DOMAIN_MATCH
+from server.store.domains import DOMAIN_MATCH, domain_match
 from server.store.paging import Page
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 
@@ -35,9 +35,11 @@ def visible_to(viewer: str) -> str:
 
 
 def not_muted(viewer: str, author: str = "s.account_id") -> str:
-    """SQL condition: the viewer has not muted the author (mutes may expire)."""
+    """SQL condition: the viewer has neither muted the author (mutes may expire) nor hidden its domain."""
     return (f"NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = {viewer} AND mu.target_account_id = {author}"
-            " AND (mu.expires_at IS NULL OR mu.expires_at > now()))")
+            " AND (mu.expires_at IS NULL OR mu.expires_at > now()))"
+            f" AND NOT EXISTS (SELECT 1 FROM accounts ma JOIN user_domain_blocks dp ON dp.account_id = {viewer}"
+            f"  WHERE ma.id = {author} AND ma.domain IS NOT NULL AND {domain_match('ma')})")
 
 
 # Accounts of limited (or suspended) domains are kept out of public timelines.

@@ -12,6 +12,7 @@ from federation.service import FEDERATION
 from server.errors import AppError, Invalid
 from server.domain.instance import CURRENT
 from server.keys import POOL, URLS, USER
+from server.api.filters import filter_for_pages
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
@@ -26,16 +27,22 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 20
 
 
-async def page_context(request: web.Request, statuses: list[Status], limit: int = PAGE_SIZE) -> dict[str, Any]:
-    """One page of posts: the posts, the cursor of the next page (None on the last) and the
-    counts and the viewer's favourites/boosts for the buttons under each post."""
+async def page_context(request: web.Request, statuses: list[Status], limit: int = PAGE_SIZE,
+                       context: str | None = None) -> dict[str, Any]:
+    """One page of posts: the posts (the viewer's filters for `context` applied), the cursor of the
+    next page (None on the last), and counts and the viewer's favourites/boosts for the buttons."""
     user = request[USER]
+    cursor = statuses[-1].id if limit and len(statuses) == limit else None
+    warned: dict[int, list[str]] = {}
+    if context is not None and user is not None:
+        statuses, warned = await filter_for_pages(request.app[POOL], user.id, context, statuses)
     shown = [s.reblog or s for s in statuses]
     ids = [s.id for s in shown]
     summaries = await interactions.summaries(request.app[POOL], ids, user.id if user else None)
     return {
         "statuses": statuses,
-        "next_max_id": statuses[-1].id if limit and len(statuses) == limit else None,
+        "next_max_id": cursor,
+        "filtered": warned,
         "summaries": summaries,
         "media": await statuses_store.media_for(request.app[POOL], ids),
     }
@@ -51,7 +58,7 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
         return render(request, "front.html", {**await page_context(request, statuses), "user_count": await accounts_store.count_local_users(pool)})
     statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
     context = {
-        **await page_context(request, statuses),
+        **await page_context(request, statuses, context="home"),
         "max_chars": request[CURRENT].max_post_chars,
         "error": error,
         "error_field": error_field,
@@ -100,11 +107,11 @@ async def compose(request: web.Request) -> web.Response:
 @routes.get("/local")
 async def local(request: web.Request) -> web.Response:
     statuses = await statuses_store.public_timeline(request.app[POOL], Page(max_id=max_id_param(request), limit=PAGE_SIZE))
-    return render(request, "local.html", await page_context(request, statuses))
+    return render(request, "local.html", await page_context(request, statuses, context="public"))
 
 
 @routes.get(r"/tags/{tag:\w{1,100}}")
 async def tag(request: web.Request) -> web.Response:
     name = request.match_info["tag"]
     statuses = await statuses_store.tag_timeline(request.app[POOL], name, Page(max_id=max_id_param(request), limit=PAGE_SIZE))
-    return render(request, "tag.html", {**await page_context(request, statuses), "tag": name})
+    return render(request, "tag.html", {**await page_context(request, statuses, context="public"), "tag": name})

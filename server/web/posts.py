@@ -40,7 +40,7 @@ async def status_page(request: web.Request) -> web.Response:
         raise NotFound("There is no such post, or it is not visible to you.")
     before = await statuses_store.ancestors(pool, status.id, viewer_id)
     after = await statuses_store.descendants(pool, status.id, viewer_id)
-    context = await page_context(request, [*before, status, *after], limit=0)
+    context = await page_context(request, [*before, status, *after], limit=0, context="thread")
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({
         "status": status, "ancestors": before, "descendants": after, "reply_prefill": mention,

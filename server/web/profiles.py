@@ -7,6 +7,7 @@ from aiohttp import web
 from federation.negotiation import wants_as2
 from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
+from server.store import api_relations
 from server.store import follows as follows_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
@@ -32,13 +33,15 @@ async def profile(request: web.Request) -> web.Response:
     )
     followers, following_count = await follows_store.counts(pool, account.id)
     context = {
-        **await page_context(request, statuses),
+        **await page_context(request, statuses, context="account"),
         "account": account,
         "followers": followers,
         "following": following_count,
         "posts_count": await statuses_store.count_by_account(pool, account.id),
         "follow_state": await follows_store.state(pool, viewer_id, account.id) if viewer_id else None,
         "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
+        "muting": bool(viewer_id and (await api_relations.relationships(pool, viewer_id, [account.id]))
+                       .get(account.id, {}).get("muting")),
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
     }
     return render(request, "profile.html", context)

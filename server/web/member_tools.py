@@ -1,0 +1,91 @@
+"""Member tools in the web UI: keyword filters (the same ones apps manage through filters v2),
+muting with a duration, and hiding everything from a whole domain."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+
+from server.domain import domain_hiding
+from server.errors import AppError, Invalid
+from server.keys import POOL
+from server.store import api_relations
+from server.store import filters as filters_store
+from server.web.forms import field, safe_next
+from server.web.lookup import HANDLE, account_for_handle
+from server.web.render import render
+from server.web.sessions import require_user
+
+routes = web.RouteTableDef()
+MUTE_DURATIONS = {"": None, "3600": 3600, "86400": 86400, "604800": 604800}
+
+
+@routes.get("/settings/filters")
+async def filters_page(request: web.Request) -> web.Response:
+    user = require_user(request)
+    return render(request, "settings_filters.html", {
+        "filters": await filters_store.owned(request.app[POOL], user.id), "contexts": filters_store.CONTEXTS,
+        "hidden_domains": await domain_hiding.hidden(request.app[POOL], user.id),
+    })
+
+
+@routes.post("/settings/filters")
+async def add_filter(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    title = field(form, "title", max_len=300).strip()
+    words = [w.strip() for w in field(form, "keywords", max_len=5000).split(",") if w.strip()]
+    contexts = [c for c in form.getall("context", []) if c in filters_store.CONTEXTS]
+    action = field(form, "action", max_len=10)
+    days = field(form, "days", max_len=4)
+    if not title or not words or not contexts:
+        raise AppError(422, "A filter needs a title, at least one keyword and at least one place to apply.")
+    if action not in filters_store.ACTIONS or (days and not days.isdigit()) or any(len(w) > 200 for w in words):
+        raise AppError(422, "Choose warn or hide, a number of days, and keywords of up to 200 characters.")
+    expires = datetime.now(timezone.utc) + timedelta(days=int(days)) if days else None
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        filter_id = await filters_store.insert(conn, user.id, title[:200], contexts, action, expires)
+        for word in words[:50]:
+            await filters_store.insert_keyword(conn, filter_id, word, True)
+    raise web.HTTPSeeOther("/settings/filters")
+
+
+@routes.post(r"/settings/filters/{filter_id:\d{1,19}}/delete")
+async def delete_filter(request: web.Request) -> web.Response:
+    user = require_user(request)
+    if not await filters_store.delete(request.app[POOL], user.id, int(request.match_info["filter_id"])):
+        raise AppError(404, "There is no such filter.")
+    raise web.HTTPSeeOther("/settings/filters")
+
+
+@routes.post(f"/@{HANDLE}/mute")
+async def mute(request: web.Request) -> web.Response:
+    user = require_user(request)
+    target = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    form = await request.post()
+    duration = field(form, "duration", max_len=10)
+    if duration not in MUTE_DURATIONS or target.id == user.id:
+        raise AppError(422, "Choose how long to mute.")
+    await api_relations.mute(request.app[POOL], user.id, target.id, True, MUTE_DURATIONS[duration])
+    raise web.HTTPSeeOther(f"/@{target.handle()}")
+
+
+@routes.post(f"/@{HANDLE}/unmute")
+async def unmute(request: web.Request) -> web.Response:
+    user = require_user(request)
+    target = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    await api_relations.unmute(request.app[POOL], user.id, target.id)
+    raise web.HTTPSeeOther(f"/@{target.handle()}")
+
+
+@routes.post("/settings/domains")
+async def hide_domain(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    try:
+        await domain_hiding.hide(request.app[POOL], user.id, field(form, "domain", max_len=300),
+                                 hidden=field(form, "unhide", max_len=10) != "yes")
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000) or "/settings/filters"))

@@ -1,0 +1,62 @@
+"""Member tools in the web UI: keyword filters (warn and hide), muting for a while, hiding a domain."""
+
+from aiohttp.test_utils import TestClient
+
+from federation.fetch import resolve_handle
+from server.domain import following, posting
+from tests.federation.conftest import drain
+from tests.helpers import csrf_token, log_in, make_member, post_status
+
+
+async def form(client, action, fields, page="/"):
+    return await client.post(action, data={**fields, "csrf_token": await csrf_token(client, page)},
+                             allow_redirects=False)
+
+
+async def test_filters_mute_and_hidden_domains(instances):
+    a, b = instances
+    alice = await make_member(a.pool, "alice")
+    await make_member(a.pool, "chatty")
+    bob = await make_member(b.pool, "bob")
+    await log_in(a.client, "alice")
+    chatty = TestClient(a.client.server)
+    await log_in(chatty, "chatty")
+    await form(a.client, "/@chatty/follow", {})
+    await post_status(chatty, "talking about spoilers for the finale")
+    await post_status(chatty, "my lunch was a sandwich")
+
+    assert (await form(a.client, "/settings/filters", {"title": "Finale", "keywords": "finale", "context": "home",
+                                                       "action": "warn"})).status == 303
+    home = await (await a.client.get("/")).text()
+    assert "<summary>Filtered: Finale</summary>" in home and "sandwich" in home
+    filter_id = await a.pool.fetchval("SELECT id FROM filters")
+    await form(a.client, f"/settings/filters/{filter_id}/delete", {})
+    await form(a.client, "/settings/filters", {"title": "Food", "keywords": "sandwich, soup", "context": "home",
+                                               "action": "hide"})
+    home = await (await a.client.get("/")).text()
+    assert "sandwich" not in home and "finale" in home
+    bad = await form(a.client, "/settings/filters", {"title": "", "keywords": "x", "context": "home", "action": "hide"})
+    assert bad.status == 422
+
+    assert (await form(a.client, "/@chatty/mute", {"duration": "3600"})).status == 303
+    assert "finale" not in await (await a.client.get("/")).text()
+    expires = await a.pool.fetchval("SELECT expires_at > now() + interval '50 minutes' FROM mutes")
+    assert expires is True
+    assert "Unmute @chatty" in await (await a.client.get("/@chatty")).text()
+    await form(a.client, "/@chatty/unmute", {})
+    assert "finale" in await (await a.client.get("/")).text()
+    await chatty.session.close()
+
+    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
+    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
+    await drain(a, b)
+    await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("hello from b"), 500)
+    await drain(a, b)
+    assert "hello from b" in await (await a.client.get("/")).text()
+    resp = await form(a.client, "/settings/domains", {"domain": b.host, "next": f"/@bob@{b.host}"},
+                      page=f"/@bob@{b.host}")
+    assert resp.status == 303 and resp.headers["Location"] == f"/@bob@{b.host}"
+    assert "hello from b" not in await (await a.client.get("/")).text()
+    assert await a.pool.fetchval("SELECT count(*) FROM follows WHERE account_id = $1", alice.id) == 1  # only chatty
+    page = await (await a.client.get("/settings/filters")).text()
+    assert b.host in page
