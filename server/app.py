@@ -20,6 +20,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.api import accounts as api_accounts
+from server.api import admin as api_admin
 from server.api import conversations as api_conversations
 from server.api import filters as api_filters
 from server.api import lists as api_lists
@@ -92,7 +93,7 @@ def make_app(cfg: Config) -> web.Application:
                   oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
                   api_notifications.routes, api_instance.routes, misc.routes, polls.routes, media.routes,
                   api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
-                  api_reports.routes):
+                  api_reports.routes, api_admin.routes):
         app.add_routes(table)
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

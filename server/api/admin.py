@@ -1,0 +1,245 @@
+"""Mastodon's admin API for moderation tools and blocklist-sync scripts: domain blocks and allows,
+accounts (list, approve, reject, act) and reports (list, resolve). admin:* scopes, and the
+token's member must have the staff role the same action needs in /admin."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.service import FEDERATION
+
+from server.api import entities, params
+from server.api.auth import api, current_user
+from server.api.common import NOT_FOUND, account_or_404, path_id
+from server.domain import account_actions, moderation, registrations
+from server.errors import AppError, Invalid, NotFound
+from server.keys import POOL, URLS
+from server.models import Role, User
+from server.store import accounts as accounts_store
+from server.store import api_relations
+from server.store import domains as domains_store
+from server.store import registrations as registrations_store
+from server.store import reports as reports_store
+from server.store.domains import DomainPolicy
+
+routes = web.RouteTableDef()
+
+
+def _staff(request: web.Request, *roles: Role) -> User:
+    user = current_user(request)
+    if user.role not in (roles or (Role.ADMIN, Role.MODERATOR)):
+        raise AppError(403, "This action is not allowed")
+    return user
+
+
+def _block_json(p: DomainPolicy) -> dict:
+    return {"id": p.domain, "domain": p.domain, "digest": "", "created_at": None, "severity": p.severity,
+            "reject_media": p.reject_media, "reject_reports": p.reject_reports, "private_comment": p.private_comment,
+            "public_comment": p.public_comment, "obfuscate": p.obfuscate}
+
+
+async def _policy(request: web.Request, domain: str) -> DomainPolicy:
+    found = [p for p in await domains_store.all_policies(request.app[POOL]) if p.domain == domain]
+    if not found:
+        raise AppError(404, NOT_FOUND)
+    return found[0]
+
+
+@routes.get("/api/v1/admin/domain_blocks")
+@api("admin:read:domain_blocks")
+async def domain_blocks(request: web.Request) -> web.Response:
+    _staff(request, Role.ADMIN)
+    return web.json_response([_block_json(p) for p in await domains_store.all_policies(request.app[POOL])])
+
+
+@routes.get("/api/v1/admin/domain_blocks/{domain}")
+@api("admin:read:domain_blocks")
+async def domain_block(request: web.Request) -> web.Response:
+    _staff(request, Role.ADMIN)
+    return web.json_response(_block_json(await _policy(request, request.match_info["domain"])))
+
+
+async def _save_block(request: web.Request, domain: str, current: DomainPolicy | None) -> web.Response:
+    user = _staff(request, Role.ADMIN)
+    p = await params.read(request)
+    base = current or DomainPolicy(domain)
+    policy = DomainPolicy(
+        domain=domain, severity=p.str("severity", base.severity, max_len=20) or "suspend",
+        reject_media=p.bool("reject_media", base.reject_media), reject_reports=p.bool("reject_reports", base.reject_reports),
+        public_comment=p.str("public_comment", base.public_comment, max_len=2000) or "",
+        private_comment=p.str("private_comment", base.private_comment, max_len=2000) or "",
+        obfuscate=p.bool("obfuscate", base.obfuscate),
+    )
+    if policy.severity == "silence":  # Mastodon's name for limit
+        policy = DomainPolicy(**{**policy.__dict__, "severity": "limit"})
+    try:
+        await moderation.set_domain_policy(request.app[POOL], policy, user.id, "admin API")
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    request.app[FEDERATION].policies.invalidate()
+    return web.json_response(_block_json(await _policy(request, moderation.normalise_domain(domain))))
+
+
+@routes.post("/api/v1/admin/domain_blocks")
+@api("admin:write:domain_blocks")
+async def create_domain_block(request: web.Request) -> web.Response:
+    p = await params.read(request)
+    domain = p.str("domain", "", max_len=300) or ""
+    if not domain:
+        raise AppError(422, "Validation failed: domain is required")
+    return await _save_block(request, domain, None)
+
+
+@routes.put("/api/v1/admin/domain_blocks/{domain}")
+@api("admin:write:domain_blocks")
+async def update_domain_block(request: web.Request) -> web.Response:
+    current = await _policy(request, request.match_info["domain"])
+    return await _save_block(request, current.domain, current)
+
+
+@routes.delete("/api/v1/admin/domain_blocks/{domain}")
+@api("admin:write:domain_blocks")
+async def delete_domain_block(request: web.Request) -> web.Response:
+    user = _staff(request, Role.ADMIN)
+    if not await moderation.remove_domain_policy(request.app[POOL], request.match_info["domain"], user.id, "admin API"):
+        raise AppError(404, NOT_FOUND)
+    request.app[FEDERATION].policies.invalidate()
+    return web.json_response({})
+
+
+@routes.get("/api/v1/admin/domain_allows")
+@api("admin:read:domain_allows")
+async def domain_allows(request: web.Request) -> web.Response:
+    _staff(request, Role.ADMIN)
+    return web.json_response([{"id": d, "domain": d, "created_at": None}
+                              for d in await domains_store.allowed_domains(request.app[POOL])])
+
+
+@routes.post("/api/v1/admin/domain_allows")
+@api("admin:write:domain_allows")
+async def create_domain_allow(request: web.Request) -> web.Response:
+    user = _staff(request, Role.ADMIN)
+    p = await params.read(request)
+    try:
+        domain = moderation.normalise_domain(p.str("domain", "", max_len=300) or "")
+        await moderation.allow_domain(request.app[POOL], domain, user.id)
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    return web.json_response({"id": domain, "domain": domain, "created_at": None})
+
+
+@routes.delete("/api/v1/admin/domain_allows/{domain}")
+@api("admin:write:domain_allows")
+async def delete_domain_allow(request: web.Request) -> web.Response:
+    user = _staff(request, Role.ADMIN)
+    if not await moderation.allow_domain(request.app[POOL], request.match_info["domain"], user.id, allowed=False):
+        raise AppError(404, NOT_FOUND)
+    return web.json_response({})
+
+
+async def _admin_account(request: web.Request, account) -> dict:
+    state = await registrations_store.application_state(request.app[POOL], account.id)
+    return {"id": str(account.id), "username": account.username, "domain": account.domain,
+            "created_at": entities.iso(account.created_at), "email": None, "ip": None, "confirmed": True,
+            "suspended": account.suspended_at is not None, "silenced": False, "disabled": False,
+            "approved": state in (None, "approved"), "locale": None, "invite_request": None,
+            "account": await entities.account(request.app[POOL], request.app[URLS], account)}
+
+
+@routes.get("/api/v1/admin/accounts")
+@api("admin:read:accounts")
+async def accounts(request: web.Request) -> web.Response:
+    _staff(request)
+    p = params.Params(request.query)
+    pool = request.app[POOL]
+    if p.bool("pending"):
+        found = [item["account"] for item in await registrations_store.pending(pool)]
+    else:
+        found = await api_relations.search_accounts(pool, p.str("username", "", max_len=100) or "", 100,
+                                                     include_suspended=True)
+    return web.json_response([await _admin_account(request, a) for a in found])
+
+
+@routes.get(r"/api/v1/admin/accounts/{id:\d+}")
+@api("admin:read:accounts")
+async def account(request: web.Request) -> web.Response:
+    _staff(request)
+    found = await accounts_store.get_by_id(request.app[POOL], path_id(request))
+    if found is None:
+        raise AppError(404, NOT_FOUND)
+    return web.json_response(await _admin_account(request, found))
+
+
+async def _decide(request: web.Request, approve: bool) -> web.Response:
+    user = _staff(request)
+    target = await account_or_404(request, path_id(request))
+    await registrations.decide(request.app[POOL], user.id, target, approve)
+    return web.json_response(await _admin_account(request, target))
+
+
+@routes.post(r"/api/v1/admin/accounts/{id:\d+}/approve")
+@api("admin:write:accounts")
+async def approve(request: web.Request) -> web.Response:
+    return await _decide(request, True)
+
+
+@routes.post(r"/api/v1/admin/accounts/{id:\d+}/reject")
+@api("admin:write:accounts")
+async def reject(request: web.Request) -> web.Response:
+    return await _decide(request, False)
+
+
+@routes.post(r"/api/v1/admin/accounts/{id:\d+}/action")
+@api("admin:write:accounts")
+async def action(request: web.Request) -> web.Response:
+    """type=suspend (or none), text = the reason; the same action as /admin/accounts."""
+    user = _staff(request)
+    target = await accounts_store.get_by_id(request.app[POOL], path_id(request))
+    if target is None:
+        raise AppError(404, NOT_FOUND)
+    p = await params.read(request)
+    kind = p.str("type", "none", max_len=20)
+    if kind == "none":
+        return web.json_response({})
+    if kind != "suspend":
+        raise AppError(422, f"Validation failed: the action {kind!r} is not supported here")
+    rule_ids = [int(r) for r in p.list("rule_ids", max_items=50) if r.isdigit() and len(r) <= 19]
+    try:
+        await account_actions.act(request.app[POOL], request.app[URLS], user.id, target, "suspend", rule_ids,
+                                  p.str("text", "", max_len=2000) or "admin API")
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    except NotFound as exc:
+        raise AppError(409, exc.message) from None
+    return web.json_response({})
+
+
+def _report_json(item: dict, account_json: dict) -> dict:
+    return {"id": str(item["id"]), "action_taken": item["resolved_at"] is not None, "category": item["category"],
+            "comment": item["comment"], "forwarded": item["forwarded"], "created_at": entities.iso(item["created_at"]),
+            "updated_at": entities.iso(item["resolved_at"] or item["created_at"]),
+            "status_ids": [str(s) for s in item["status_ids"]], "rule_ids": [str(r) for r in item["rule_ids"]],
+            "target_account": account_json}
+
+
+@routes.get("/api/v1/admin/reports")
+@api("admin:read:reports")
+async def reports(request: web.Request) -> web.Response:
+    _staff(request)
+    resolved = params.Params(request.query).bool("resolved")
+    items = await reports_store.page(request.app[POOL], resolved=resolved)
+    targets = await entities.accounts(request.app[POOL], request.app[URLS], [i["target"] for i in items])
+    return web.json_response([_report_json(i, targets[i["target"].id]) for i in items])
+
+
+@routes.post(r"/api/v1/admin/reports/{id:\d+}/resolve")
+@api("admin:write:reports")
+async def resolve(request: web.Request) -> web.Response:
+    user = _staff(request)
+    report_id = path_id(request)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if not await reports_store.resolve(conn, report_id, user.id, "resolve"):
+            raise AppError(404, NOT_FOUND)
+        await domains_store.log(conn, user.id, "report: resolve", f"report {report_id}", "admin API")
+    return web.json_response({"id": str(report_id), "action_taken": True})
+
