@@ -44,7 +44,7 @@ def not_muted(viewer: str, author: str = "s.account_id") -> str:
 
 # Accounts of limited (or suspended) domains are kept out of public timelines.
 NOT_LIMITED = (
-    "(a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity IN ('limit', 'suspend')"
+    "a.limited_at IS NULL AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity IN ('limit', 'suspend')"
     f" AND {DOMAIN_MATCH}))"
 )
 

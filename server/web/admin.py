@@ -15,6 +15,7 @@ from server.store import api_relations
 from server.store import domains as domains_store
 from server.store import registrations as registrations_store
 from server.store import rules as rules_store
+from server.store import warnings as warnings_store
 from server.store.domains import DomainPolicy
 from server.web.forms import field
 from server.web.render import render
@@ -289,3 +290,22 @@ async def save_settings(request: web.Request) -> web.Response:
         return render(request, "admin/settings.html", {"values": values, "error": exc.message,
                                                        "error_field": exc.field}, status=422)
     raise web.HTTPSeeOther("/admin/settings")
+
+
+@routes.get("/admin/appeals")
+async def appeals(request: web.Request) -> web.Response:
+    require_role(request, Role.ADMIN, Role.MODERATOR)
+    return render(request, "admin/appeals.html", {"appeals": await warnings_store.pending_appeals(request.app[POOL])})
+
+
+@routes.post(r"/admin/appeals/{warning_id:\d{1,19}}")
+async def decide_appeal(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN, Role.MODERATOR)
+    form = await request.post()
+    try:
+        await account_actions.decide_appeal(request.app[POOL], request.app[URLS], user.id,
+                                            int(request.match_info["warning_id"]),
+                                            field(form, "decision", max_len=10) == "approve")
+    except NotFound as exc:
+        raise AppError(404, exc.message) from None
+    raise web.HTTPSeeOther("/admin/appeals")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import profiles, registrations
+from server.domain import account_actions, profiles, registrations
 from server.domain.instance import CURRENT
-from server.errors import AppError, Invalid
+from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
 from server.store import registrations as registrations_store
+from server.store import warnings as warnings_store
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
@@ -79,3 +80,24 @@ async def create_invite(request: web.Request) -> web.Response:
     except Invalid as exc:
         raise AppError(422, exc.message) from None
     raise web.HTTPSeeOther("/settings/invites")
+
+
+@routes.get("/settings/moderation")
+async def moderation_notices(request: web.Request) -> web.Response:
+    user = require_user(request)
+    return render(request, "settings_moderation.html",
+                  {"warnings": await warnings_store.of_account(request.app[POOL], user.id)})
+
+
+@routes.post(r"/settings/moderation/{warning_id:\d{1,19}}/appeal")
+async def appeal(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    try:
+        await account_actions.appeal(request.app[POOL], user.id, int(request.match_info["warning_id"]),
+                                     field(form, "appeal", max_len=5000))
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    except NotFound as exc:
+        raise AppError(409, exc.message) from None
+    raise web.HTTPSeeOther("/settings/moderation")
