@@ -37,6 +37,7 @@ class Account:
     avatar_url: str | None = None
     header_url: str | None = None
     fields: tuple[tuple[str, str], ...] = ()  # (name, sanitised HTML value)
+    sensitized_at: datetime | None = None  # moderators marked the account's media sensitive
 
     @property
     def is_local(self) -> bool:

@@ -243,3 +243,13 @@ async def resolve(request: web.Request) -> web.Response:
         await domains_store.log(conn, user.id, "report: resolve", f"report {report_id}", "admin API")
     return web.json_response({"id": str(report_id), "action_taken": True})
 
+
+
+@routes.post(r"/api/v1/admin/reports/{id:\d+}/assign_to_self")
+@api("admin:write:reports")
+async def assign(request: web.Request) -> web.Response:
+    user = _staff(request)
+    report_id = path_id(request)
+    if not await reports_store.assign(request.app[POOL], report_id, user.id):
+        raise AppError(404, NOT_FOUND)
+    return web.json_response({"id": str(report_id), "assigned_account": {"id": str(user.id)}})

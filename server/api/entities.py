@@ -125,7 +125,7 @@ async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_i
             "content": s.content,
             "text": d.source_text if s.author.is_local and viewer_id == s.author.id else None,
             "visibility": s.visibility.value,
-            "sensitive": s.sensitive,
+            "sensitive": s.sensitive or s.author.sensitized_at is not None,
             "spoiler_text": s.spoiler_text,
             "language": d.language,
             "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,

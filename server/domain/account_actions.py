@@ -16,8 +16,9 @@ from server.store import rules as rules_store
 from server.store import statuses as statuses_store
 from server.urls import Urls
 
-ACTIONS = ("warn", "limit", "unlimit", "suspend", "unsuspend", "delete_posts")
-REVERSES = {"limit": "unlimit", "suspend": "unsuspend"}  # what an approved appeal undoes
+ACTIONS = ("warn", "sensitive", "unsensitive", "limit", "unlimit", "suspend", "unsuspend", "delete_posts")
+REVERSES = {"limit": "unlimit", "suspend": "unsuspend", "sensitive": "unsensitive"}  # what an approved appeal undoes
+_FLAGS = {"limit": "limited_at", "unlimit": "limited_at", "sensitive": "sensitized_at", "unsensitive": "sensitized_at"}
 
 
 async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, action: str, rule_ids: list[int],
@@ -30,7 +31,7 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
     rules = {r.id: r for r in await rules_store.all_rules(pool)}
     if any(r not in rules for r in rule_ids):
         raise Invalid("Some of those rules do not exist.", field="rule_ids")
-    if action not in ("unsuspend", "unlimit") and not (rule_ids or reason):
+    if action not in ("unsuspend", "unlimit", "unsensitive") and not (rule_ids or reason):
         raise Invalid("Cite the rules broken or give a reason.", field="reason")
     cited = "; ".join(rules[r].text for r in rule_ids)
     async with pool.acquire() as conn, conn.transaction():
@@ -49,10 +50,11 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
                 target.id)
             if target.is_local and changed:
                 await outbound.profile_updated(conn, urls, target)
-        elif action in ("limit", "unlimit"):
+        elif action in _FLAGS:
+            column, on = _FLAGS[action], not action.startswith("un")
             changed = await conn.fetchval(
-                f"UPDATE accounts SET limited_at = {'now()' if action == 'limit' else 'NULL'} WHERE id = $1"
-                f" AND limited_at IS {'NULL' if action == 'limit' else 'NOT NULL'} RETURNING true", target.id)
+                f"UPDATE accounts SET {column} = {'now()' if on else 'NULL'} WHERE id = $1"
+                f" AND {column} IS {'NULL' if on else 'NOT NULL'} RETURNING true", target.id)
         elif action == "warn":
             changed = True
         else:
@@ -62,7 +64,7 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
             changed = True
         if not changed:
             raise NotFound(f"Nothing to do: @{target.handle()} is already in that state.")
-        if target.is_local and action not in ("unsuspend", "unlimit"):
+        if target.is_local and not action.startswith("un"):
             await conn.execute(
                 "INSERT INTO account_warnings (account_id, staff_id, action, rule_ids, reason) VALUES ($1, $2, $3, $4, $5)",
                 target.id, staff_id, action, rule_ids, reason)

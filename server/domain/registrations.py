@@ -9,6 +9,7 @@ import asyncpg
 
 from server.domain.accounts import create_member
 from server.domain.instance import InstanceSettings
+from server.domain.moderation import normalise_domain
 from server.errors import AppError, Invalid
 from server.models import Account, Role, User
 from server.store import domains as domains_store
@@ -30,6 +31,8 @@ async def sign_up(pool: asyncpg.Pool, site: InstanceSettings, username: str, pas
         raise Invalid("Tell the moderators why you want to join.", field="reason")
     if len(reason) > MAX_REASON:
         raise Invalid(f"The reason can have at most {MAX_REASON} characters.", field="reason")
+    if email and await registrations_store.email_blocked(pool, email):
+        raise Invalid("Sign-ups with addresses from that email provider are not accepted here.", field="email")
     account = await create_member(pool, username, password, email=email)
     if mode == "approval":
         await registrations_store.set_application(pool, account.id, "pending", reason)
@@ -47,6 +50,13 @@ async def decide(pool: asyncpg.Pool, staff_id: int, account: Account, approve: b
             raise AppError(404, "There is no such pending application.")
         await domains_store.log(conn, staff_id, f"application: {'approved' if approve else 'rejected'}",
                                 f"@{account.username}")
+
+
+async def block_email_domain(pool: asyncpg.Pool, staff_id: int, domain: str, *, blocked: bool = True) -> None:
+    domain = normalise_domain(domain)
+    async with pool.acquire() as conn, conn.transaction():
+        if await registrations_store.set_email_block(conn, domain, blocked):
+            await domains_store.log(conn, staff_id, f"email_domain_block: {'added' if blocked else 'removed'}", domain)
 
 
 def may_invite(user: User, site: InstanceSettings) -> bool:

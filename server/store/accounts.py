@@ -12,7 +12,7 @@ Executor = asyncpg.Connection | asyncpg.Pool
 
 _COLUMNS = (
     "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
-    "discoverable", "actor_type", "avatar_url", "header_url", "fields",
+    "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at",
 )
 ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
 

@@ -63,3 +63,23 @@ async def invites_of(db: Executor, account_id: int) -> list[dict[str, Any]]:
         account_id,
     )
     return [dict(r) for r in rows]
+
+
+async def email_domains(db: Executor) -> list[str]:
+    return [r["domain"] for r in await db.fetch("SELECT domain FROM email_domain_blocks ORDER BY domain")]
+
+
+async def email_blocked(db: Executor, email: str) -> bool:
+    """Whether the address's domain, or a parent of it, is blocked for sign-ups."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    return bool(await db.fetchval(
+        "SELECT 1 FROM email_domain_blocks WHERE $1 = domain OR $1 LIKE '%.' || domain", domain
+    ))
+
+
+async def set_email_block(db: Executor, domain: str, blocked: bool) -> bool:
+    if blocked:
+        query = "INSERT INTO email_domain_blocks (domain) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true"
+    else:
+        query = "DELETE FROM email_domain_blocks WHERE domain = $1 RETURNING true"
+    return await db.fetchval(query, domain) is not None

@@ -61,3 +61,9 @@ async def resolve(db: Executor, report_id: int, account_id: int, resolution: str
         " AND resolved_at IS NULL RETURNING true",
         report_id, account_id, resolution,
     ) is not None
+
+
+async def assign(db: Executor, report_id: int, account_id: int) -> bool:
+    return await db.fetchval(
+        "UPDATE reports SET assigned_to = $2 WHERE id = $1 RETURNING true", report_id, account_id
+    ) is not None

@@ -248,8 +248,10 @@ async def account_action(request: web.Request) -> web.Response:
 @routes.get("/admin/applications")
 async def applications(request: web.Request) -> web.Response:
     require_role(request, Role.ADMIN, Role.MODERATOR)
-    return render(request, "admin/applications.html",
-                  {"pending": await registrations_store.pending(request.app[POOL])})
+    return render(request, "admin/applications.html", {
+        "pending": await registrations_store.pending(request.app[POOL]),
+        "email_domains": await registrations_store.email_domains(request.app[POOL]),
+    })
 
 
 @routes.post(r"/admin/applications/{account_id:\d{1,19}}")
@@ -309,3 +311,15 @@ async def decide_appeal(request: web.Request) -> web.Response:
     except NotFound as exc:
         raise AppError(404, exc.message) from None
     raise web.HTTPSeeOther("/admin/appeals")
+
+
+@routes.post("/admin/email-domains")
+async def email_domains(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    try:
+        await registrations.block_email_domain(request.app[POOL], user.id, field(form, "domain", max_len=300),
+                                               blocked=field(form, "remove", max_len=10) != "yes")
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    raise web.HTTPSeeOther("/admin/applications#email-domains")

@@ -46,3 +46,26 @@ async def test_limit_warn_appeal_and_decision(client, pool):
     await log_in(member, "loud")
     assert (await member.get("/admin/appeals")).status == 403
     await member.session.close()
+
+
+async def test_sensitive_mark_and_email_domain_blocks(client, pool):
+    await make_member(pool, "boss", Role.ADMIN)
+    target = await make_member(pool, "target")
+    await log_in(client, "boss")
+    assert (await form(client, f"/admin/accounts/{target.id}", {"action": "sensitive", "reason": "gore"})).status == 303
+    assert await pool.fetchval("SELECT sensitized_at IS NOT NULL FROM accounts WHERE id = $1", target.id) is True
+    assert (await form(client, "/admin/email-domains", {"domain": "spam-mail.example"})).status == 303
+    visitor = TestClient(client.server)
+    resp = await visitor.post("/signup", data={"username": "newbie", "password": "long enough pw",
+                                               "email": "x@eu.spam-mail.example",
+                                               "csrf_token": await csrf_token(visitor, "/login")})
+    assert resp.status == 422 and "email provider" in await resp.text()
+    ok = await visitor.post("/signup", data={"username": "newbie", "password": "long enough pw",
+                                             "email": "x@fine.example", "csrf_token": await csrf_token(visitor, "/login")},
+                            allow_redirects=False)
+    assert ok.status == 303
+    await visitor.session.close()
+    members = TestClient(client.server)
+    await log_in(members, "newbie", "long enough pw")
+    assert (await form(members, "/admin/email-domains", {"domain": "other.example"})).status == 403
+    await members.session.close()
