@@ -106,8 +106,12 @@ async def instance_actor(pool: asyncpg.Pool) -> Account:
     return account
 
 
-async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str, max_failures: int) -> int:
-    """The account id for a right username and password; AppError otherwise (429 when throttled)."""
+async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str, max_failures: int, *,
+                       allow_suspended: bool = False) -> int:
+    """The account id for a right username and password; AppError otherwise (429 when throttled).
+
+    A suspended member may sign in to the web only when `allow_suspended` (to read the notice and appeal).
+    """
     if await sessions_store.recent_failures(pool, username, ip, THROTTLE_MINUTES) >= max_failures:
         raise AppError(429, f"Too many failed sign-in attempts. Try again in {THROTTLE_MINUTES} minutes.")
     found = await accounts_store.get_password_hash(pool, username) if username else None
@@ -125,7 +129,7 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
     await sessions_store.clear_failures(pool, username)
     account_id, stored_hash = found
     account = await accounts_store.get_by_id(pool, account_id)
-    if account is None or account.suspended_at is not None:
+    if account is None or (account.suspended_at is not None and not allow_suspended):
         raise AppError(403, "This account is suspended.")
     state = await registrations_store.application_state(pool, account_id)
     if state == "pending":

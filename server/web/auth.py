@@ -36,7 +36,8 @@ async def login(request: web.Request) -> web.Response:
         if not username or not password:
             raise AppError(400, "Enter your username and password.")
         account_id = await accounts_domain.authenticate(
-            request.app[POOL], username, password, sessions.client_ip(request), cfg.login_attempts_per_15min
+            request.app[POOL], username, password, sessions.client_ip(request), cfg.login_attempts_per_15min,
+            allow_suspended=True,
         )
     except AppError as exc:
         context = {"error": exc.message, "form": {"username": username}, "next": target}

@@ -37,6 +37,9 @@ NON_BROWSER_PREFIXES = (
 )
 
 
+SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about")
+
+
 def is_browser_path(path: str) -> bool:
     return not path.startswith(NON_BROWSER_PREFIXES)
 
@@ -102,6 +105,12 @@ async def session_and_csrf(request: web.Request, handler):
         request[USER] = None
         return await handler(request)
     await sessions.load_user(request)
+    user = request[USER]
+    if user is not None and user.account.suspended_at is not None and not request.path.startswith(SUSPENDED_MAY):
+        # A suspended member may only read the notice, appeal it, and sign out.
+        if request.method == "GET":
+            raise web.HTTPSeeOther("/settings/moderation")
+        raise AppError(403, "Your account is suspended. Read the notice and appeal at /settings/moderation.")
     request[instance.CURRENT] = await instance.current(request.app)
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page

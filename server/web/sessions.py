@@ -57,7 +57,7 @@ async def load_user(request: web.Request) -> None:
     account_id = await sessions_store.touch(pool, _hash(token), IDLE_DAYS)
     if account_id is not None:
         user = await accounts_store.get_user(pool, account_id)
-        if user is not None and user.account.suspended_at is None:
+        if user is not None:
             request[USER] = user
 
 

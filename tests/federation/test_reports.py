@@ -120,10 +120,18 @@ async def test_suspending_a_member_hides_them_signs_them_out_and_federates_it(in
     assert "trolling" not in await (await a.client.get("/local")).text()
     assert (await a.client.get("/@troll")).status == 404
     assert "What's on your mind?" not in await (await troll_browser.get("/")).text()  # signed out
+    # the member may sign in only to read the notice and appeal it
     token = await csrf_token(troll_browser, "/login")
     login = await troll_browser.post("/login", data={"username": "troll", "password": "correct horse battery",
                                                      "csrf_token": token})
-    assert login.status == 403 and "suspended" in await login.text()
+    assert login.status == 200 and "Your account was suspended" in await login.text()
+    assert str(login.url).endswith("/settings/moderation")
+    blocked = await troll_browser.post("/", data={"content": "still here", "csrf_token": token})
+    assert blocked.status == 403
+    warning_id = await a.pool.fetchval("SELECT id FROM account_warnings")
+    appealed = await troll_browser.post(f"/settings/moderation/{warning_id}/appeal",
+                                        data={"appeal": "it was a joke", "csrf_token": token}, allow_redirects=False)
+    assert appealed.status == 303
     await drain(a, b)
     assert await b.pool.fetchval("SELECT suspended_at IS NOT NULL FROM accounts WHERE uri = $1",
                                  f"{a.base}/users/troll") is True
