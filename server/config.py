@@ -34,6 +34,8 @@ class Config:
     allow_private_hosts: tuple[str, ...] = ()
     registrations: str = "open"
     invites_by: str = "staff"  # who may create invite links: staff | members
+    languages: str = "en"  # the instance's languages (ISO 639 codes, comma-separated)
+    public_log: str = "anonymous"  # the public moderation log: off | anonymous (no staff names) | full
     federation_mode: str = "blocklist"  # blocklist: everyone but suspended domains; allowlist: listed domains only
     max_post_chars: int = 500
     instance_name: str = "Kith"
@@ -116,6 +118,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(
             f"registrations: must be one of {', '.join(REGISTRATION_MODES)}, got {cfg.registrations!r}"
         )
+    if cfg.public_log not in ("off", "anonymous", "full"):
+        raise ConfigError(f"public_log: must be off, anonymous or full, got {cfg.public_log!r}")
     if cfg.federation_mode not in ("blocklist", "allowlist"):
         raise ConfigError(f"federation_mode: must be blocklist or allowlist, got {cfg.federation_mode!r}")
     if cfg.invites_by not in ("staff", "members"):

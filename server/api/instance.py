@@ -57,7 +57,7 @@ async def v1(request: web.Request) -> web.Response:
         "stats": {"user_count": await accounts_store.count_local_users(pool),
                   "status_count": await statuses_store.count_local(pool),
                   "domain_count": await accounts_store.count_domains(pool)},
-        "thumbnail": None, "languages": ["en"], "registrations": site.registrations in ("open", "approval"),
+        "thumbnail": None, "languages": site.language_list, "registrations": site.registrations in ("open", "approval"),
         "approval_required": site.registrations == "approval", "invites_enabled": site.registrations == "invite",
         "configuration": configuration, "contact_account": await _contact(request), "rules": await _rules(request),
     })
@@ -75,7 +75,7 @@ async def v2(request: web.Request) -> web.Response:
         "domain": urls.host, "title": site.instance_name, "version": MASTODON_VERSION,
         "source_url": f"{urls.base}/about", "description": site.instance_description,
         "usage": {"users": {"active_month": await accounts_store.count_active_users(request.app[POOL], 30)}},
-        "thumbnail": {"url": f"{urls.base}/static/header.png"}, "icon": [], "languages": ["en"],
+        "thumbnail": {"url": f"{urls.base}/static/header.png"}, "icon": [], "languages": site.language_list,
         "configuration": configuration,
         "registrations": {"enabled": site.registrations in ("open", "approval"),
                           "approval_required": site.registrations == "approval", "message": None, "url": None},

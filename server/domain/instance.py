@@ -5,6 +5,7 @@ change within a few seconds; the process that made it, at once)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,12 @@ class InstanceSettings:
     invites_by: str
     max_post_chars: int
     federation_mode: str
+    languages: str
+    public_log: str
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code.strip() for code in self.languages.split(",") if code.strip()]
 
     @property
     def open_registrations(self) -> bool:
@@ -79,6 +86,11 @@ def validate(values: InstanceSettings) -> InstanceSettings:
         raise Invalid("Registrations must be open, approval, invite or closed.", field="registrations")
     if values.invites_by not in ("staff", "members"):
         raise Invalid("Invites can be made by staff or by members.", field="invites_by")
+    if not all(re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", c) for c in values.language_list) \
+            or not values.language_list or len(values.languages) > 200:
+        raise Invalid("Languages are ISO 639 codes separated by commas, such as en, pt-BR.", field="languages")
+    if values.public_log not in ("off", "anonymous", "full"):
+        raise Invalid("The public log is off, anonymous or full.", field="public_log")
     if values.federation_mode not in ("blocklist", "allowlist"):
         raise Invalid("Federation is by blocklist or by allowlist.", field="federation_mode")
     if not 1 <= values.max_post_chars <= 100_000:

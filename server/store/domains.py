@@ -83,10 +83,11 @@ async def log(db: Executor, actor_id: int | None, action: str, target: str, reas
 
 
 async def recent_log(db: Executor, limit: int = 100) -> list[dict]:
-    """The newest moderation actions, without who took them (the public page is anonymised)."""
+    """The newest moderation actions, with the staff member's username (the page decides whether to show it)."""
     rows = await db.fetch(
-        "SELECT l.action, l.target, l.created_at, dp.obfuscate FROM moderation_log l"
-        " LEFT JOIN domain_policies dp ON dp.domain = l.target ORDER BY l.id DESC LIMIT $1",
+        "SELECT l.action, l.target, l.created_at, dp.obfuscate, a.username AS staff FROM moderation_log l"
+        " LEFT JOIN domain_policies dp ON dp.domain = l.target LEFT JOIN accounts a ON a.id = l.actor_id"
+        " ORDER BY l.id DESC LIMIT $1",
         limit,
     )
     return [dict(r) for r in rows]

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from federation.service import FEDERATION
 from server.domain import account_actions, blocklists, instance, moderation, registrations
-from server.domain.instance import InstanceSettings
+from server.domain.instance import CURRENT, InstanceSettings
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
@@ -206,8 +206,13 @@ async def public_policies(request: web.Request) -> web.Response:
 @routes.get("/about/log")
 async def public_log(request: web.Request) -> web.Response:
     """The moderation log, as the public sees it: what was done and when, not by whom."""
+    site = request[CURRENT]
+    if site.public_log == "off":
+        raise AppError(404, "This instance does not publish its moderation log.")
     entries = await domains_store.recent_log(request.app[POOL])
     for entry in entries:
+        if site.public_log != "full":
+            entry["staff"] = None
         if entry["obfuscate"]:
             entry["target"] = moderation.obfuscated(entry["target"])
     return render(request, "about_log.html", {"entries": entries})
@@ -284,6 +289,8 @@ async def save_settings(request: web.Request) -> web.Response:
         invites_by=field(form, "invites_by", max_len=20),
         max_post_chars=int(chars) if chars.isdigit() else -1,
         federation_mode=field(form, "federation_mode", max_len=20),
+        languages=field(form, "languages", max_len=300).replace(" ", ""),
+        public_log=field(form, "public_log", max_len=20),
     )
     try:
         await instance.save(request.app, values, user.id)

@@ -176,7 +176,8 @@ async def test_allowlist_mode_federates_only_with_allowed_domains(instances, rem
     await log_in(a.client, "admin1")
     resp = await submit(a.client, "/admin/settings", "/admin/settings", {
         "instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
-        "invites_by": "staff", "max_post_chars": "500", "federation_mode": "allowlist"})
+        "invites_by": "staff", "max_post_chars": "500", "federation_mode": "allowlist", "languages": "en",
+        "public_log": "anonymous"})
     assert resp.status == 303
     mallory = remote.add_actor("mallory")
     like = {"id": f"{mallory.id}/likes/1", "type": "Like", "actor": mallory.id, "object": f"{a.base}/x"}

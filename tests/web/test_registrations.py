@@ -8,7 +8,8 @@ from tests.helpers import csrf_token, log_in, make_member
 
 async def set_settings(client, **changes):
     fields = {"instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
-              "invites_by": "staff", "max_post_chars": "500", "federation_mode": "blocklist", **changes}
+              "invites_by": "staff", "max_post_chars": "500", "federation_mode": "blocklist",
+              "languages": "en", "public_log": "anonymous", **changes}
     return await client.post("/admin/settings", data={**fields, "csrf_token": await csrf_token(client, "/")},
                              allow_redirects=False)
 
@@ -81,3 +82,17 @@ async def test_invite_mode(client, pool):
     assert await pool.fetchval("SELECT count(*) FROM accounts WHERE username IN ('stranger', 'second')") == 0
     for c in (member, visitor):
         await c.session.close()
+
+
+async def test_languages_and_public_log_settings(client, pool):
+    await make_member(pool, "admin1", Role.ADMIN)
+    await log_in(client, "admin1")
+    bad = await set_settings(client, languages="english please")
+    assert bad.status == 422 and "ISO 639" in await bad.text()
+    assert (await set_settings(client, languages="en,pt-BR", public_log="full")).status == 303
+    assert (await (await client.get("/api/v2/instance")).json())["languages"] == ["en", "pt-BR"]
+    assert "by @admin1" in await (await client.get("/about/log")).text()
+    await set_settings(client, public_log="anonymous")
+    assert "by @admin1" not in await (await client.get("/about/log")).text()
+    await set_settings(client, public_log="off")
+    assert (await client.get("/about/log")).status == 404
