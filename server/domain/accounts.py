@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
 import argon2
 import asyncpg
@@ -73,8 +74,13 @@ async def create_member(
     email: str | None = None,
     role: Role = Role.MEMBER,
     check_reserved: bool = True,
+    within: Callable[[asyncpg.Connection, Account], Awaitable[None]] | None = None,
 ) -> Account:
-    """Validate everything first, then create the account and its login in one transaction."""
+    """Validate everything first, then create the account and its login in one transaction.
+
+    `within` runs in that transaction too (a sign-up's application or invite use), so a failure
+    there leaves no account behind.
+    """
     if check_reserved:
         validate_username(username)
     elif not USERNAME_RE.match(username):
@@ -94,6 +100,8 @@ async def create_member(
         await accounts_store.insert_user(
             conn, account_id=account.id, email=email, password_hash=password_hash, role=role
         )
+        if within is not None:
+            await within(conn, account)
     return account
 
 

@@ -33,15 +33,15 @@ async def sign_up(pool: asyncpg.Pool, site: InstanceSettings, username: str, pas
         raise Invalid(f"The reason can have at most {MAX_REASON} characters.", field="reason")
     if email and await registrations_store.email_blocked(pool, email):
         raise Invalid("Sign-ups with addresses from that email provider are not accepted here.", field="email")
-    account = await create_member(pool, username, password, email=email)
-    if mode == "approval":
-        await registrations_store.set_application(pool, account.id, "pending", reason)
-        return account, False
-    if mode == "invite" and not await registrations_store.use_invite(pool, invite):
-        # used up between the check and now: undo, so nothing is half-made
-        await pool.execute("DELETE FROM accounts WHERE id = $1", account.id)
-        raise AppError(403, "This invite has just been used up.")
-    return account, True
+    async def within(conn: asyncpg.Connection, account: Account) -> None:
+        """In the account's own transaction: an applicant starts pending; an invite is used up."""
+        if mode == "approval":
+            await registrations_store.set_application(conn, account.id, "pending", reason)
+        if mode == "invite" and not await registrations_store.use_invite(conn, invite):
+            raise AppError(403, "This invite has just been used up.")
+
+    account = await create_member(pool, username, password, email=email, within=within)
+    return account, mode != "approval"
 
 
 async def decide(pool: asyncpg.Pool, staff_id: int, account: Account, approve: bool) -> None:
