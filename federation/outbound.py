@@ -15,6 +15,7 @@ import asyncpg
 from federation import render
 from federation.delivery import enqueue
 from server.models import Account, Status, Visibility
+from server.store import accounts as accounts_store
 from server.store import deliveries as deliveries_store
 from server.store import statuses as statuses_store
 from server.urls import PUBLIC, Urls
@@ -72,10 +73,9 @@ async def follow_sent(conn: asyncpg.Connection, urls: Urls, follower: Account, t
 
 
 async def follow_undone(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
-    actor = urls.actor(follower.username)
     follow_uri = urls.follow_uri(follower.username, follow_id)
-    inner = {"id": follow_uri, "type": "Follow", "actor": actor, "object": target.uri}
-    await _to_account(conn, urls, follower, target, render.activity("Undo", actor, inner, f"{follow_uri}#undo"))
+    follow = render.activity("Follow", urls.actor(follower.username), target.uri, follow_uri)
+    await _to_account(conn, urls, follower, target, render.undo(follow, f"{follow_uri}#undo"))
 
 
 async def follow_answered(conn: asyncpg.Connection, urls: Urls, target: Account, follower: Account,
@@ -103,8 +103,7 @@ async def favourited(conn: asyncpg.Connection, urls: Urls, account: Account, sta
     like_id = f"{actor}#likes/{status.id}"
     like = render.activity("Like", actor, urls.status_id_uri(status), like_id)
     if undo:
-        like.pop("@context")
-        like = render.activity("Undo", actor, like, f"{like_id}/undo")
+        like = render.undo(like, f"{like_id}/undo")
     await _to_account(conn, urls, account, status.author, like)
 
 
@@ -116,8 +115,7 @@ async def boosted(conn: asyncpg.Connection, urls: Urls, account: Account, status
     announce = render.activity("Announce", actor, urls.status_id_uri(status), announce_id,
                                to=[PUBLIC], cc=[urls.account_uri(status.author), f"{actor}/followers"])
     if undo:
-        announce.pop("@context")
-        announce = render.activity("Undo", actor, announce, f"{announce_id}#undo")
+        announce = render.undo(announce, f"{announce_id}#undo")
     inboxes = await deliveries_store.follower_inboxes(conn, account.id)
     inboxes += await deliveries_store.account_inboxes(conn, [status.author.id])
     await enqueue(conn, account.id, announce, inboxes, own_host=urls.host)
@@ -125,8 +123,9 @@ async def boosted(conn: asyncpg.Connection, urls: Urls, account: Account, status
 
 async def profile_updated(conn: asyncpg.Connection, urls: Urls, account: Account) -> None:
     """Send the new actor document to everyone who follows the member."""
-    keys = await conn.fetchval("SELECT public_key_pem FROM accounts WHERE id = $1", account.id)
-    doc = render.actor_to_as(account, keys, urls)
+    keys = await accounts_store.get_keys(conn, account.id)
+    assert keys is not None
+    doc = render.actor_to_as(account, keys[0], urls)
     doc.pop("@context")
     actor = urls.actor(account.username)
     update = render.activity("Update", actor, doc, f"{actor}#updates/{time.time_ns()}",
@@ -142,8 +141,7 @@ async def block_sent(conn: asyncpg.Connection, urls: Urls, account: Account, tar
     block_id = f"{actor}#blocks/{target.id}"
     block = render.activity("Block", actor, target.uri, block_id)
     if undo:
-        block.pop("@context")
-        block = render.activity("Undo", actor, block, f"{block_id}/undo")
+        block = render.undo(block, f"{block_id}/undo")
     await _to_account(conn, urls, account, target, block)
 
 

@@ -153,6 +153,12 @@ def activity(kind: str, actor: str, obj: Any, activity_id: str, *, to: list[str]
     return doc
 
 
+def undo(inner: dict[str, Any], undo_id: str) -> dict[str, Any]:
+    """Undo of an activity we sent, embedding it (without its own @context)."""
+    embedded = {k: v for k, v in inner.items() if k != "@context"}
+    return activity("Undo", inner["actor"], embedded, undo_id)
+
+
 def tombstone(object_id: str) -> dict[str, Any]:
     return {"id": object_id, "type": "Tombstone"}
 
