@@ -70,11 +70,8 @@ async def verify_request(request: web.Request, body: bytes, *, activity_type: st
     except httpsig.SignatureError as exc:
         raise _reject(401, f"signature required: {exc}") from None
     known = fed.keys.get(key_id) or await accounts_store.get_by_key_id(request.app[POOL], key_id)
-    if known is None and activity_type == "Delete" and actor_uri and parse.host_of(key_id) == parse.host_of(actor_uri):
-        try:
-            await key_for(fed, key_id)
-        except FetchError:
-            return None
+    deleting_itself = (known is None and activity_type == "Delete" and actor_uri is not None
+                       and parse.host_of(key_id) == parse.host_of(actor_uri))
     try:
         signer, pem = await key_for(fed, key_id)
         try:
@@ -87,6 +84,8 @@ async def verify_request(request: web.Request, body: bytes, *, activity_type: st
     except httpsig.SignatureError as exc:
         raise _reject(401, f"signature did not verify: {exc}") from None
     except FetchError as exc:
+        if deleting_itself:
+            return None  # an actor we never knew, deleting itself: its key is gone with it
         raise _reject(401, f"could not get the signing key: {exc}") from None
     if verified.scheme == "rfc9421":  # it signs with RFC 9421, so it surely verifies it: answer in kind
         await deliveries_store.remember_scheme(request.app[POOL], parse.host_of(key_id), "rfc9421", override=False)
