@@ -239,13 +239,24 @@ async def active(pool: Any) -> tuple[int | None, list[Rule]]:
     return version_id, _compiled[version_id]
 
 
-async def check(pool: Any, subject: Subject) -> Decision:
-    """Evaluate the current rules on a post and keep the trail of every rule that acted."""
+@dataclass
+class Checked(Decision):
+    version_id: int | None = None
+
+
+async def check(pool: Any, subject: Subject, *, record: bool = True) -> Checked:
+    """Evaluate the current rules on a post and (unless the caller records it later, inside its
+    own transaction) keep the trail of every rule that acted."""
     version_id, rules = await active(pool)
-    decision = evaluate(rules, subject)
-    if decision.hits and version_id is not None:
-        await rules_store.record_hits(pool, version_id, decision.hits, subject.uri)
+    decision = Checked(**evaluate(rules, subject).__dict__, version_id=version_id)
+    if record:
+        await record_hits(pool, decision, subject.uri)
     return decision
+
+
+async def record_hits(db: Any, decision: Checked, subject: str) -> None:
+    if decision.hits and decision.version_id is not None:
+        await rules_store.record_hits(db, decision.version_id, decision.hits, subject)
 
 
 async def save(pool: Any, text: str, actor_id: int | None, comment: str = "") -> int:

@@ -167,8 +167,9 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         content_warning=spoiler, display_name=author.display_name, bio=strip_html(author.note),
         hashtags=tuple(parsed.tags), mentions=len(parsed.mentions), account_age_days=age,
         has_media=bool(post.media_ids), visibility=visibility.value,
-    ))
+    ), record=False)
     if decision.reject:
+        await content_rules.record_hits(pool, decision, f"refused post by @{author.username}")
         rule = decision.hits[-1][0]
         raise Invalid(f"This post breaks the instance's rule “{rule}” and was not published.", field="content")
     spoiler = spoiler or decision.warning
@@ -194,6 +195,7 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         if idempotency_key and not await statuses_store.remember_idempotency_key(
                 conn, author.id, idempotency_key, status_id):
             raise Invalid("This request is already being processed.", field="idempotency_key")
+        await content_rules.record_hits(conn, decision, urls.status_uri(author.username, status_id))
         local_ids = [a.id for a in rendered.local if a.id != author.id]
         await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
         await statuses_store.add_tags(conn, status_id, rendered.tags)
