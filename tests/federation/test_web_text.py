@@ -56,3 +56,52 @@ async def test_bidi_override_in_display_name_is_isolated_local_and_remote(instan
     notes = await (await a.client.get("/notifications")).text()
     assert "followed you" in notes
     assert_isolated(notes, SPOOF, titled=False)
+
+
+PHISH = '<a href="https://evil.example/phish">https://bank.example</a>'
+REVEALED = "https://bank.example (evil.example)</a>"
+
+
+async def test_misleading_links_from_a_remote_profile_and_post_show_the_real_host(instances, remote):
+    """The exact payload in a profile field, a bio and a post: the web page and the API both show evil.example."""
+    from dataclasses import dataclass, field
+
+    from tests.federation.fakes import FakeActor
+
+    @dataclass
+    class PhishingActor(FakeActor):
+        extra: dict = field(default_factory=dict)
+
+        def document(self) -> dict:
+            return {**super().document(), **self.extra}
+
+    kith, _ = instances
+    await make_member(kith.pool, "alice")
+    await log_in(kith.client, "alice")
+    plain = remote.add_actor("mallory")
+    mallory = remote.actors["mallory"] = PhishingActor(**vars(plain), extra={
+        "summary": f"<p>My bank: {PHISH}</p>",
+        "attachment": [{"type": "PropertyValue", "name": "Bank", "value": PHISH}],
+    })
+    profile = await (await kith.client.get(f"/@mallory@{remote.host}")).text()
+    assert profile.count(REVEALED) == 2, profile  # the bio and the field
+    note = {"id": f"{mallory.id}/statuses/1", "type": "Note", "attributedTo": mallory.id,
+            "content": f'<p><span class="h-card"><a href="{kith.base}/@alice" class="u-url mention">@<span>alice</span>'
+                       f"</a></span> please check {PHISH}</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{kith.base}/users/alice"],
+            "published": "2026-11-20T10:00:00Z",
+            "tag": [{"type": "Mention", "href": f"{kith.base}/users/alice", "name": "@alice"}]}
+    create = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{note['id']}/activity", "type": "Create",
+              "actor": mallory.id, "object": note, "to": note["to"], "cc": note["cc"]}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", create)).status == 202
+    await drain(kith)
+    status_id = await kith.pool.fetchval("SELECT id FROM statuses WHERE uri = $1", note["id"])
+    page = await (await kith.client.get(f"/@mallory@{remote.host}/{status_id}")).text()
+    assert REVEALED in page
+    assert ">@<span>alice</span></a>" in page  # the mention is honest and left alone
+
+    # the API's HTML, as any client reads it
+    account = await (await kith.client.get("/api/v1/accounts/lookup", params={"acct": f"mallory@{remote.host}"})).json()
+    assert REVEALED in account["note"] and REVEALED in account["fields"][0]["value"]
+    status = await (await kith.client.get(f"/api/v1/statuses/{status_id}")).json()
+    assert REVEALED in status["content"]
