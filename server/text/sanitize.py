@@ -16,18 +16,18 @@ _SCHEMES = {"http", "https", "mailto"}
 
 
 # nh3's output is normalised: double-quoted attributes and never an <a> inside another.
-_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
+_ANCHOR = re.compile(r"<a\b((?:[^>\"]|\"[^\"]*\")*)>(.*?)</a>", re.DOTALL)
 _HREF = re.compile(r'\bhref="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 # A host name written in link text, bare or as a URL; not the domain of a handle or an address (@…).
 _WRITTEN_HOST = re.compile(r"(?<![\w@.-])(?:https?://)?((?:[\w-]+\.)+[^\W\d_]{2,63})(?![\w-])", re.IGNORECASE)
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(fragment: str) -> str:
     """Safe HTML: allowed tags only, http(s)/mailto links only, links marked nofollow noopener,
     and links whose text names another host than they lead to show where they really go."""
     cleaned = nh3.clean(
-        html,
+        fragment,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,

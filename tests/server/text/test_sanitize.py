@@ -38,6 +38,8 @@ def test_honest_links_are_left_alone(fragment):
     ('<a href="https://evil.example/">https://bank.example (bank.example)</a>',
      "https://bank.example (bank.example) (evil.example)"),
     ('<a href="https://evil.example/">www.bank.example</a>', "www.bank.example (evil.example)"),
+    # a '>' in an attribute does not hide the link from the check
+    ('<a href="https://evil.example/?x=>" title="a>b">https://bank.example</a>', "https://bank.example (evil.example)"),
 ])
 def test_misleading_variants(fragment, shown):
     assert f">{shown}</a>" in sanitize_html(fragment)
