@@ -21,7 +21,10 @@ from server.urls import INSTANCE_ACTOR, Urls
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
 JRD = "application/jrd+json"
-_ACCT_RE = re.compile(r"^(?:acct:)?@?([A-Za-z0-9_.]{1,30})@([A-Za-z0-9.-]+(?::\d{1,5})?)$")
+_ACCT_RE = re.compile(r"^acct:@?([A-Za-z0-9_.]{1,30})@([A-Za-z0-9.-]+(?::\d{1,5})?)$", re.IGNORECASE)
+# RFC 3986 §3.1: a URI starts with a scheme. RFC 7033 §4.2 wants 400 for a resource that is not a URI,
+# e.g. `name@host` or `=acct:…` (feditest's malformed-resource tests); Mastodon is laxer here.
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _same_host(asked: str, ours: str) -> bool:
@@ -31,8 +34,13 @@ def _same_host(asked: str, ours: str) -> bool:
 
 
 def _username_for_resource(resource: str, urls: Urls) -> str | None:
-    match = _ACCT_RE.match(resource)
-    if match:
+    """The local username a resource names; None when it names nothing here; AppError(400) when malformed."""
+    if not _SCHEME_RE.match(resource):
+        raise AppError(400, "resource must be a URI such as acct:name@host")
+    if resource[:5].lower() == "acct:":
+        match = _ACCT_RE.match(resource)
+        if match is None:
+            raise AppError(400, "an acct: resource looks like acct:name@host")
         return match.group(1) if _same_host(match.group(2), urls.host) else None
     for prefix in (f"{urls.base}/users/", f"{urls.base}/@"):
         if resource.startswith(prefix) and re.fullmatch(r"[A-Za-z0-9_]{1,30}", resource[len(prefix):]):
@@ -44,6 +52,7 @@ def _username_for_resource(resource: str, urls: Urls) -> str | None:
 
 @routes.get("/.well-known/webfinger")
 async def webfinger(request: web.Request) -> web.Response:
+    """RFC 7033: one JRD per local account; `rel` parameters narrow the links (§4.3)."""
     resource = request.query.get("resource", "").strip()
     if not resource:
         raise AppError(400, "resource parameter is required")
@@ -61,6 +70,9 @@ async def webfinger(request: web.Request) -> web.Response:
         profile = urls.profile(account.username)
         aliases.insert(0, profile)
         links.insert(0, {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile})
+    rels = request.query.getall("rel", [])
+    if rels:
+        links = [link for link in links if link["rel"] in rels]
     body = {"subject": f"acct:{account.username}@{urls.host}", "aliases": aliases, "links": links}
     return web.Response(text=json.dumps(body), content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 

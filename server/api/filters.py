@@ -7,21 +7,18 @@ them behind the filter's title.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any
 
 import asyncpg
-import nh3
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, path_id
-from server.models import Status
+from server.domain import filtering
 from server.errors import AppError
 from server.keys import POOL
 from server.store import filters as filters_store
@@ -53,71 +50,13 @@ def v1_to_api(item: Filter, word: Keyword) -> dict[str, Any]:
             "expires_at": entities.iso(item.expires_at), "irreversible": item.action == "hide"}
 
 
-# --- matching ---------------------------------------------------------------------------------
-
-@lru_cache(maxsize=4096)
-def keyword_regex(word: str, whole_word: bool) -> re.Pattern[str]:
-    """The keyword as a literal (never as a user's regex), case-insensitive; with whole_word, bounded
-    by \\b on each side that begins or ends with a word character (as Mastodon's CustomFilter)."""
-    pattern = re.escape(word)
-    if whole_word:
-        if re.match(r"\w", word):
-            pattern = r"\b" + pattern
-        if re.search(r"\w$", word):
-            pattern += r"\b"
-    return re.compile(pattern, re.IGNORECASE)
-
-
-_BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
-
-
-def searchable_text(status: dict[str, Any]) -> str:
-    """What filters look at: the content warning, the text of the content, poll options, media descriptions."""
-    content = html.unescape(nh3.clean(_BREAKS.sub("\n", status.get("content") or ""), tags=set(), attributes={}))
-    parts = [status.get("spoiler_text") or "", content]
-    poll = status.get("poll") or {}
-    parts += [o.get("title") or "" for o in poll.get("options") or []]
-    parts += [m.get("description") or "" for m in status.get("media_attachments") or []]
-    return "\n\n".join(p for p in parts if p)
-
+# --- matching (the engine is server.domain.filtering, shared with the web pages) ---------------
 
 def match_filters(active: list[Filter], status: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     """(hidden, FilterResults) of one status entity against the filters."""
-    text = searchable_text(status)
-    results = []
-    for item in active:
-        matched = [k.keyword for k in item.keywords if keyword_regex(k.keyword, k.whole_word).search(text)]
-        if not matched:
-            continue
-        if item.action == "hide":
-            return True, []
-        results.append({"filter": filter_to_api(item), "keyword_matches": matched, "status_matches": None})
-    return False, results
-
-
-async def filter_for_pages(pool: asyncpg.Pool, viewer_id: int | None, context: str,
-                           statuses: list[Status]) -> tuple[list[Status], dict[int, list[str]]]:
-    """The web pages' side of the same filters: (statuses with hidden ones left out, titles of the
-    'warn' filters matching each remaining one by id)."""
-    if viewer_id is None or not statuses:
-        return statuses, {}
-    active = [f for f in await filters_store.active(pool, viewer_id, context) if f.keywords]
-    if not active:
-        return statuses, {}
-    kept, warned = [], {}
-    for status in statuses:
-        post = status.reblog or status
-        if post.author.id == viewer_id:
-            kept.append(status)
-            continue
-        entity = {"content": post.content, "spoiler_text": post.spoiler_text, "poll": post.poll or {}}
-        hidden, results = match_filters(active, entity)
-        if hidden:
-            continue
-        if results:
-            warned[post.id] = [r["filter"]["title"] for r in results]
-        kept.append(status)
-    return kept, warned
+    hidden, found = filtering.match(active, status)
+    return hidden, [{"filter": filter_to_api(item), "keyword_matches": words, "status_matches": None}
+                    for item, words in found]
 
 
 async def apply_filters(pool: asyncpg.Pool, viewer_id: int | None, context: str,
@@ -127,7 +66,7 @@ async def apply_filters(pool: asyncpg.Pool, viewer_id: int | None, context: str,
     filters do nothing; the viewer's own posts are never filtered. The input is not modified."""
     if viewer_id is None or not statuses_json:
         return statuses_json
-    active = [f for f in await filters_store.active(pool, viewer_id, context) if f.keywords]
+    active = await filtering.active(pool, viewer_id, context)
     if not active:
         return statuses_json
     own = str(viewer_id)

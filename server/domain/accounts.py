@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -25,8 +26,10 @@ MAX_PASSWORD = 200
 # Names that would collide with the instance's own paths or impersonate staff.
 RESERVED = {"admin", "administrator", "root", "support", "help", "moderator", "instance", "actor", "kith", "www"}
 THROTTLE_MINUTES = 15
+DEVICE_DAYS = 180  # a device cookie unused this long is no longer trusted
 
 _hasher = argon2.PasswordHasher()
+log = logging.getLogger(__name__)
 
 
 def validate_username(username: str) -> str:
@@ -115,14 +118,24 @@ async def instance_actor(pool: asyncpg.Pool) -> Account:
 
 
 async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str, max_failures: int, *,
-                       allow_suspended: bool = False) -> int:
+                       allow_suspended: bool = False, device: bytes | None = None) -> int:
     """The account id for a right username and password; AppError otherwise (429 when throttled).
 
+    Guesses are throttled per username and per address. A browser that signed in to the account
+    before (`device`, the hash of its device cookie, OWASP's "device cookies") is counted on its own
+    budget instead, so strangers guessing a member's password cannot lock the member out.
     A suspended member may sign in to the web only when `allow_suspended` (to read the notice and appeal).
     """
-    if await sessions_store.recent_failures(pool, username, ip, THROTTLE_MINUTES) >= max_failures:
-        raise AppError(429, f"Too many failed sign-in attempts. Try again in {THROTTLE_MINUTES} minutes.")
     found = await accounts_store.get_password_hash(pool, username) if username else None
+    trusted = (device is not None and found is not None
+               and await sessions_store.device_trusted(pool, device, found[0], DEVICE_DAYS))
+    if trusted:
+        failures = await sessions_store.device_failures(pool, device, THROTTLE_MINUTES)
+    else:
+        failures = await sessions_store.recent_failures(pool, username, ip, THROTTLE_MINUTES)
+    if failures >= max_failures:
+        log.warning("login_throttled username=%r ip=%s trusted_device=%s", username[:64], ip, trusted)
+        raise AppError(429, f"Too many failed sign-in attempts. Try again in {THROTTLE_MINUTES} minutes.")
     ok = False
     if found is not None:
         try:
@@ -132,9 +145,13 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
         except argon2.exceptions.InvalidHashError:
             ok = False
     if not ok:
-        await sessions_store.record_failure(pool, username, ip)
+        await sessions_store.record_failure(pool, username, ip, device if trusted else None)
         raise AppError(401, "Wrong username or password.")
-    await sessions_store.clear_failures(pool, username)
+    if trusted:
+        # The strangers' failures stay counted: the owner signing in must not hand them a fresh budget.
+        await sessions_store.clear_device_failures(pool, device)
+    else:
+        await sessions_store.clear_failures(pool, username)
     account_id, stored_hash = found
     account = await accounts_store.get_by_id(pool, account_id)
     if account is None or (account.suspended_at is not None and not allow_suspended):
@@ -146,4 +163,6 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
         raise AppError(403, "Your application to join was not approved.")
     if _hasher.check_needs_rehash(stored_hash):
         await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
+    if device is not None:
+        await sessions_store.remember_device(pool, device, account_id)
     return account_id

@@ -29,8 +29,10 @@ async def delete(db: Executor, token_hash: bytes) -> None:
     await db.execute("DELETE FROM web_sessions WHERE token_hash = $1", token_hash)
 
 
-async def record_failure(db: Executor, username: str, ip: str) -> None:
-    await db.execute("INSERT INTO login_failures (username, ip) VALUES ($1, $2)", username[:64], ip)
+async def record_failure(db: Executor, username: str, ip: str, device_hash: bytes | None = None) -> None:
+    await db.execute(
+        "INSERT INTO login_failures (username, ip, device_hash) VALUES ($1, $2, $3)", username[:64], ip, device_hash
+    )
 
 
 async def recent_failures(db: Executor, username: str, ip: str, minutes: int) -> int:
@@ -46,5 +48,39 @@ async def recent_failures(db: Executor, username: str, ip: str, minutes: int) ->
     )
 
 
+async def device_failures(db: Executor, device_hash: bytes, minutes: int) -> int:
+    """Failed logins in the window from one trusted device (its own budget)."""
+    return await db.fetchval(
+        "SELECT count(*) FROM login_failures WHERE device_hash = $1 AND at > now() - make_interval(mins => $2)",
+        device_hash,
+        minutes,
+    )
+
+
 async def clear_failures(db: Executor, username: str) -> None:
     await db.execute("DELETE FROM login_failures WHERE lower(username) = lower($1)", username[:64])
+
+
+async def clear_device_failures(db: Executor, device_hash: bytes) -> None:
+    await db.execute("DELETE FROM login_failures WHERE device_hash = $1", device_hash)
+
+
+async def device_trusted(db: Executor, device_hash: bytes, account_id: int, max_age_days: int) -> bool:
+    """Whether this browser signed in to `account_id` within the last `max_age_days`."""
+    return await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM login_devices WHERE token_hash = $1 AND account_id = $2"
+        " AND last_used_at > now() - make_interval(days => $3))",
+        device_hash,
+        account_id,
+        max_age_days,
+    )
+
+
+async def remember_device(db: Executor, device_hash: bytes, account_id: int) -> None:
+    """Record (or refresh) a browser that signed in to `account_id`."""
+    await db.execute(
+        "INSERT INTO login_devices (token_hash, account_id) VALUES ($1, $2)"
+        " ON CONFLICT (token_hash, account_id) DO UPDATE SET last_used_at = now()",
+        device_hash,
+        account_id,
+    )

@@ -296,8 +296,9 @@ async def save_settings(request: web.Request) -> web.Response:
         await instance.save(request.app, values, user.id)
         request.app[FEDERATION].policies.invalidate()
     except Invalid as exc:
+        # What was typed comes back as typed (not as parsed: an invalid number is not -1).
         return render(request, "admin/settings.html", {"values": values, "error": exc.message,
-                                                       "error_field": exc.field}, status=422)
+                                                       "error_field": exc.field, "form": dict(form)}, status=422)
     raise web.HTTPSeeOther("/admin/settings")
 
 

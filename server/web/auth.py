@@ -32,18 +32,20 @@ async def login(request: web.Request) -> web.Response:
     password = field(form, "password", max_len=1000)
     target = safe_next(field(form, "next", max_len=2000))
     cfg = request.app[CONFIG]
+    device = sessions.device_token(request)
     try:
         if not username or not password:
             raise AppError(400, "Enter your username and password.")
         account_id = await accounts_domain.authenticate(
             request.app[POOL], username, password, sessions.client_ip(request), cfg.login_attempts_per_15min,
-            allow_suspended=True,
+            allow_suspended=True, device=sessions.device_hash(device),
         )
     except AppError as exc:
         context = {"error": exc.message, "form": {"username": username}, "next": target}
         return render(request, "auth/login.html", context, status=exc.status)
     response = web.HTTPSeeOther(target)
     await sessions.sign_in(request, response, account_id)
+    sessions.keep_device(request, response, device)
     raise response
 
 

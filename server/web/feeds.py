@@ -12,7 +12,7 @@ from federation.service import FEDERATION
 from server.errors import AppError, Invalid
 from server.domain.instance import CURRENT
 from server.keys import POOL, URLS, USER
-from server.api.filters import filter_for_pages
+from server.domain.filtering import filter_for_pages
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import following
+from server.domain import filtering, following
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import notifications as notifications_store
@@ -28,7 +28,12 @@ async def notifications(request: web.Request) -> web.Response:
         )
     await notifications_store.mark_all_read(pool, user.id)
     next_max_id = items[-1]["id"] if len(items) == PAGE else None
-    return render(request, "notifications.html", {"items": items, "next_max_id": next_max_id})
+    # The member's 'notifications' filters, as the API applies them: a hidden post hides its notification.
+    statuses = [item["status"] for item in items if item["status"] is not None]
+    kept, warned = await filtering.filter_for_pages(pool, user.id, "notifications", statuses)
+    kept_ids = {status.id for status in kept}
+    items = [item for item in items if item["status"] is None or item["status"].id in kept_ids]
+    return render(request, "notifications.html", {"items": items, "next_max_id": next_max_id, "filtered": warned})
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:

@@ -17,6 +17,10 @@ from server.store import sessions as sessions_store
 
 COOKIE = "kith_session"
 IDLE_DAYS = 30
+# A long-lived random token naming this browser; the accounts it signed in to are kept server-side
+# (store.sessions.remember_device), so it says nothing by itself and survives signing out.
+DEVICE_COOKIE = "kith_device"
+DEVICE_DAYS = 365
 
 
 def _hash(token: str) -> bytes:
@@ -67,6 +71,21 @@ async def sign_in(request: web.Request, response: web.StreamResponse, account_id
         request.app[POOL], _hash(token), account_id, request.headers.get("User-Agent", ""), client_ip(request)
     )
     set_cookie(request, response, COOKIE, token, IDLE_DAYS * 86400)
+
+
+def device_token(request: web.Request) -> str:
+    """This browser's device token: the one it carries, or a new one to be set at sign-in."""
+    token = request.cookies.get(DEVICE_COOKIE, "")
+    return token if 30 <= len(token) <= 100 else secrets.token_urlsafe(32)
+
+
+def device_hash(token: str) -> bytes:
+    return _hash(token)
+
+
+def keep_device(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    """Set (or refresh) the device cookie after a successful sign-in."""
+    set_cookie(request, response, DEVICE_COOKIE, token, DEVICE_DAYS * 86400)
 
 
 async def sign_out(request: web.Request, response: web.StreamResponse) -> None:

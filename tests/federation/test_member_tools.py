@@ -42,7 +42,7 @@ async def test_filters_mute_and_hidden_domains(instances):
     assert "finale" not in await (await a.client.get("/")).text()
     expires = await a.pool.fetchval("SELECT expires_at > now() + interval '50 minutes' FROM mutes")
     assert expires is True
-    assert "Unmute @chatty" in await (await a.client.get("/@chatty")).text()
+    assert "Unmute @<bdi>chatty</bdi>" in await (await a.client.get("/@chatty")).text()
     await form(a.client, "/@chatty/unmute", {})
     assert "finale" in await (await a.client.get("/")).text()
     await chatty.session.close()

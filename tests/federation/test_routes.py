@@ -8,18 +8,48 @@ LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystr
 
 async def test_webfinger(client, pool):
     await make_member(pool, "alice")
-    for resource in ("acct:alice@kith.test", "alice@kith.test", "acct:ALICE@KITH.TEST",
+    for resource in ("acct:alice@kith.test", "acct:ALICE@KITH.TEST",
                      "http://kith.test/users/alice", "http://kith.test/@alice"):
         resp = await client.get("/.well-known/webfinger", params={"resource": resource})
         assert resp.status == 200, resource
         assert resp.content_type == "application/jrd+json"
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
         doc = await resp.json(content_type=None)
         assert doc["subject"] == "acct:alice@kith.test"
         self_link = next(link for link in doc["links"] if link["rel"] == "self")
         assert self_link == {"rel": "self", "type": "application/activity+json", "href": "http://kith.test/users/alice"}
-    for resource in ("acct:alice@elsewhere.test", "acct:nobody@kith.test", "http://elsewhere.test/users/alice"):
-        assert (await client.get("/.well-known/webfinger", params={"resource": resource})).status == 404
+    for resource in ("acct:alice@elsewhere.test", "acct:nobody@kith.test", "http://elsewhere.test/users/alice",
+                     "mailto:abc@def.com", "foo://kith.test"):
+        assert (await client.get("/.well-known/webfinger", params={"resource": resource})).status == 404, resource
     assert (await client.get("/.well-known/webfinger")).status == 400
+
+
+async def test_webfinger_refuses_malformed_resources(client, pool):
+    """feditest 4.2-4: a resource that is not a URI is a 400 and never a JRD, even for a real member."""
+    await make_member(pool, "alice")
+    for query in ("resource=alice@kith.test", "resource=@alice@kith.test", "resource==acct%3Aalice%40kith.test",
+                  "resource=acct%3Aalice", "resource=", "rel=self"):
+        resp = await client.get(f"/.well-known/webfinger?{query}")
+        assert resp.status == 400, query
+        assert resp.content_type != "application/jrd+json", query
+        assert "subject" not in await resp.json(), query
+
+
+async def test_webfinger_rel_filter(client, pool):
+    """RFC 7033 4.3: `rel` narrows the links to those asked for, possibly none; the rest of the JRD stays."""
+    await make_member(pool, "alice")
+    base = "/.well-known/webfinger?resource=acct%3Aalice%40kith.test"
+    full = await (await client.get(base)).json(content_type=None)
+    assert {link["rel"] for link in full["links"]} == {"self", "http://webfinger.net/rel/profile-page"}
+    only_self = await (await client.get(f"{base}&rel=self")).json(content_type=None)
+    assert only_self["links"] == [link for link in full["links"] if link["rel"] == "self"]
+    assert only_self["subject"] == full["subject"] and only_self["aliases"] == full["aliases"]
+    both = await (await client.get(f"{base}&rel=something-else&rel=http%3A%2F%2Fwebfinger.net%2Frel%2Fprofile-page"
+                                   "&rel=self")).json(content_type=None)
+    assert both["links"] == full["links"]
+    resp = await client.get(f"{base}&rel=something-else")
+    assert resp.status == 200 and resp.content_type == "application/jrd+json"
+    assert (await resp.json(content_type=None))["links"] == []
 
 
 async def test_webfinger_with_and_without_port(aiohttp_client, config, pool):

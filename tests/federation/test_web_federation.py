@@ -24,9 +24,14 @@ async def test_search_follow_react_and_reply(instances):
     assert f"@bob@{b.host}" in page and f'action="/@bob@{b.host}/follow"' in page
     resp = await submit(a.client, "/search", f"/@bob@{b.host}/follow")
     assert resp.status == 303
-    assert "Follow requested" in await (await a.client.get(f"/@bob@{b.host}")).text()
+    # bob is not locked: Following at once, as Mastodon shows it, before bob's server has answered
+    assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
+    sent = await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert '<p class="hint" id="follow-state">Following</p>' in sent and ">Unfollow</button>" in sent
+    assert "Requested" not in sent and "Cancel follow request" not in sent
     await drain(a, b)
-    assert "Unfollow" in await (await a.client.get(f"/@bob@{b.host}")).text()
+    accepted = await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert '<p class="hint" id="follow-state">Following</p>' in accepted and ">Unfollow</button>" in accepted
     assert "followed you" in await (await b.client.get("/notifications")).text()
 
     assert await post_status(b.client, "A post from B") == 303
@@ -75,6 +80,9 @@ async def test_locked_account_approves_remote_follow(instances):
     await submit(a.client, "/search", f"/@bob@{b.host}/follow")
     await drain(a, b)
     assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
+    waiting = await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert "Requested: waiting for approval." in waiting and ">Cancel follow request</button>" in waiting
+    assert 'id="follow-state">Following<' not in waiting
     notes = await (await b.client.get("/notifications")).text()
     assert "asked to follow you" in notes
     follower_id = await b.pool.fetchval("SELECT account_id FROM follows")
@@ -84,6 +92,7 @@ async def test_locked_account_approves_remote_follow(instances):
     assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
     profile = await (await a.client.get(f"/@bob@{b.host}")).text()
     assert "Bob B." in profile and "Locked" in profile
+    assert '<p class="hint" id="follow-state">Following</p>' in profile and ">Unfollow</button>" in profile
 
 
 async def test_profile_update_reaches_followers(instances):
@@ -121,7 +130,7 @@ async def test_block_is_federated_and_hides_posts_both_ways(instances):
     assert await b.pool.fetchval("SELECT count(*) FROM blocks") == 1
     assert "alice before the block" not in await (await b.client.get("/")).text()
     assert "alice before the block" not in await (await b.client.get(f"/@alice@{a.host}")).text()
-    assert "Unblock @bob@" in await (await a.client.get(f"/@bob@{b.host}")).text()
+    assert "Unblock @<bdi>bob@" in await (await a.client.get(f"/@bob@{b.host}")).text()
 
     await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/unblock")
     await drain(a, b)

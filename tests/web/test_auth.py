@@ -132,3 +132,53 @@ async def test_throttling_counts_the_address_behind_the_proxy(client, pool):
     other = await client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token},
                               headers={"X-Forwarded-For": "198.51.100.2"}, allow_redirects=False)
     assert other.status == 303
+
+
+async def _login(client, username: str, password: str, address: str):
+    token = await csrf_token(client, "/login")
+    return await client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                             headers={"X-Forwarded-For": address}, allow_redirects=False)
+
+
+async def test_guessing_cannot_lock_the_owner_out_of_a_browser_they_used_before(client, pool):
+    """OWASP device cookies: strangers' guesses lock the username, not the owner's own browser."""
+    await make_member(pool, "alice")
+    jar = client.session.cookie_jar
+    assert (await _login(client, "alice", PASSWORD, "198.51.100.7")).status == 303
+    device = next(c.value for c in jar if c.key == "kith_device")
+    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+
+    jar.clear()  # the attacker's browser, from its own address
+    for _ in range(5):
+        assert (await _login(client, "alice", "guess", "203.0.113.5")).status == 401
+    assert (await _login(client, "alice", "guess", "203.0.113.5")).status == 429
+    assert not any(c.key == "kith_device" for c in jar)
+
+    jar.clear()  # a fresh browser elsewhere, with the right password: the username is locked
+    locked = await _login(client, "alice", PASSWORD, "198.51.100.8")
+    assert locked.status == 429 and "Too many failed sign-in attempts" in await locked.text()
+
+    jar.clear()  # the owner's browser, even from the attacker's own address
+    jar.update_cookies({"kith_device": device})
+    assert (await _login(client, "alice", PASSWORD, "203.0.113.5")).status == 303
+    assert "What's on your mind?" in await (await client.get("/")).text()
+    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+
+    jar.clear()  # the owner signing in gave the strangers no fresh budget
+    assert (await _login(client, "alice", PASSWORD, "198.51.100.9")).status == 429
+
+
+async def test_a_device_cookie_has_its_own_small_budget(client, pool):
+    """A stolen or shared device cookie is no master key: its own failures lock it, and only for that account."""
+    await make_member(pool, "alice")
+    await make_member(pool, "bob")
+    jar = client.session.cookie_jar
+    assert (await _login(client, "alice", PASSWORD, "198.51.100.7")).status == 303
+    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+    for i in range(5):
+        assert (await _login(client, "alice", "wrong", f"198.51.100.{10 + i}")).status == 401
+    assert (await _login(client, "alice", PASSWORD, "198.51.100.20")).status == 429
+    assert any(c.key == "kith_device" for c in jar)
+    for _ in range(5):  # trusted for alice only: guesses at bob count against bob and the address
+        assert (await _login(client, "bob", "wrong", "198.51.100.30")).status == 401
+    assert (await _login(client, "bob", PASSWORD, "198.51.100.31")).status == 429
