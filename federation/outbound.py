@@ -56,7 +56,9 @@ async def _audience(conn: asyncpg.Connection, status: Status, parts: render.Note
 async def status_created(conn: asyncpg.Connection, urls: Urls, status: Status, *, update: bool = False) -> None:
     parts = await note_parts(conn, urls, status.id)
     note = render.status_to_as(status, parts, urls)
-    activity_id = f"{note['id']}/activity" if not update else f"{note['id']}#updates/{int(status.edited_at.timestamp())}"
+    # Mastodon's edit ids are `#updates/<seconds>`; milliseconds keep two edits within a second distinct.
+    activity_id = f"{note['id']}/activity" if not update else \
+        f"{note['id']}#updates/{int(status.edited_at.timestamp() * 1000)}"
     published = status.edited_at if update and status.edited_at else status.created_at
     activity = render.activity("Update" if update else "Create", note["attributedTo"], note, activity_id,
                                to=note["to"], cc=note["cc"], published=published)

@@ -141,6 +141,11 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
     if parse.host_of(note.attributed_to) != parse.host_of(note.uri):
         raise Reject("the object is not on its author's host")
     author = await _account_for(fed, note.attributed_to)
+    if released:
+        found = await statuses_store.find_by_uri(fed.pool, note.uri)
+        if found is not None and found[1] == author.id and not found[2]:  # a held edit, now approved
+            await apply_edit(fed, found[0], author, note, doc, released=True)
+            return found[0]
     parent = await _status_ref(fed, note.in_reply_to) if note.in_reply_to else None
     if note.in_reply_to and parent is None and depth < MAX_THREAD_DEPTH and not fed.urls.local_status_id(note.in_reply_to):
         try:
@@ -152,8 +157,7 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
     policy = await fed.policies.for_host(parse.host_of(note.uri))
     if policy is not None and policy.reject_media:
         note = replace(note, attachments=[])
-    followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
-    visibility = parse.visibility_of(note.to, note.cc, followers_url)
+    visibility = await _visibility(fed, note, author)
     if not released:
         decision = await content_rules.check(fed.pool, _subject(note, author, visibility))
         if decision.reject:
@@ -185,6 +189,27 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
         fed.pool, author, note, visibility, local_mentions=local_mentions, remote_mentions=remote_mentions,
         parent=parent, raw=doc,
     )
+
+
+async def _visibility(fed: Federation, note: parse.RemoteNote, author: Account) -> Visibility:
+    followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
+    return parse.visibility_of(note.to, note.cc, followers_url)
+
+
+async def apply_edit(fed: Federation, status_id: int, author: Account, note: parse.RemoteNote, doc: dict[str, Any],
+                     *, released: bool = False) -> None:
+    """The author's edit of a post we keep. The content rules judge it as they judge a new post (an
+    edit cannot get round them): refused, held for review (the earlier version stays), or adjusted."""
+    if not released:
+        visibility = await _visibility(fed, note, author)
+        decision = await content_rules.check(fed.pool, replace(_subject(note, author, visibility), activity="Update"))
+        if decision.reject:
+            raise Reject(f"the edit breaks the content rule {decision.hits[-1][0]!r}")
+        if decision.hold:
+            await content_rules_store.hold(fed.pool, decision.hold, doc)
+            return
+        note, _ = content_rules.applied(decision, note, visibility)
+    await inbound.edit_status(fed.pool, status_id, note)
 
 
 async def _is_local_account(fed: Federation, account_id: int) -> bool:
@@ -256,7 +281,7 @@ async def on_update(incoming: Incoming) -> None:
     found = await statuses_store.find_by_uri(incoming.fed.pool, note.uri)
     if found is None or found[1] != incoming.actor.id or found[2]:
         return  # an edit of something we never stored
-    await inbound.edit_status(incoming.fed.pool, found[0], note)
+    await apply_edit(incoming.fed, found[0], incoming.actor, note, doc)
 
 
 @handles("Delete")

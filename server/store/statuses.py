@@ -385,6 +385,13 @@ async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: 
     )
 
 
+async def update_source(db: Executor, status_id: int, source_text: str, language: str | None,
+                        visibility: Visibility) -> None:
+    """A local edit's source text, language (kept when not given) and visibility."""
+    await db.execute("UPDATE statuses SET source_text = $2, language = coalesce($3, language), visibility = $4"
+                     " WHERE id = $1", status_id, source_text, language, visibility.value)
+
+
 async def edits(db: Executor, status_id: int) -> list[tuple[str, str, Any]]:
     """Earlier versions, oldest first: (content, spoiler_text, when)."""
     rows = await db.fetch(
