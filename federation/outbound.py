@@ -18,6 +18,7 @@ from federation.delivery import enqueue
 from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
 from server.store import deliveries as deliveries_store
+from server.store import polls as polls_store
 from server.store import statuses as statuses_store
 from server.urls import PUBLIC, Urls
 
@@ -164,6 +165,18 @@ async def poll_voted(conn: asyncpg.Connection, urls: Urls, voter: Account, statu
                 "to": [author]}
         activity = render.activity("Create", actor, note, f"{vote_id}/activity", to=[author], published=_now())
         await _to_account(conn, urls, voter, status.author, activity)
+
+
+async def poll_results(conn: asyncpg.Connection, urls: Urls, status: Status) -> None:
+    """A local poll's current counts as Update(Question), to its audience and its remote voters."""
+    parts = await note_parts(conn, urls, status.id)
+    note = render.status_to_as(status, parts, urls)
+    now = _now()
+    activity = render.activity("Update", note["attributedTo"], note, f"{note['id']}#updates/{time.time_ns()}",
+                               to=note["to"], cc=note["cc"], published=now)
+    inboxes = await _audience(conn, status, parts)
+    inboxes += await deliveries_store.account_inboxes(conn, await polls_store.voter_ids(conn, status.id))
+    await enqueue(conn, status.author.id, activity, inboxes, own_host=urls.host)
 
 
 async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor: Account, target: Account,

@@ -23,6 +23,7 @@ CONTEXT: list[Any] = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        "votersCount": "toot:votersCount",
     },
 ]
 ACTIVITY_JSON = "application/activity+json"
@@ -118,8 +119,12 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
             {"type": "Note", "name": o["title"], "replies": {"type": "Collection", "totalItems": o.get("votes", 0)}}
             for o in status.poll.get("options", [])
         ]
+        note["votersCount"] = status.poll.get("voters_count", 0)
         if status.poll.get("closed_at"):
-            note["endTime"] = status.poll["closed_at"]
+            end = datetime.fromisoformat(status.poll["closed_at"])
+            note["endTime"] = iso(end)
+            if end <= datetime.now(timezone.utc):
+                note["closed"] = iso(end)  # as Mastodon marks a poll that has ended
     return note
 
 

@@ -15,7 +15,8 @@ from typing import Any, Awaitable, Callable
 from federation import outbound, parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
 from federation.service import Federation
-from server.domain import content_rules, inbound
+from server.domain import content_rules, inbound, polls
+from server.errors import Invalid
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import content_rules as content_rules_store
@@ -238,17 +239,10 @@ async def _poll_vote(incoming: Incoming, doc: dict[str, Any]) -> bool:
     status_id = fed.urls.local_status_id(parent) if parent else None
     if not isinstance(name, str) or status_id is None or doc.get("content"):
         return False
-    poll = await fed.pool.fetchval("SELECT poll FROM statuses WHERE id = $1 AND deleted_at IS NULL", status_id)
-    if not poll:
-        return False
-    titles = [o.get("title") for o in poll.get("options", [])]
-    if name not in titles:
-        raise Reject("the vote names no option of the poll")
-    await fed.pool.execute(
-        "INSERT INTO poll_votes (status_id, account_id, choice) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        status_id, incoming.actor.id, titles.index(name),
-    )
-    return True
+    try:
+        return await polls.remote_vote(fed.pool, incoming.actor, status_id, name)
+    except Invalid as exc:
+        raise Reject(exc.message) from None
 
 
 @handles("Update")

@@ -105,7 +105,7 @@ def _poll_json(poll: NewPoll | None) -> dict | None:
         return None
     closes = datetime.now(timezone.utc) + timedelta(seconds=poll.expires_in)
     return {"multiple": poll.multiple, "options": [{"title": o.strip(), "votes": 0} for o in poll.options],
-            "closed_at": closes.isoformat()}
+            "closed_at": closes.isoformat(), "voters_count": 0}
 
 
 MentionResolver = Callable[[plaintext.Mention], Awaitable[Account | None]]
