@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
@@ -17,8 +18,14 @@ from federation.delivery import enqueue
 from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
 from server.store import deliveries as deliveries_store
+from server.store import polls as polls_store
 from server.store import statuses as statuses_store
 from server.urls import PUBLIC, Urls
+
+
+def _now() -> datetime:
+    """`published` of activities that record no stored moment (a Follow, a Delete, an Undo...)."""
+    return datetime.now(timezone.utc)
 
 
 async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
@@ -50,9 +57,12 @@ async def _audience(conn: asyncpg.Connection, status: Status, parts: render.Note
 async def status_created(conn: asyncpg.Connection, urls: Urls, status: Status, *, update: bool = False) -> None:
     parts = await note_parts(conn, urls, status.id)
     note = render.status_to_as(status, parts, urls)
-    activity_id = f"{note['id']}/activity" if not update else f"{note['id']}#updates/{int(status.edited_at.timestamp())}"
+    # Mastodon's edit ids are `#updates/<seconds>`; milliseconds keep two edits within a second distinct.
+    activity_id = f"{note['id']}/activity" if not update else \
+        f"{note['id']}#updates/{int(status.edited_at.timestamp() * 1000)}"
+    published = status.edited_at if update and status.edited_at else status.created_at
     activity = render.activity("Update" if update else "Create", note["attributedTo"], note, activity_id,
-                               to=note["to"], cc=note["cc"], published=status.created_at)
+                               to=note["to"], cc=note["cc"], published=published)
     await enqueue(conn, status.author.id, activity, await _audience(conn, status, parts), own_host=urls.host)
 
 
@@ -62,20 +72,21 @@ async def status_deleted(conn: asyncpg.Connection, urls: Urls, status: Status) -
     note_id = urls.status_id_uri(status)
     actor = urls.actor(status.author.username)
     activity = render.activity("Delete", actor, render.tombstone(note_id), f"{note_id}#delete",
-                               to=[PUBLIC], cc=[f"{actor}/followers"])
+                               to=[PUBLIC], cc=[f"{actor}/followers"], published=_now())
     await enqueue(conn, status.author.id, activity, await _audience(conn, status, parts), own_host=urls.host)
 
 
 async def follow_sent(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
     actor = urls.actor(follower.username)
-    activity = render.activity("Follow", actor, target.uri, urls.follow_uri(follower.username, follow_id))
+    activity = render.activity("Follow", actor, target.uri, urls.follow_uri(follower.username, follow_id),
+                               published=_now())
     await _to_account(conn, urls, follower, target, activity)
 
 
 async def follow_undone(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
     follow_uri = urls.follow_uri(follower.username, follow_id)
-    follow = render.activity("Follow", urls.actor(follower.username), target.uri, follow_uri)
-    await _to_account(conn, urls, follower, target, render.undo(follow, f"{follow_uri}#undo"))
+    follow = render.activity("Follow", urls.actor(follower.username), target.uri, follow_uri, published=_now())
+    await _to_account(conn, urls, follower, target, render.undo(follow, f"{follow_uri}#undo", _now()))
 
 
 async def follow_answered(conn: asyncpg.Connection, urls: Urls, target: Account, follower: Account,
@@ -85,7 +96,7 @@ async def follow_answered(conn: asyncpg.Connection, urls: Urls, target: Account,
     kind = "Accept" if accept else "Reject"
     inner = {"id": follow_uri, "type": "Follow", "actor": follower.uri, "object": actor}
     answer_id = f"{actor}#{kind.lower()}s/{hashlib.sha256(follow_uri.encode()).hexdigest()[:20]}"  # one per Follow
-    activity = render.activity(kind, actor, inner, answer_id, to=[follower.uri or ""])
+    activity = render.activity(kind, actor, inner, answer_id, to=[follower.uri or ""], published=_now())
     await _to_account(conn, urls, target, follower, activity)
 
 
@@ -101,21 +112,18 @@ async def favourited(conn: asyncpg.Connection, urls: Urls, account: Account, sta
         return
     actor = urls.actor(account.username)
     like_id = f"{actor}#likes/{status.id}"
-    like = render.activity("Like", actor, urls.status_id_uri(status), like_id)
+    like = render.activity("Like", actor, urls.status_id_uri(status), like_id, published=_now())
     if undo:
-        like = render.undo(like, f"{like_id}/undo")
+        like = render.undo(like, f"{like_id}/undo", _now())
     await _to_account(conn, urls, account, status.author, like)
 
 
-async def boosted(conn: asyncpg.Connection, urls: Urls, account: Account, status: Status, reblog_id: int,
-                  *, undo: bool) -> None:
-    """Announce (or Undo it) to the booster's followers and the post's author."""
-    actor = urls.actor(account.username)
-    announce_id = urls.status_uri(account.username, reblog_id)
-    announce = render.activity("Announce", actor, urls.status_id_uri(status), announce_id,
-                               to=[PUBLIC], cc=[urls.account_uri(status.author), f"{actor}/followers"])
+async def boosted(conn: asyncpg.Connection, urls: Urls, boost: Status, status: Status, *, undo: bool) -> None:
+    """Announce `status` (or Undo the Announce) to the booster's followers and the post's author."""
+    account = boost.author
+    announce = render.announce(boost, status, urls)
     if undo:
-        announce = render.undo(announce, f"{announce_id}#undo")
+        announce = render.undo(announce, f"{announce['id']}#undo", _now())
     inboxes = await deliveries_store.follower_inboxes(conn, account.id)
     inboxes += await deliveries_store.account_inboxes(conn, [status.author.id])
     await enqueue(conn, account.id, announce, inboxes, own_host=urls.host)
@@ -129,7 +137,7 @@ async def profile_updated(conn: asyncpg.Connection, urls: Urls, account: Account
     doc.pop("@context")
     actor = urls.actor(account.username)
     update = render.activity("Update", actor, doc, f"{actor}#updates/{time.time_ns()}",
-                             to=[PUBLIC], cc=[f"{actor}/followers"])
+                             to=[PUBLIC], cc=[f"{actor}/followers"], published=_now())
     await enqueue(conn, account.id, update, await deliveries_store.follower_inboxes(conn, account.id),
                   own_host=urls.host)
 
@@ -139,9 +147,9 @@ async def block_sent(conn: asyncpg.Connection, urls: Urls, account: Account, tar
     showing our member's posts to them."""
     actor = urls.actor(account.username)
     block_id = f"{actor}#blocks/{target.id}"
-    block = render.activity("Block", actor, target.uri, block_id)
+    block = render.activity("Block", actor, target.uri, block_id, published=_now())
     if undo:
-        block = render.undo(block, f"{block_id}/undo")
+        block = render.undo(block, f"{block_id}/undo", _now())
     await _to_account(conn, urls, account, target, block)
 
 
@@ -155,15 +163,28 @@ async def poll_voted(conn: asyncpg.Connection, urls: Urls, voter: Account, statu
         vote_id = f"{actor}#votes/{digest}/{n}"
         note = {"id": vote_id, "type": "Note", "name": title, "attributedTo": actor, "inReplyTo": question,
                 "to": [author]}
-        activity = render.activity("Create", actor, note, f"{vote_id}/activity", to=[author])
+        activity = render.activity("Create", actor, note, f"{vote_id}/activity", to=[author], published=_now())
         await _to_account(conn, urls, voter, status.author, activity)
+
+
+async def poll_results(conn: asyncpg.Connection, urls: Urls, status: Status) -> None:
+    """A local poll's current counts as Update(Question), to its audience and its remote voters."""
+    parts = await note_parts(conn, urls, status.id)
+    note = render.status_to_as(status, parts, urls)
+    now = _now()
+    activity = render.activity("Update", note["attributedTo"], note, f"{note['id']}#updates/{time.time_ns()}",
+                               to=note["to"], cc=note["cc"], published=now)
+    inboxes = await _audience(conn, status, parts)
+    inboxes += await deliveries_store.account_inboxes(conn, await polls_store.voter_ids(conn, status.id))
+    await enqueue(conn, status.author.id, activity, inboxes, own_host=urls.host)
 
 
 async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor: Account, target: Account,
                            status_uris: list[str], comment: str, report_id: int) -> None:
     """A Flag from the instance actor (never the reporter: they stay anonymous) to the account's server."""
     actor = urls.actor(instance_actor.username)
-    flag = render.activity("Flag", actor, [target.uri, *status_uris], f"{actor}#reports/{report_id}")
+    flag = render.activity("Flag", actor, [target.uri, *status_uris], f"{actor}#reports/{report_id}",
+                           published=_now())
     flag["content"] = comment
     await _to_account(conn, urls, instance_actor, target, flag)
 
@@ -171,6 +192,7 @@ async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor:
 async def account_gone(conn: asyncpg.Connection, urls: Urls, account: Account) -> None:
     """A suspended member is federated as gone: Delete of the actor, to everyone who follows them."""
     actor = urls.actor(account.username)
-    delete = render.activity("Delete", actor, actor, f"{actor}#delete/{time.time_ns()}", to=[PUBLIC])
+    delete = render.activity("Delete", actor, actor, f"{actor}#delete/{time.time_ns()}", to=[PUBLIC],
+                             published=_now())
     await enqueue(conn, account.id, delete, await deliveries_store.follower_inboxes(conn, account.id),
                   own_host=urls.host)

@@ -267,7 +267,9 @@ def _poll(doc: dict[str, Any]) -> dict[str, Any] | None:
             "votes": votes if isinstance(votes, int) and 0 <= votes < 2**31 else 0,
         })
     closed = timestamp(doc.get("closed") or doc.get("endTime"))
-    return {"multiple": multiple, "options": options, "closed_at": closed.isoformat() if closed else None}
+    voters = doc.get("votersCount")  # Mastodon's; absent elsewhere
+    return {"multiple": multiple, "options": options, "closed_at": closed.isoformat() if closed else None,
+            "voters_count": voters if isinstance(voters, int) and 0 <= voters < 2**31 else None}
 
 
 def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:

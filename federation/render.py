@@ -23,6 +23,7 @@ CONTEXT: list[Any] = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        "votersCount": "toot:votersCount",
     },
 ]
 ACTIVITY_JSON = "application/activity+json"
@@ -118,8 +119,12 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
             {"type": "Note", "name": o["title"], "replies": {"type": "Collection", "totalItems": o.get("votes", 0)}}
             for o in status.poll.get("options", [])
         ]
+        note["votersCount"] = status.poll.get("voters_count", 0)
         if status.poll.get("closed_at"):
-            note["endTime"] = status.poll["closed_at"]
+            end = datetime.fromisoformat(status.poll["closed_at"])
+            note["endTime"] = iso(end)
+            if end <= datetime.now(timezone.utc):
+                note["closed"] = iso(end)  # as Mastodon marks a poll that has ended
     return note
 
 
@@ -140,23 +145,35 @@ def with_context(doc: dict[str, Any]) -> dict[str, Any]:
     return {"@context": CONTEXT, **doc}
 
 
-def activity(kind: str, actor: str, obj: Any, activity_id: str, *, to: list[str] | None = None,
-             cc: list[str] | None = None, published: datetime | None = None) -> dict[str, Any]:
-    """An activity wrapping `obj` (an id or an embedded object)."""
-    doc: dict[str, Any] = {"@context": CONTEXT, "id": activity_id, "type": kind, "actor": actor, "object": obj}
+def activity(kind: str, actor: str, obj: Any, activity_id: str, *, published: datetime,
+             to: list[str] | None = None, cc: list[str] | None = None) -> dict[str, Any]:
+    """An activity wrapping `obj` (an id or an embedded object).
+
+    `published` is required: GoToSocial refuses activities without it (400 "published prop was
+    nil"), and Mastodon sends it on every activity.
+    """
+    doc: dict[str, Any] = {"@context": CONTEXT, "id": activity_id, "type": kind, "actor": actor, "object": obj,
+                           "published": iso(published)}
     if to is not None:
         doc["to"] = to
     if cc is not None:
         doc["cc"] = cc
-    if published is not None:
-        doc["published"] = iso(published)
     return doc
 
 
-def undo(inner: dict[str, Any], undo_id: str) -> dict[str, Any]:
+def undo(inner: dict[str, Any], undo_id: str, published: datetime) -> dict[str, Any]:
     """Undo of an activity we sent, embedding it (without its own @context)."""
     embedded = {k: v for k, v in inner.items() if k != "@context"}
-    return activity("Undo", inner["actor"], embedded, undo_id)
+    return activity("Undo", inner["actor"], embedded, undo_id, published=published)
+
+
+def announce(boost: Status, boosted: Status, urls: Urls) -> dict[str, Any]:
+    """A member's boost as Mastodon sends it; `published` is the time of the boost, so the document is
+    the same whether delivered or served at the boost's own id."""
+    actor = urls.actor(boost.author.username)
+    return activity("Announce", actor, urls.status_id_uri(boosted), urls.status_uri(boost.author.username, boost.id),
+                    to=[PUBLIC], cc=[urls.account_uri(boosted.author), f"{actor}/followers"],
+                    published=boost.created_at)
 
 
 def tombstone(object_id: str) -> dict[str, Any]:

@@ -96,7 +96,8 @@ async def _member(request: web.Request) -> Account:
     return account
 
 
-async def _actor_document(request: web.Request, account: Account) -> web.Response:
+async def actor_document(request: web.Request, account: Account) -> web.Response:
+    """A member's actor document, at its id or at its profile URL (never redirected: see status_document)."""
     keys = await accounts_store.get_keys(request.app[POOL], account.id)
     assert keys is not None
     return as2_response(render.actor_to_as(account, keys[0], request.app[URLS]))
@@ -107,7 +108,7 @@ async def actor(request: web.Request) -> web.Response:
     account = await _member(request)
     if not wants_as2(request):
         raise web.HTTPFound(request.app[URLS].profile(account.username))
-    return await _actor_document(request, account)
+    return await actor_document(request, account)
 
 
 @routes.get("/actor")
@@ -115,7 +116,7 @@ async def instance_actor(request: web.Request) -> web.Response:
     account = await accounts_store.get_local(request.app[POOL], INSTANCE_ACTOR)
     if account is None:
         raise NotFound()
-    return await _actor_document(request, account)
+    return await actor_document(request, account)
 
 
 async def _viewer(request: web.Request) -> Account | None:
@@ -208,11 +209,17 @@ async def featured(request: web.Request) -> web.Response:
 
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}/statuses/{status_id:\d{1,19}}")
 async def status_object(request: web.Request) -> web.Response:
-    pool, urls = request.app[POOL], request.app[URLS]
     account = await _member(request)
     status_id = int(request.match_info["status_id"])
     if not wants_as2(request):
-        raise web.HTTPFound(urls.status(account.username, status_id))
+        raise web.HTTPFound(request.app[URLS].status(account.username, status_id))
+    return await status_document(request, account, status_id)
+
+
+async def status_document(request: web.Request, account: Account, status_id: int) -> web.Response:
+    """A member's post as AS2 (a boost as its Announce), at its id or at its web URL: the signature of a
+    signed GET covers the path asked for, so it is answered there rather than redirected."""
+    pool, urls = request.app[POOL], request.app[URLS]
     viewer = await _viewer(request)
     status = await statuses_store.get_visible(pool, status_id, viewer.id if viewer else None)
     if status is None or status.author.id != account.id:
@@ -220,6 +227,11 @@ async def status_object(request: web.Request) -> web.Response:
             return as2_response(render.with_context(render.tombstone(urls.status_uri(account.username, status_id))),
                                 status=410)
         raise NotFound()
+    if status.reblog_of_id is not None:
+        boosted = await statuses_store.get_visible(pool, status.reblog_of_id, viewer.id if viewer else None)
+        if boosted is None:
+            raise NotFound()
+        return as2_response(render.announce(status, boosted, urls))
     return as2_response(render.with_context(await note_for(request, status)))
 
 

@@ -1,4 +1,5 @@
-"""The worker loops: apply received activities and send deliveries, woken by LISTEN/NOTIFY.
+"""The worker loops: apply received activities, announce poll results and send deliveries, woken
+by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when ended polls are noticed).
 
 They run inside `kith run` by default and in `kith worker` processes for more capacity; any
 number of them can share one database (the queue's leases keep them from doubling up).
@@ -17,6 +18,7 @@ from federation import queue
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.service import Federation
+from server.domain import polls
 from server.store import accounts as accounts_store
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,8 @@ async def run_forever(fed: Federation, dsn: str) -> None:
         while True:
             wake.clear()
             try:
-                busy = await inbox.run_once() + await deliveries.run_once()
+                busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
+                    + await deliveries.run_once()
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

@@ -15,7 +15,8 @@ from typing import Any, Awaitable, Callable
 from federation import outbound, parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
 from federation.service import Federation
-from server.domain import content_rules, inbound
+from server.domain import content_rules, inbound, polls
+from server.errors import Invalid
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import content_rules as content_rules_store
@@ -141,6 +142,11 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
     if parse.host_of(note.attributed_to) != parse.host_of(note.uri):
         raise Reject("the object is not on its author's host")
     author = await _account_for(fed, note.attributed_to)
+    if released:
+        found = await statuses_store.find_by_uri(fed.pool, note.uri)
+        if found is not None and found[1] == author.id and not found[2]:  # a held edit, now approved
+            await apply_edit(fed, found[0], author, note, doc, released=True)
+            return found[0]
     parent = await _status_ref(fed, note.in_reply_to) if note.in_reply_to else None
     if note.in_reply_to and parent is None and depth < MAX_THREAD_DEPTH and not fed.urls.local_status_id(note.in_reply_to):
         try:
@@ -152,8 +158,7 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
     policy = await fed.policies.for_host(parse.host_of(note.uri))
     if policy is not None and policy.reject_media:
         note = replace(note, attachments=[])
-    followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
-    visibility = parse.visibility_of(note.to, note.cc, followers_url)
+    visibility = await _visibility(fed, note, author)
     if not released:
         decision = await content_rules.check(fed.pool, _subject(note, author, visibility))
         if decision.reject:
@@ -187,6 +192,27 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
     )
 
 
+async def _visibility(fed: Federation, note: parse.RemoteNote, author: Account) -> Visibility:
+    followers_url = (await accounts_store.delivery_target(fed.pool, author.id))[2]
+    return parse.visibility_of(note.to, note.cc, followers_url)
+
+
+async def apply_edit(fed: Federation, status_id: int, author: Account, note: parse.RemoteNote, doc: dict[str, Any],
+                     *, released: bool = False) -> None:
+    """The author's edit of a post we keep. The content rules judge it as they judge a new post (an
+    edit cannot get round them): refused, held for review (the earlier version stays), or adjusted."""
+    if not released:
+        visibility = await _visibility(fed, note, author)
+        decision = await content_rules.check(fed.pool, replace(_subject(note, author, visibility), activity="Update"))
+        if decision.reject:
+            raise Reject(f"the edit breaks the content rule {decision.hits[-1][0]!r}")
+        if decision.hold:
+            await content_rules_store.hold(fed.pool, decision.hold, doc)
+            return
+        note, _ = content_rules.applied(decision, note, visibility)
+    await inbound.edit_status(fed.pool, status_id, note)
+
+
 async def _is_local_account(fed: Federation, account_id: int) -> bool:
     account = await accounts_store.get_by_id(fed.pool, account_id)
     return account is not None and account.is_local
@@ -213,17 +239,10 @@ async def _poll_vote(incoming: Incoming, doc: dict[str, Any]) -> bool:
     status_id = fed.urls.local_status_id(parent) if parent else None
     if not isinstance(name, str) or status_id is None or doc.get("content"):
         return False
-    poll = await fed.pool.fetchval("SELECT poll FROM statuses WHERE id = $1 AND deleted_at IS NULL", status_id)
-    if not poll:
-        return False
-    titles = [o.get("title") for o in poll.get("options", [])]
-    if name not in titles:
-        raise Reject("the vote names no option of the poll")
-    await fed.pool.execute(
-        "INSERT INTO poll_votes (status_id, account_id, choice) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        status_id, incoming.actor.id, titles.index(name),
-    )
-    return True
+    try:
+        return await polls.remote_vote(fed.pool, incoming.actor, status_id, name)
+    except Invalid as exc:
+        raise Reject(exc.message) from None
 
 
 @handles("Update")
@@ -256,7 +275,7 @@ async def on_update(incoming: Incoming) -> None:
     found = await statuses_store.find_by_uri(incoming.fed.pool, note.uri)
     if found is None or found[1] != incoming.actor.id or found[2]:
         return  # an edit of something we never stored
-    await inbound.edit_status(incoming.fed.pool, found[0], note)
+    await apply_edit(incoming.fed, found[0], incoming.actor, note, doc)
 
 
 @handles("Delete")

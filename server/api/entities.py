@@ -84,14 +84,14 @@ def _poll(status: Status, details: api_details.StatusDetails) -> dict[str, Any] 
     if not status.poll:
         return None
     options = status.poll.get("options", [])
-    votes = [o.get("votes", 0) + details.poll_counts.get(i, 0) for i, o in enumerate(options)]
+    votes = [o.get("votes", 0) for o in options]  # local votes are counted in, as on Mastodon
     closed = status.poll.get("closed_at")
     expires = datetime.fromisoformat(closed) if closed else None
     return {
         "id": str(status.id), "expires_at": iso(expires),
         "expired": bool(expires and expires <= datetime.now(timezone.utc)),
         "multiple": bool(status.poll.get("multiple")), "votes_count": sum(votes),
-        "voters_count": details.poll_voters or None,
+        "voters_count": status.poll.get("voters_count"),
         "options": [{"title": o.get("title", ""), "votes_count": v} for o, v in zip(options, votes)],
         "emojis": [], "voted": bool(details.own_votes), "own_votes": details.own_votes,
     }

@@ -202,8 +202,8 @@ async def reblog(request: web.Request) -> web.Response:
         await reactions.boost(request.app[POOL], request.app[URLS], user.account, status_id)
     except NotFound as exc:
         raise AppError(404, exc.message) from None
-    reblog_id = await statuses_store.own_reblog(request.app[POOL], user.id, status_id)
-    return await _render(request, reblog_id or status_id)
+    boost = await statuses_store.own_reblog(request.app[POOL], user.id, status_id)
+    return await _render(request, boost.id if boost else status_id)
 
 
 @routes.post(r"/api/v1/statuses/{id:\d+}/unreblog")

@@ -14,6 +14,7 @@ from server.models import Account, Visibility
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
 from server.store import notifications as notifications_store
+from server.store import polls as polls_store
 from server.store import statuses as statuses_store
 
 
@@ -58,8 +59,27 @@ async def store_status(
     return status_id
 
 
+def _same_poll(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """The same question: option titles and single or multiple choice (counts aside)."""
+    if not old or not new:
+        return old == new
+    return (bool(old.get("multiple")) == bool(new.get("multiple"))
+            and [o.get("title") for o in old.get("options", [])] == [o.get("title") for o in new.get("options", [])])
+
+
 async def edit_status(pool: asyncpg.Pool, status_id: int, note: Any) -> None:
+    """The author's new version. An Update that changes only a poll's counts (Mastodon sends one as
+    votes come in and when the poll closes) refreshes the results: no history, no edited mark, no
+    notification."""
     async with pool.acquire() as conn, conn.transaction():
+        current = await statuses_store.get_for_moderation(conn, status_id)
+        if current is None:
+            return
+        if current.poll and note.poll and _same_poll(current.poll, note.poll) and (
+                current.content, current.spoiler_text, current.sensitive) == (
+                note.content, note.spoiler_text, note.sensitive):
+            await polls_store.set_results(conn, status_id, note.poll)
+            return
         await statuses_store.record_edit(
             conn, status_id, note.content, note.spoiler_text, note.sensitive, note.poll, note.updated
         )

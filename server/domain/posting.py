@@ -105,7 +105,7 @@ def _poll_json(poll: NewPoll | None) -> dict | None:
         return None
     closes = datetime.now(timezone.utc) + timedelta(seconds=poll.expires_in)
     return {"multiple": poll.multiple, "options": [{"title": o.strip(), "votes": 0} for o in poll.options],
-            "closed_at": closes.isoformat()}
+            "closed_at": closes.isoformat(), "voters_count": 0}
 
 
 MentionResolver = Callable[[plaintext.Mention], Awaitable[Account | None]]
@@ -160,18 +160,7 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         if earlier is not None:
             return earlier
     remote = await _resolve_remote(urls, text, resolve_remote)
-    parsed = plaintext.parse(text)
-    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
-    decision = await content_rules.check(pool, content_rules.Subject(
-        uri=f"local post by @{author.username}", origin="local", domain="", actor=author.username, text=text,
-        content_warning=spoiler, display_name=author.display_name, bio=strip_html(author.note),
-        hashtags=tuple(parsed.tags), mentions=len(parsed.mentions), account_age_days=age,
-        has_media=bool(post.media_ids), visibility=visibility.value,
-    ), record=False)
-    if decision.reject:
-        await content_rules.record_hits(pool, decision, f"refused post by @{author.username}")
-        rule = decision.hits[-1][0]
-        raise Invalid(f"This post breaks the instance's rule “{rule}” and was not published.", field="content")
+    decision = await _check_rules(pool, author, text, spoiler, post.media_ids, visibility, "Create")
     spoiler = spoiler or decision.warning
     sensitive = post.sensitive or decision.sensitive or bool(spoiler)
     media_ids = [] if decision.strip_media else post.media_ids
@@ -212,21 +201,52 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
     return status_id
 
 
+async def _check_rules(pool: asyncpg.Pool, author: Account, text: str, spoiler: str, media_ids: list[int],
+                       visibility: Visibility, activity: str) -> content_rules.Checked:
+    """The content rules' decision on a member's post or edit (hits are recorded by the caller, in its
+    transaction); a rejecting rule refuses it here, before anything is written."""
+    parsed = plaintext.parse(text)
+    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
+    decision = await content_rules.check(pool, content_rules.Subject(
+        uri=f"local post by @{author.username}", origin="local", domain="", actor=author.username, text=text,
+        content_warning=spoiler, display_name=author.display_name, bio=strip_html(author.note),
+        hashtags=tuple(parsed.tags), mentions=len(parsed.mentions), account_age_days=age,
+        has_media=bool(media_ids), visibility=visibility.value, activity=activity,
+    ), record=False)
+    if decision.reject:
+        what = "post" if activity == "Create" else "edit"
+        await content_rules.record_hits(pool, decision, f"refused {what} by @{author.username}")
+        rule = decision.hits[-1][0]
+        raise Invalid(f"This {what} breaks the instance's rule “{rule}” and was not published.", field="content")
+    return decision
+
+
 async def edit_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: int, post: NewPost, max_chars: int,
                     resolve_remote: MentionResolver | None = None) -> None:
-    """Replace a post's text, warning and media, keeping the old version in its history; federated as Update."""
+    """Replace a post's text, warning and media, keeping the old version in its history; federated as Update.
+
+    The content rules judge the edit as they judge a new post, so an edit cannot get round them.
+    """
     text, spoiler, _ = validate(post, max_chars)
     remote = await _resolve_remote(urls, text, resolve_remote)
+    current = await statuses_store.get_visible(pool, status_id, author.id)
+    if current is None or current.author.id != author.id or current.reblog_of_id is not None:
+        raise NotFound("That post does not exist or is not yours.")
+    decision = await _check_rules(pool, author, text, spoiler, post.media_ids, current.visibility, "Update")
+    spoiler = spoiler or decision.warning
+    media_ids = [] if decision.strip_media else post.media_ids
+    visibility = Visibility.UNLISTED if decision.unlist and current.visibility == Visibility.PUBLIC \
+        else current.visibility
     async with pool.acquire() as conn, conn.transaction():
         status = await statuses_store.get_visible(conn, status_id, author.id)
         if status is None or status.author.id != author.id or status.reblog_of_id is not None:
             raise NotFound("That post does not exist or is not yours.")
         rendered = await _render(conn, urls, text, remote)
-        await statuses_store.record_edit(conn, status_id, rendered.content, spoiler, post.sensitive or bool(spoiler),
-                                         None, None)
-        await conn.execute("UPDATE statuses SET source_text = $2, language = coalesce($3, language) WHERE id = $1",
-                           status_id, text, post.language)
-        await statuses_store.replace_media(conn, status_id, author.id, post.media_ids)
+        await statuses_store.record_edit(conn, status_id, rendered.content, spoiler,
+                                         post.sensitive or decision.sensitive or bool(spoiler), None, None)
+        await statuses_store.update_source(conn, status_id, text, post.language, visibility)
+        await statuses_store.replace_media(conn, status_id, author.id, media_ids)
+        await content_rules.record_hits(conn, decision, urls.status_uri(author.username, status_id))
         local_ids = [a.id for a in rendered.local if a.id != author.id]
         await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
         await statuses_store.add_tags(conn, status_id, rendered.tags)

@@ -41,17 +41,19 @@ async def boost(pool: asyncpg.Pool, urls: Urls, account: Account, status_id: int
         if status.visibility not in (Visibility.PUBLIC, Visibility.UNLISTED):
             raise NotFound("Only public and unlisted posts can be boosted.")
         if undo:
-            reblog_id = await statuses_store.delete_reblog(conn, account.id, status.id)
-            if reblog_id is not None:
-                await home_feed.remove_status(conn, reblog_id)
-                await outbound.boosted(conn, urls, account, status, reblog_id, undo=True)
-                await statuses_store.notify_new(conn, reblog_id, event="delete")
+            boost = await statuses_store.own_reblog(conn, account.id, status.id)
+            if boost is not None and await statuses_store.delete_reblog(conn, account.id, status.id) is not None:
+                await home_feed.remove_status(conn, boost.id)
+                await outbound.boosted(conn, urls, boost, status, undo=True)
+                await statuses_store.notify_new(conn, boost.id, event="delete")
             return
         reblog_id = await statuses_store.insert_reblog(conn, account.id, status.id, None, Visibility.PUBLIC)
         if reblog_id is None:
             return
+        boost = await statuses_store.own_reblog(conn, account.id, status.id)
+        assert boost is not None  # inserted just above, in this transaction
         readers = [account.id, *await follows_store.local_follower_ids(conn, account.id)]
         await home_feed.add(conn, reblog_id, account.id, readers)
         await notifications_store.add(conn, status.author.id, account.id, "reblog", status.id)
-        await outbound.boosted(conn, urls, account, status, reblog_id, undo=False)
+        await outbound.boosted(conn, urls, boost, status, undo=False)
         await statuses_store.notify_new(conn, reblog_id)

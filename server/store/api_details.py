@@ -38,8 +38,6 @@ class StatusDetails:
     tags: list[str] = field(default_factory=list)
     media: list[dict[str, Any]] = field(default_factory=list)
     own_votes: list[int] = field(default_factory=list)
-    poll_counts: dict[int, int] = field(default_factory=dict)
-    poll_voters: int = 0
 
 
 async def status_details(db: Executor, ids: list[int], viewer_id: int | None) -> dict[int, StatusDetails]:
@@ -74,18 +72,9 @@ async def status_details(db: Executor, ids: list[int], viewer_id: int | None) ->
     ):
         out[r["status_id"]].media.append(dict(r))
     for r in await db.fetch(
-        "SELECT status_id, choice, count(*) AS votes, array_agg(account_id) AS voters FROM poll_votes"
-        " WHERE status_id = ANY($1::bigint[]) GROUP BY status_id, choice",
-        ids,
+        "SELECT status_id, choice FROM poll_votes WHERE status_id = ANY($1::bigint[]) AND account_id = $2"
+        " ORDER BY status_id, choice",
+        ids, viewer_id,
     ):
-        d = out[r["status_id"]]
-        d.poll_counts[r["choice"]] = r["votes"]
-        if viewer_id in r["voters"]:
-            d.own_votes.append(r["choice"])
-    for r in await db.fetch(
-        "SELECT status_id, count(DISTINCT account_id) AS voters FROM poll_votes WHERE status_id = ANY($1::bigint[])"
-        " GROUP BY status_id",
-        ids,
-    ):
-        out[r["status_id"]].poll_voters = r["voters"]
+        out[r["status_id"]].own_votes.append(r["choice"])
     return out

@@ -10,11 +10,12 @@ from server.store.paging import Page
 
 
 async def add(db: Executor, account_id: int, from_account_id: int, kind: str, status_id: int | None = None) -> None:
-    """Notify a local account (once per sender, kind and status); never about oneself.
+    """Notify a local account (once per sender, kind and status); never about oneself, except that
+    a poll's author hears when it ends (as on Mastodon).
 
     A new notification is announced to the streaming API in every process (delivered at commit).
     """
-    if account_id == from_account_id:
+    if account_id == from_account_id and kind != "poll":
         return
     await db.execute(
         f"WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, status_id)"

@@ -385,6 +385,13 @@ async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: 
     )
 
 
+async def update_source(db: Executor, status_id: int, source_text: str, language: str | None,
+                        visibility: Visibility) -> None:
+    """A local edit's source text, language (kept when not given) and visibility."""
+    await db.execute("UPDATE statuses SET source_text = $2, language = coalesce($3, language), visibility = $4"
+                     " WHERE id = $1", status_id, source_text, language, visibility.value)
+
+
 async def edits(db: Executor, status_id: int) -> list[tuple[str, str, Any]]:
     """Earlier versions, oldest first: (content, spoiler_text, when)."""
     rows = await db.fetch(
@@ -458,11 +465,11 @@ async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[S
     return [_status(r) for r in rows]
 
 
-async def own_reblog(db: Executor, account_id: int, status_id: int) -> int | None:
-    return await db.fetchval(
-        "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2 AND deleted_at IS NULL",
-        account_id, status_id,
-    )
+async def own_reblog(db: Executor, account_id: int, status_id: int) -> Status | None:
+    """The account's live boost of a post (its `created_at` is the time of the boost)."""
+    row = await db.fetchrow(f"{_SELECT} WHERE s.account_id = $1 AND s.reblog_of_id = $2 AND s.deleted_at IS NULL",
+                            account_id, status_id)
+    return _status(row) if row else None
 
 
 _MARK_TABLES = ("bookmarks", "pins")

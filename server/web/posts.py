@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.negotiation import wants_as2
+from federation.routes import status_document
 from server.domain import posting, reactions
 from server.errors import NotFound
 from server.domain.instance import CURRENT
@@ -31,7 +32,7 @@ async def status_page(request: web.Request) -> web.Response:
     account = await account_for_handle(request, request.match_info["handle"], resolve=False)
     status_id = _status_id(request)
     if wants_as2(request) and account.is_local:
-        raise web.HTTPFound(request.app[URLS].status_uri(account.username, status_id))
+        return await status_document(request, account, status_id)
     pool = request.app[POOL]
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.negotiation import wants_as2
+from federation.routes import actor_document
 from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
 from server.store import api_relations
@@ -25,7 +26,7 @@ async def profile(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     account = await account_for_handle(request, request.match_info["handle"], resolve=True)
     if wants_as2(request) and account.is_local:
-        raise web.HTTPFound(request.app[URLS].actor(account.username))
+        return await actor_document(request, account)
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None
     statuses = await statuses_store.account_timeline(

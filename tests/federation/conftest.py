@@ -13,6 +13,7 @@ from federation.delivery import DeliveryRunner
 from federation.service import FEDERATION
 from federation.workers import InboxRunner
 from server.config import load_config
+from server.domain.polls import announce_results
 from server.db.migrate import migrate
 from server.keys import POOL
 from tests.conftest import free_port
@@ -60,7 +61,8 @@ class Instance:
         return f"http://{self.host}"
 
     async def drain(self) -> int:
-        return await InboxRunner(self.fed).run_once() + await DeliveryRunner(self.fed).run_once()
+        return await InboxRunner(self.fed).run_once() + await announce_results(self.pool, self.fed.urls) \
+            + await DeliveryRunner(self.fed).run_once()
 
 
 async def truncate(url: str) -> None:

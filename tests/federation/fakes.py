@@ -62,6 +62,7 @@ class FakeRemote:
     actors: dict[str, FakeActor] = field(default_factory=dict)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    strict_published: bool = False  # answer as GoToSocial does to an activity without `published`
 
     @property
     def base(self) -> str:
@@ -116,6 +117,8 @@ async def start_fake_remote() -> FakeRemote:
         activity = json.loads(body)
         ok = await _signature_ok(request, body)
         remote.received.append(Received(request.path, activity, dict(request.headers), ok))
+        if ok and remote.strict_published and "published" not in activity:
+            return web.Response(status=400, text="error extracting published time: published prop was nil")
         return web.Response(status=202 if ok else 401)
 
     async def _signature_ok(request: web.Request, body: bytes) -> bool:

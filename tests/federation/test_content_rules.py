@@ -116,6 +116,70 @@ async def test_members_cannot_edit_rules_and_local_reject(instances):
     assert await a.pool.fetchval("SELECT count(*) FROM statuses") == 0
 
 
+EDIT_RULES = RULES + """
+[[rules]]
+name = "no slurs"
+action = "reject"
+local = true
+[rules.when]
+keywords = ["badword"]
+"""
+
+
+async def test_edits_are_judged_like_new_posts(instances):
+    """A member's edit (API) and a remote author's Update go through the same rules as a new post."""
+    import secrets
+
+    from server.api.auth import token_hash
+    from server.store import oauth as oauth_store
+
+    a, b = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    await log_in(a.client, "admin1")
+    assert (await save(a.client, EDIT_RULES)).status == 303
+
+    app = await oauth_store.insert_app(a.pool, secrets.token_hex(16), secrets.token_hex(32), "Test client", None,
+                                       ["urn:ietf:wg:oauth:2.0:oob"], ["read", "write"])
+    token = secrets.token_urlsafe(32)
+    await oauth_store.insert_token(a.pool, token_hash(token), None, app.id, alice.id, ["read", "write"])
+    auth = {"Authorization": f"Bearer {token}"}
+    created = await (await a.client.post("/api/v1/statuses", json={"status": "hello there"}, headers=auth)).json()
+    refused = await a.client.put(f"/api/v1/statuses/{created['id']}", json={"status": "hello badword"}, headers=auth)
+    assert refused.status == 422 and "no slurs" in (await refused.json())["error"]
+    row = await a.pool.fetchrow("SELECT source_text, edited_at FROM statuses WHERE id = $1", int(created["id"]))
+    assert row["source_text"] == "hello there" and row["edited_at"] is None  # nothing half-applied
+    assert await a.pool.fetchval("SELECT count(*) FROM status_edits") == 0
+    warned = await a.client.put(f"/api/v1/statuses/{created['id']}", json={"status": "look #spiders"}, headers=auth)
+    assert warned.status == 200 and (await warned.json())["spoiler_text"] == "spiders"
+
+    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
+    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
+    await drain(a, b)
+    post_id = await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("an ordinary post"), 500)
+    await drain(a, b)
+    copy = "SELECT content FROM statuses WHERE uri IS NOT NULL AND reblog_of_id IS NULL"
+    assert "ordinary" in await a.pool.fetchval(copy)
+    await posting.edit_post(b.pool, b.fed.urls, bob, post_id, posting.NewPost("now with free crypto"), 500)
+    await drain(a, b)
+    assert "ordinary" in await a.pool.fetchval(copy)  # the edit was refused: the earlier version stays
+    assert await a.pool.fetchval("SELECT last_error FROM inbox_items WHERE state = 'dead'") == \
+        "rejected: the edit breaks the content rule 'crypto spam'"
+    await posting.edit_post(b.pool, b.fed.urls, bob, post_id, posting.NewPost("the casino is open"), 500)
+    await drain(a, b)
+    assert "ordinary" in await a.pool.fetchval(copy)  # held for review
+    held_id = await a.pool.fetchval("SELECT id FROM held_activities")
+    approved = await a.client.post(f"/admin/content-rules/held/{held_id}", allow_redirects=False,
+                                   data={"decision": "approve", "csrf_token": await csrf_token(a.client)})
+    assert approved.status == 303
+    assert "casino" in await a.pool.fetchval(copy)  # approved: the edit applies
+    assert await a.pool.fetchval("SELECT count(*) FROM status_edits se JOIN statuses s ON s.id = se.status_id"
+                                 " WHERE s.uri IS NOT NULL") == 1
+    hits = dict(await a.pool.fetch("SELECT rule_name, count(*) FROM content_rule_hits GROUP BY rule_name"))
+    assert hits == {"no slurs": 1, "warn about spiders": 1, "crypto spam": 1, "hold links to casinos": 1}
+
+
 def test_rules_command_line(database_url, tmp_path):
     good = tmp_path / "rules.json"
     good.write_text('{"rules": [{"name": "json rule", "action": "unlist", "when": {"min_mentions": 10}}]}')

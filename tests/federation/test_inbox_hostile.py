@@ -235,6 +235,39 @@ async def test_authorized_fetch_requires_signed_gets(instance_databases, tmp_pat
         await kith.client.close()
 
 
+async def test_signed_get_of_a_posts_web_url_is_answered_there(instance_databases, tmp_path, remote):
+    """GoToSocial fetches a post's `url` (/@name/ID) signed for that path and re-sends the same signature
+    on a redirect: the document must be served at the web URL itself, not by a 302 to the id."""
+    import aiohttp
+
+    from tests.federation.conftest import start_instance, truncate
+    from tests.helpers import log_in, post_status
+
+    await truncate(instance_databases["kith_a"])
+    kith = await start_instance(instance_databases["kith_a"], tmp_path, authorized_fetch=True)
+    try:
+        await make_member(kith.pool, "alice")
+        await log_in(kith.client, "alice")
+        await post_status(kith.client, "fetch me by my web address")
+        status_id = await kith.pool.fetchval("SELECT id FROM statuses")
+        friend = remote.add_actor("friend")
+        web_url = f"{kith.base}/@alice/{status_id}"
+        headers = httpsig.sign_cavage("GET", web_url, {"Accept": "application/activity+json"}, None,
+                                      friend.key_id, friend.private_pem)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(web_url, headers=headers) as resp:
+                assert resp.status == 200 and not resp.history  # answered at /@alice/ID, no redirect
+                note = await resp.json(content_type=None)
+        assert note["id"] == f"{kith.base}/users/alice/statuses/{status_id}" and note["type"] == "Note"
+        assert "fetch me by my web address" in note["content"]
+        async with kith.client.session.get(web_url, headers={"Accept": "application/activity+json"}) as resp:
+            assert resp.status == 401  # unsigned: authorized fetch still applies at the web URL
+        async with kith.client.session.get(web_url) as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"  # browsers still get the page
+    finally:
+        await kith.client.close()
+
+
 async def test_concurrent_deliveries_of_one_activity_store_it_once(instances, remote):
     import asyncio
 

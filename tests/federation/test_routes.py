@@ -98,7 +98,8 @@ async def test_actor_document_and_content_negotiation(client, pool):
     browser = await client.get("/users/alice", allow_redirects=False)
     assert browser.status == 302 and browser.headers["Location"] == "http://kith.test/@alice"
     negotiated = await client.get("/@alice", headers=AS2, allow_redirects=False)
-    assert negotiated.status == 302 and negotiated.headers["Location"] == "http://kith.test/users/alice"
+    assert negotiated.status == 200 and negotiated.headers["Vary"] == "Accept"
+    assert (await negotiated.json(content_type=None))["id"] == "http://kith.test/users/alice"  # no redirect
     assert (await client.get("/users/nobody", headers=AS2)).status == 404
 
 
@@ -132,8 +133,9 @@ async def test_notes_collections_and_visibility(client, pool):
     assert unlisted["cc"] == ["https://www.w3.org/ns/activitystreams#Public"]
     assert (await client.get(f"/users/alice/statuses/{ids['private']}", headers=AS2)).status == 404
     assert (await client.get(f"/users/bob/statuses/{ids['public']}", headers=AS2)).status == 404
-    html = await client.get(f"/@alice/{ids['public']}", headers=AS2, allow_redirects=False)
-    assert html.headers["Location"] == f"http://kith.test/users/alice/statuses/{ids['public']}"
+    at_web_url = await client.get(f"/@alice/{ids['public']}", headers=AS2, allow_redirects=False)
+    assert at_web_url.status == 200 and await at_web_url.json(content_type=None) == note
+    assert (await client.get(f"/@alice/{ids['private']}", headers=AS2, allow_redirects=False)).status == 404
 
     outbox = await (await client.get("/users/alice/outbox", headers=AS2)).json(content_type=None)
     assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 1
