@@ -62,6 +62,7 @@ class FakeRemote:
     actors: dict[str, FakeActor] = field(default_factory=dict)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)  # every object URL GET, in order
 
     @property
     def base(self) -> str:
@@ -106,6 +107,7 @@ async def start_fake_remote() -> FakeRemote:
                                  content_type="application/jrd+json")
 
     async def obj(request: web.Request) -> web.Response:
+        remote.fetched.append(f"{remote.base}{request.path}")
         found = remote.objects.get(f"{remote.base}{request.path}")
         if found is None:
             raise web.HTTPNotFound()
