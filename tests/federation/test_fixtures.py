@@ -989,8 +989,16 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
 
 @applies("misskey/undo-like-reaction.json")
 async def _(k: Kith, doc: dict[str, Any]) -> None:
-    """Variant: frank takes back his reaction (a Like with `_misskey_reaction`) on rosa's post."""
+    """Variant: frank takes back his reaction (a Like with `_misskey_reaction`) on rosa's post. Then he
+    reacts again and an Undo embeds the Like under an id we never stored: matched by the post, as Mastodon does."""
     await _undo_reaction_to_rosas_post(k, doc, "liked")
+    again = retarget(doc["object"], "-again", object=k.post_uri("liked"))
+    await k.deliver({**again, "@context": doc["@context"]})
+    k.expect(await k.favourite(again["id"]) is not None, "setup: frank's second reaction was not kept")
+    undo = retarget(doc, "-again", object={**again, "id": f"{again['id']}-reissued"})
+    await k.deliver(undo)
+    await k.done(undo)
+    k.expect(await k.favourite(again["id"]) is None, "the reaction named by an unknown id was not undone")
 
 
 @applies("mastodon/undo-announce.json")
