@@ -2,6 +2,9 @@
 
 Raw dicts stop here. Everything a remote sends is bounded: lists are cut to a documented size,
 texts are truncated, and a document that cannot be made sense of raises `Invalid`.
+
+Every property that may hold several values is read through `many`: JSON-LD compaction (Takahē,
+GoToSocial and every go-fed server) writes a one-item list as the item itself, `"attachment": {...}`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ MAX_POLL_OPTIONS = 20
 MAX_ATTACHMENTS = 16
 MAX_ALT_TEXT = 1_500
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+# PropertyValue as Mastodon's context names it, and as the full IRI (Takahē's profile fields).
+PROPERTY_VALUE_TYPES = frozenset({"PropertyValue", "schema:PropertyValue", "http://schema.org#PropertyValue"})
 
 
 class Invalid(ValueError):
@@ -53,6 +58,13 @@ def host_of(url: str) -> str:
         return parts.netloc.rsplit("@", 1)[-1].lower() if parts.scheme in ("http", "https") else ""
     except ValueError:
         return ""
+
+
+def many(value: Any) -> list[Any]:
+    """A property's values as a list, whether it was sent as a list, one value, or not at all."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _url(value: Any, what: str) -> str:
@@ -69,21 +81,20 @@ def object_id(value: Any, what: str = "object") -> str:
 
 
 def optional_id(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None:
+    """The id of the first value of a property that may be a URL, an object, or a list of either."""
+    values = many(value)
+    if not values:
         return None
     try:
-        return object_id(value)
+        return object_id(values[0])
     except Invalid:
         return None
 
 
 def id_list(value: Any, limit: int = MAX_ADDRESSEES) -> list[str]:
     """Ids from a string, an object, or a list of either; junk entries are skipped."""
-    items = value if isinstance(value, list) else [value]
     out = []
-    for item in items[:limit]:
+    for item in many(value)[:limit]:
         if isinstance(item, dict):
             item = item.get("id") or item.get("href")
         if isinstance(item, str) and item and len(item) <= MAX_ID:
@@ -117,16 +128,18 @@ def timestamp(value: Any) -> datetime | None:
     return moment
 
 
+def _link(value: Any) -> str | None:
+    """The first URL of a `url`-like property: a string, a Link object (`href`), or a list of either."""
+    first = next(iter(many(value)), None)
+    if isinstance(first, dict):
+        first = first.get("href")
+    return first if isinstance(first, str) and len(first) <= MAX_ID and host_of(first) else None
+
+
 def _image_url(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("url")
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, dict):
-            value = value.get("href")
-    return value if isinstance(value, str) and host_of(value) else None
+    """The URL of an `icon`/`image`: an Image object (or a list of them) whose `url` is a link, or a bare URL."""
+    first = next(iter(many(value)), None)
+    return _link(first.get("url")) if isinstance(first, dict) else _link(first)
 
 
 @dataclass(frozen=True)
@@ -170,9 +183,7 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
     inbox = _url(doc.get("inbox"), "inbox")
     if host_of(inbox) != domain:
         raise Invalid("inbox is not on the actor's host")
-    key = doc.get("publicKey")
-    if isinstance(key, list):
-        key = next((k for k in key if isinstance(k, dict)), None)
+    key = next((k for k in many(doc.get("publicKey")) if isinstance(k, dict)), None)
     if not isinstance(key, dict) or not isinstance(key.get("publicKeyPem"), str):
         raise Invalid("actor has no publicKey")
     key_id = _url(key.get("id"), "publicKey")
@@ -183,8 +194,8 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
     shared = endpoints.get("sharedInbox")
     shared = shared if isinstance(shared, str) and host_of(shared) == domain else None
     fields = []
-    for item in (doc.get("attachment") if isinstance(doc.get("attachment"), list) else [])[:MAX_FIELDS]:
-        if isinstance(item, dict) and item.get("type") == "PropertyValue":
+    for item in many(doc.get("attachment"))[:MAX_FIELDS]:
+        if isinstance(item, dict) and item.get("type") in PROPERTY_VALUE_TYPES:
             fields.append({"name": _plain(item.get("name"), MAX_NAME), "value": _html(item.get("value"), 2_000)})
 
     def same_host(value: Any) -> str | None:
@@ -198,7 +209,7 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
         actor_type=doc["type"],
         display_name=_plain(doc.get("name") or "", MAX_NAME),
         note=_html(doc.get("summary") or "", MAX_BIO),
-        url=optional_id(doc.get("url")) if not isinstance(doc.get("url"), dict) else _image_url({"url": doc["url"]}),
+        url=_link(doc.get("url")),
         inbox_url=inbox,
         shared_inbox_url=shared,
         outbox_url=same_host(doc.get("outbox")),
@@ -212,7 +223,7 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
         avatar_url=_image_url(doc.get("icon")),
         header_url=_image_url(doc.get("image")),
         fields=fields,
-        also_known_as=id_list(doc.get("alsoKnownAs") or [], 20),
+        also_known_as=id_list(doc.get("alsoKnownAs"), 20),
         moved_to_uri=optional_id(doc.get("movedTo")),
         published=timestamp(doc.get("published")),
     )
@@ -252,9 +263,9 @@ class RemoteNote:
 
 
 def _poll(doc: dict[str, Any]) -> dict[str, Any] | None:
-    multiple = isinstance(doc.get("anyOf"), list)
-    choices = doc.get("anyOf") if multiple else doc.get("oneOf")
-    if not isinstance(choices, list):
+    multiple = doc.get("anyOf") is not None
+    choices = many(doc.get("anyOf") if multiple else doc.get("oneOf"))
+    if not choices:
         return None
     options = []
     for choice in choices[:MAX_POLL_OPTIONS]:
@@ -280,11 +291,10 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
     if kind_name not in NOTE_TYPES:
         raise Invalid(f"unsupported object type {str(kind_name)[:40]!r}")
     uri = object_id(doc)
-    attributed = doc.get("attributedTo")
-    if isinstance(attributed, list):  # Lemmy/PeerTube: [person, group] or objects with type
-        people = [a for a in attributed if not (isinstance(a, dict) and a.get("type") in ("Group", "Organization"))]
-        attributed = people[0] if people else None
-    author = object_id(attributed, "attributedTo")
+    # Lemmy/PeerTube: [person, group], or objects with a type; the person is the author
+    attributed = many(doc.get("attributedTo"))
+    people = [a for a in attributed if not (isinstance(a, dict) and a.get("type") in ("Group", "Organization"))]
+    author = object_id((people or attributed or [None])[0], "attributedTo")
     content = _text(doc.get("content") or "", MAX_CONTENT + 1)
     if not content and isinstance(doc.get("contentMap"), dict):
         content = _text(doc["contentMap"], MAX_CONTENT + 1)
@@ -296,16 +306,15 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
         language = first[:16] if isinstance(first, str) else None
     kind = {"Question": "question", "Note": "note"}.get(kind_name, "article")
     title = _plain(doc.get("name") or "", MAX_NAME) if kind == "article" else ""
-    link = optional_id(doc.get("url")) if not isinstance(doc.get("url"), list) else _image_url({"url": doc["url"]})
+    link = _link(doc.get("url"))
     body = sanitize_html(content)
     if kind == "article":
         summary = _html(doc.get("summary") or "", MAX_SUMMARY)
         target = link or uri
         body = f'<p><strong><a href="{html.escape(target)}">{html.escape(title or target)}</a></strong></p>{summary}'
         body = sanitize_html(body)
-    tags = doc.get("tag") if isinstance(doc.get("tag"), list) else ([doc["tag"]] if isinstance(doc.get("tag"), dict) else [])
     mentions, hashtags = [], []
-    for tag in tags[:MAX_TAGS]:
+    for tag in many(doc.get("tag"))[:MAX_TAGS]:
         if not isinstance(tag, dict):
             continue
         if tag.get("type") == "Mention" and isinstance(tag.get("href"), str) and host_of(tag["href"]):
@@ -315,11 +324,10 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
             if re.fullmatch(r"\w{1,100}", name):
                 hashtags.append(name)
     attachments = []
-    raw_attachments = doc.get("attachment") if isinstance(doc.get("attachment"), list) else []
-    for item in raw_attachments[:MAX_ATTACHMENTS]:
-        if isinstance(item, dict) and _image_url({"url": item.get("url")}):
+    for item in many(doc.get("attachment"))[:MAX_ATTACHMENTS]:
+        if isinstance(item, dict) and _link(item.get("url")):
             attachments.append({
-                "url": _image_url({"url": item.get("url")}),
+                "url": _link(item.get("url")),
                 "media_type": _text(item.get("mediaType"), 100),
                 "description": _plain(item.get("name") or item.get("summary") or "", MAX_ALT_TEXT),
                 "blurhash": _text(item.get("blurhash"), 100) or None,
@@ -338,8 +346,8 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
         published=timestamp(doc.get("published")),
         updated=timestamp(doc.get("updated")),
         in_reply_to=optional_id(doc.get("inReplyTo")),
-        to=id_list(doc.get("to") or []),
-        cc=id_list(doc.get("cc") or []),
+        to=id_list(doc.get("to")),
+        cc=id_list(doc.get("cc")),
         mentions=list(dict.fromkeys(mentions)),
         hashtags=list(dict.fromkeys(hashtags)),
         poll=_poll(doc) if kind == "question" else None,

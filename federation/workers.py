@@ -14,7 +14,7 @@ import logging
 
 import asyncpg
 
-from federation import queue
+from federation import parse, queue
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.service import Federation
@@ -45,7 +45,7 @@ class InboxRunner:
             if actor is None:
                 raise handlers.Reject("the sender is unknown")  # receive() fetched it; it was removed since
             await handlers.dispatch(handlers.Incoming(self.fed, actor, job.row["payload"]))
-        except handlers.Reject as exc:
+        except (handlers.Reject, parse.Invalid) as exc:  # refused by a rule or a bound: never retried
             log.info("inbox item %s rejected: %s", job.id, exc)
             await queue.dead(pool, "inbox_items", job.id, f"rejected: {exc}")
         except Exception as exc:  # a transient failure or a bug: keep it and try again later

@@ -129,11 +129,12 @@ def _subject(note: parse.RemoteNote, author: Account, visibility: Visibility) ->
 
 
 async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, via: Account | None = None,
-                     released: bool = False) -> int | None:
+                     released: bool = False, walked: frozenset[str] = frozenset()) -> int | None:
     """Store a Note-like object whose origin is already established; fetches a few ancestors.
 
     `via` is who passed it on (a booster, or a group relaying it): their followers want it too.
     The instance's content rules apply first, unless a moderator `released` it from the review queue.
+    `walked` holds the ids already met on this walk up the thread: a reply cycle stops there.
     """
     try:
         note = parse.as_object_to_note(doc)
@@ -148,10 +149,12 @@ async def store_note(fed: Federation, doc: dict[str, Any], *, depth: int = 0, vi
             await apply_edit(fed, found[0], author, note, doc, released=True)
             return found[0]
     parent = await _status_ref(fed, note.in_reply_to) if note.in_reply_to else None
-    if note.in_reply_to and parent is None and depth < MAX_THREAD_DEPTH and not fed.urls.local_status_id(note.in_reply_to):
+    walked = walked | {note.uri}
+    if (note.in_reply_to and parent is None and depth < MAX_THREAD_DEPTH and note.in_reply_to not in walked
+            and not fed.urls.local_status_id(note.in_reply_to)):
         try:
             parent_doc = await fetch_document(fed, note.in_reply_to)
-            parent_id = await store_note(fed, parent_doc, depth=depth + 1)
+            parent_id = await store_note(fed, parent_doc, depth=depth + 1, walked=walked | {note.in_reply_to})
             parent = await _status_ref(fed, note.in_reply_to) if parent_id else None
         except (FetchError, Reject, Retry) as exc:
             log.info("thread context %s not fetched: %s", note.in_reply_to[:200], exc)
@@ -312,20 +315,26 @@ async def send_follow_answer(fed: Federation, target: Account, follower: Account
 
 
 async def _our_follow(incoming: Incoming) -> tuple[int, Account] | None:
-    """(local follower id, followed) for the Follow an Accept/Reject answers."""
+    """(local follower id, followed) for the Follow an Accept/Reject answers.
+
+    By the Follow's id when it names a follow row of ours; otherwise, as Mastodon does, by the
+    follower it names and the answering actor: Takahē keeps a Follow's first id across re-follows.
+    """
     fed = incoming.fed
     obj = _object(incoming)
-    follower_uri = obj.get("actor") if isinstance(obj, dict) else None
-    follow_id = fed.urls.local_follow_id(_object_id(obj)) if not isinstance(obj, dict) or obj.get("id") else None
+    follow_uri = parse.optional_id(obj)
+    follow_id = fed.urls.local_follow_id(follow_uri) if follow_uri else None
     if follow_id is not None:
-        row = await fed.pool.fetchrow(
-            "SELECT account_id FROM follows WHERE id = $1 AND target_account_id = $2", follow_id, incoming.actor.id
-        )
-        return (row["account_id"], incoming.actor) if row else None
-    if isinstance(follower_uri, str):
-        follower = await _local_target(incoming, follower_uri)
-        return follower.id, incoming.actor
-    return None
+        follower_id = await follows_store.follower_of(fed.pool, follow_id, incoming.actor.id)
+        if follower_id is not None:
+            return follower_id, incoming.actor
+    follower_uri = parse.optional_id(obj.get("actor")) if isinstance(obj, dict) else None
+    if follower_uri is None and follow_uri is not None and follow_id is not None:
+        follower_uri = follow_uri.rsplit("/follows/", 1)[0]  # our Follow ids are <member>/follows/<row id>
+    if follower_uri is None:
+        return None
+    follower = await _local_target(incoming, follower_uri)
+    return follower.id, incoming.actor
 
 
 @handles("Accept")
@@ -356,10 +365,12 @@ async def on_undo(incoming: Incoming) -> None:
     if kind == "Follow":
         target = await _local_target(incoming, _object_id(obj.get("object")))
         await inbound.remove_follow(fed.pool, incoming.actor.id, target.id)
-    elif kind == "Like":
-        await interactions.remove_favourite_by_uri(fed.pool, incoming.actor.id, inner_id)
+    elif kind in ("Like", "EmojiReact"):  # Misskey's and Akkoma's reactions counted as favourites
+        reacted_to = parse.optional_id(obj.get("object"))
+        found = await _status_ref(fed, reacted_to) if reacted_to else None
+        await inbound.unfavourite(fed.pool, incoming.actor, inner_id, found[0] if found else None)
     elif kind is None:  # only the id of the undone activity: whichever of ours it names goes
-        await interactions.remove_favourite_by_uri(fed.pool, incoming.actor.id, inner_id)
+        await inbound.unfavourite(fed.pool, incoming.actor, inner_id, None)
         await inbound.unboost(fed.pool, incoming.actor, inner_id)
         follow = await fed.pool.fetchval(
             "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2", incoming.actor.id, inner_id

@@ -168,6 +168,15 @@ async def favourite(pool: asyncpg.Pool, account: Account, status_id: int, uri: s
                 await notifications_store.add(conn, author, account.id, "favourite", status_id)
 
 
+async def unfavourite(pool: asyncpg.Pool, account: Account, uri: str, status_id: int | None) -> bool:
+    """A remote Like or emoji reaction taken back: the favourite it counted as goes, found by the
+    reaction's id or else, as Mastodon does, by the post it reacted to. False when there was none."""
+    async with pool.acquire() as conn, conn.transaction():
+        if await interactions.remove_favourite_by_uri(conn, account.id, uri):
+            return True
+        return status_id is not None and await interactions.remove_favourite(conn, account.id, status_id)
+
+
 async def boost(pool: asyncpg.Pool, account: Account, status_id: int, uri: str, visibility: Visibility,
                 published: Any) -> None:
     async with pool.acquire() as conn, conn.transaction():

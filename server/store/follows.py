@@ -69,3 +69,10 @@ async def collection_uris(
         limit,
     )
     return [(r["id"], r["uri"]) for r in rows]
+
+
+async def follower_of(db: Executor, follow_id: int, target_id: int) -> int | None:
+    """Who follows in the follow row `follow_id`, if that row is a follow of `target_id`."""
+    return await db.fetchval(
+        "SELECT account_id FROM follows WHERE id = $1 AND target_account_id = $2", follow_id, target_id
+    )

@@ -63,6 +63,7 @@ class FakeRemote:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     strict_published: bool = False  # answer as GoToSocial does to an activity without `published`
+    fetched: list[str] = field(default_factory=list)  # every object URL GET, in order
 
     @property
     def base(self) -> str:
@@ -107,6 +108,7 @@ async def start_fake_remote() -> FakeRemote:
                                  content_type="application/jrd+json")
 
     async def obj(request: web.Request) -> web.Response:
+        remote.fetched.append(f"{remote.base}{request.path}")
         found = remote.objects.get(f"{remote.base}{request.path}")
         if found is None:
             raise web.HTTPNotFound()

@@ -235,11 +235,11 @@ class Kith:
     async def expect_actor(self, doc: dict[str, Any], *, username: str, display_name: str, actor_type: str,
                            locked: bool, shared_inbox: bool, fields: list[str], avatar: str | None = None,
                            header: str | None = None, also_known_as: tuple[str, ...] = (),
-                           followers: bool = True) -> None:
+                           followers: bool = True, shared_inbox_path: str = "/inbox") -> None:
         """parse.as_actor_to_remote reads the document as expected, and Kith stored the same when it
         fetched the actor over HTTP at seeding time."""
         actor = parse.as_actor_to_remote(doc)
-        shared = f"{self.world.host_of(doc['id']).base}/inbox" if shared_inbox else None
+        shared = f"{self.world.host_of(doc['id']).base}{shared_inbox_path}" if shared_inbox else None
         expected = {
             "username": username, "display_name": display_name, "actor_type": actor_type, "locked": locked,
             "inbox_url": doc["inbox"], "shared_inbox_url": shared, "avatar_url": avatar and self.url(avatar),
@@ -328,6 +328,14 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
                          shared_inbox=False, fields=[], also_known_as=("https://mastodon.example/users/carol",))
 
 
+@applies("takahe/actor-person.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """JSON-LD compacted: the one profile field is a bare object typed with the full schema.org IRI."""
+    await k.expect_actor(
+        doc, username="ada", display_name="Ada", actor_type="Person", locked=False, shared_inbox=True,
+        fields=["Website"], avatar=doc["icon"]["url"], header=doc["image"]["url"], shared_inbox_path="/inbox/")
+
+
 @applies("akkoma/actor-person.json")
 async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.expect_actor(doc, username="erin", display_name="erin :blobcat:", actor_type="Person", locked=False,
@@ -389,6 +397,35 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     k.expect(row["display_name"] == "Frank 🐈 (no seedlings left)", f"display name {row['display_name']!r}")
     k.expect("Out of seedlings until spring!" in row["note"], f"bio {row['note']!r}")
     k.clean_html(row["note"], "bio")
+
+
+@applies("gotosocial/update-person-one-field.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """dana is down to one profile field, which go-fed writes as a bare object, not a list."""
+    await k.deliver(doc)
+    await k.done(doc)
+    fields = await k.pool.fetchval("SELECT fields FROM accounts WHERE uri = $1", doc["actor"])
+    k.expect(fields == [{"name": "pronouns", "value": "she/they"}], f"fields {fields}")
+
+
+@applies("takahe/update-person.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """Takahē names every profile update `<actor>#update`: a second update under that id is new content
+    and applies; the same body delivered again is a duplicate."""
+    await k.deliver(doc)
+    await k.done(doc)
+    name = await k.pool.fetchval("SELECT display_name FROM accounts WHERE uri = $1", doc["actor"])
+    k.expect(name == "Ada (on a knitting retreat)", f"display name after the first update {name!r}")
+    second = copy.deepcopy(doc)
+    second["object"]["name"] = "Ada (back home)"
+    await k.deliver(second)
+    await k.deliver(second)
+    name = await k.pool.fetchval("SELECT display_name FROM accounts WHERE uri = $1", doc["actor"])
+    k.expect(name == "Ada (back home)", f"display name after the second update under the same id {name!r}")
+    states = await k.pool.fetch("SELECT state FROM inbox_items WHERE activity_id = $1", doc["id"])
+    k.expect([r["state"] for r in states] == ["done", "done"], f"inbox items for {doc['id']}: {states}")
+    fields = await k.pool.fetchval("SELECT fields FROM accounts WHERE uri = $1", doc["actor"])
+    k.expect([f["name"] for f in fields] == ["Website"], f"fields {fields}")
 
 
 # =====================================================================================
@@ -495,6 +532,32 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     k.expect([a["description"] for a in parsed.attachments]
              == ["A wheelbarrow full of cabbages, leeks and two enormous marrows"],
              f"alt text from `summary`: {parsed.attachments}")
+
+
+@applies("gotosocial/create-note-one-image.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """One attachment and one tag, each a bare object (go-fed's single-value form)."""
+    await k.deliver(doc)
+    await k.done(doc)
+    row = await k.expect_post(doc["object"]["id"], visibility="public", tags={"allotment"}, contains=("garlic is up",))
+    if row:
+        media = await k.pool.fetch("SELECT remote_url, description FROM media_attachments WHERE status_id = $1",
+                                   row["id"])
+        k.expect([(m["remote_url"], m["description"]) for m in media]
+                 == [(doc["object"]["attachment"]["url"], doc["object"]["attachment"]["summary"])], f"media {media}")
+
+
+@applies("takahe/create-note-image.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """pyld-compacted: `to` is `as:Public`, and the one attachment and one hashtag are bare objects."""
+    await k.deliver(doc)
+    await k.done(doc)
+    row = await k.expect_post(doc["object"]["id"], visibility="public", tags={"knitting"}, contains=("Heel turned!",))
+    if row:
+        media = await k.pool.fetch("SELECT remote_url, description FROM media_attachments WHERE status_id = $1",
+                                   row["id"])
+        k.expect([(m["remote_url"], m["description"]) for m in media]
+                 == [(doc["object"]["attachment"]["url"], doc["object"]["attachment"]["name"])], f"media {media}")
 
 
 @applies("akkoma/create-note.json")
@@ -640,6 +703,24 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
         edits = await k.pool.fetch("SELECT content FROM status_edits WHERE status_id = $1", row["id"])
         k.expect(len(edits) == 1 and "First tomato of the season" in edits[0]["content"], f"edits {edits}")
         k.expect(row["edited_at"] == utc(2024, 10, 8, 15, 2, 51), f"edited_at {row['edited_at']}")
+
+
+@applies("takahe/update-note.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """Takahē sends every edit of a post as `<post>#update`: the second edit (same id, new content) applies."""
+    await k.deliver(doc)
+    await k.done(doc)
+    await k.expect_post(doc["object"]["id"], visibility="public", tags={"knitting"}, contains=("gusset next",))
+    second = copy.deepcopy(doc)
+    second["object"]["content"] = doc["object"]["content"].replace("gusset next!", "gusset done, foot to go.")
+    second["object"]["updated"] = "2024-10-10T11:47:19.004Z"
+    await k.deliver(second)
+    row = await k.expect_post(doc["object"]["id"], visibility="public", tags={"knitting"}, contains=("foot to go",))
+    if row:
+        edits = await k.pool.fetch("SELECT content FROM status_edits WHERE status_id = $1 ORDER BY id", row["id"])
+        k.expect(len(edits) == 2 and "gusset next" in edits[1]["content"], f"edits {edits}")
+    states = await k.pool.fetch("SELECT state FROM inbox_items WHERE activity_id = $1", doc["id"])
+    k.expect([r["state"] for r in states] == ["done", "done"], f"inbox items for {doc['id']}: {states}")
 
 
 # =====================================================================================
@@ -811,6 +892,14 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     await _accept_of_rosas_follow(k, doc, lambda uri: uri)
 
 
+@applies("takahe/accept-follow.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """Variant: ada accepts rosa's pending follow, naming a Follow id we no longer know (Takahē keeps the
+    first Follow's id across re-follows): matched by the two accounts, as Mastodon does."""
+    await _accept_of_rosas_follow(
+        k, doc, lambda uri: {**doc["object"], "id": uri.rsplit("/", 1)[0] + "/1", "actor": k.member_uri(k.rosa)})
+
+
 @applies("mastodon/reject-follow.json")
 async def _(k: Kith, doc: dict[str, Any]) -> None:
     """Variant: bob rejects rosa's follow: it is gone."""
@@ -873,6 +962,43 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.deliver(doc)
     await k.done(doc)
     k.expect(await k.favourite(like["id"]) is None, "the like was not undone")
+
+
+async def _undo_reaction_to_rosas_post(k: Kith, doc: dict[str, Any], purpose: str) -> None:
+    """The Undo as is (of a reaction to a remote post) is done; the variant takes back the reaction
+    variant that the reaction's own applier kept on rosa's post, and its favourite goes."""
+    await k.deliver(doc)
+    await k.done(doc)
+    reaction = retarget(doc["object"], object=k.post_uri(purpose))
+    fav = await k.favourite(reaction["id"])
+    k.expect(fav is not None and fav["status_id"] == k.posts[purpose], f"the reaction to undo is not there: {fav}")
+    variant = retarget(doc, object=reaction)
+    await k.deliver(variant)
+    await k.done(variant)
+    k.expect(await k.favourite(reaction["id"]) is None, "the reaction was not undone")
+    k.expect(not await k.pool.fetchval("SELECT 1 FROM favourites f JOIN accounts a ON a.id = f.account_id"
+                                       " WHERE a.uri = $1 AND f.status_id = $2", doc["actor"], k.posts[purpose]),
+             "the reactor still favourites rosa's post")
+
+
+@applies("akkoma/undo-emoji-react.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """Variant: erin takes back her 🍅 on rosa's post (an Undo embedding the EmojiReact)."""
+    await _undo_reaction_to_rosas_post(k, doc, "react-unicode")
+
+
+@applies("misskey/undo-like-reaction.json")
+async def _(k: Kith, doc: dict[str, Any]) -> None:
+    """Variant: frank takes back his reaction (a Like with `_misskey_reaction`) on rosa's post. Then he
+    reacts again and an Undo embeds the Like under an id we never stored: matched by the post, as Mastodon does."""
+    await _undo_reaction_to_rosas_post(k, doc, "liked")
+    again = retarget(doc["object"], "-again", object=k.post_uri("liked"))
+    await k.deliver({**again, "@context": doc["@context"]})
+    k.expect(await k.favourite(again["id"]) is not None, "setup: frank's second reaction was not kept")
+    undo = retarget(doc, "-again", object={**again, "id": f"{again['id']}-reissued"})
+    await k.deliver(undo)
+    await k.done(undo)
+    k.expect(await k.favourite(again["id"]) is None, "the reaction named by an unknown id was not undone")
 
 
 @applies("mastodon/undo-announce.json")

@@ -290,3 +290,69 @@ async def test_nul_characters_and_non_utf8_are_refused(instances, remote):
     resp = await remote.post(mallory, f"{kith.base}/inbox", {}, body=latin1.encode("latin-1"))
     assert resp.status == 400
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
+
+
+async def test_a_reused_id_with_new_content_is_stored_and_a_repeat_is_not(instances, remote):
+    """Takahē reuses `<post>#update` for every edit: the id alone does not make a duplicate, id and body do."""
+    import asyncio
+
+    kith, _ = instances
+    mallory = remote.add_actor("mallory")
+    first = {"id": f"{mallory.id}/statuses/1#update", "type": "Update", "actor": mallory.id,
+             "object": note(remote, mallory, 1, content="<p>first edit</p>")}
+    second = {**first, "object": note(remote, mallory, 1, content="<p>second edit</p>")}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", first)).status == 202
+    # concurrent deliveries share one group commit: the new body is stored once, the repeat not at all
+    answers = await asyncio.gather(*(remote.post(mallory, f"{kith.base}/inbox", doc)
+                                     for doc in [second, first, second, first, second]))
+    assert [r.status for r in answers] == [202] * 5
+    rows = await kith.pool.fetch("SELECT payload FROM inbox_items WHERE activity_id = $1 ORDER BY id", first["id"])
+    assert [r["payload"]["object"]["content"] for r in rows] == ["<p>first edit</p>", "<p>second edit</p>"]
+
+
+async def test_a_reply_cycle_is_walked_once(instances, remote):
+    """A replies to B and B to A: each is fetched at most once, and the walk stops where it began."""
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    await kith.pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT $1, id FROM accounts WHERE uri = $2",
+        alice.id, mallory.id,
+    )
+    a_id, b_id = f"{mallory.id}/statuses/10", f"{mallory.id}/statuses/11"
+    post_a = note(remote, mallory, 10, inReplyTo=b_id)
+    post_b = note(remote, mallory, 11, inReplyTo=a_id)
+    remote.objects.update({a_id: post_a, b_id: post_b})
+    assert (await remote.post(mallory, f"{kith.base}/inbox", create(mallory, post_a))).status == 202
+    await drain(kith)
+    fetches = [url for url in remote.fetched if url in (a_id, b_id)]
+    assert len(fetches) <= 3 and len(set(fetches)) == len(fetches), fetches
+    rows = {r["uri"]: r for r in await kith.pool.fetch(
+        "SELECT id, uri, in_reply_to_id FROM statuses WHERE uri = ANY($1::text[])", [a_id, b_id])}
+    assert set(rows) == {a_id, b_id}
+    assert rows[a_id]["in_reply_to_id"] == rows[b_id]["id"]
+    assert await kith.pool.fetchval("SELECT state FROM inbox_items") == "done"
+
+
+async def test_a_post_over_a_bound_is_rejected_once_without_retry(instances, remote, caplog):
+    """A Note over the 100,000-character bound: dead after one attempt, one log line, no traceback."""
+    import logging
+
+    from federation.parse import MAX_CONTENT
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    huge = create(mallory, note(remote, mallory, 20, content="x" * (MAX_CONTENT + 1)))
+    assert (await remote.post(mallory, f"{kith.base}/inbox", huge)).status == 202
+    with caplog.at_level(logging.INFO, logger="federation"):
+        await drain(kith)
+    item = await kith.pool.fetchrow("SELECT state, attempts, last_error FROM inbox_items WHERE activity_id = $1",
+                                    huge["id"])
+    assert (item["state"], item["attempts"]) == ("dead", 1)
+    assert item["last_error"].startswith("rejected: content is longer than")
+    about = [r for r in caplog.records if r.name == "federation.workers"]
+    assert len(about) == 1 and about[0].exc_info is None and "rejected" in about[0].getMessage()
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", huge["object"]["id"]) == 0
