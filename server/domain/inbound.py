@@ -144,12 +144,16 @@ async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, 
 
 
 async def follow_accepted(pool: asyncpg.Pool, follower_id: int, target: Account) -> bool:
-    """Our member's follow of `target` was accepted; their posts from now on reach the feed."""
-    done = await pool.fetchval(
-        "UPDATE follows SET state = 'accepted' WHERE account_id = $1 AND target_account_id = $2 AND state = 'pending'"
-        " RETURNING id",
-        follower_id, target.id,
-    )
+    """Our member's follow of `target` was accepted: the posts of theirs we know join the feed (as
+    Mastodon merges them), and their posts from now on reach it."""
+    async with pool.acquire() as conn, conn.transaction():
+        done = await conn.fetchval(
+            "UPDATE follows SET state = 'accepted' WHERE account_id = $1 AND target_account_id = $2"
+            " AND state = 'pending' RETURNING id",
+            follower_id, target.id,
+        )
+        if done is not None:
+            await home_feed.backfill(conn, follower_id, target.id)
     return done is not None
 
 

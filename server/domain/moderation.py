@@ -9,7 +9,7 @@ import asyncpg
 
 from server.errors import Invalid
 from server.store import domains as domains_store
-from server.store import home_feed
+from server.store import follows as follows_store
 from server.store import statuses as statuses_store
 from server.store.domains import SEVERITIES, DomainPolicy
 
@@ -39,19 +39,15 @@ def validate(policy: DomainPolicy) -> DomainPolicy:
 
 
 async def set_domain_policy(pool: asyncpg.Pool, policy: DomainPolicy, actor_id: int | None, reason: str = "") -> None:
-    """Apply a policy in one transaction; suspending severs follows and removes the domain's posts."""
+    """Apply a policy in one transaction. Suspending severs follows and purges the domain's posts
+    (no tombstones: lifting the suspension lets them be fetched and followed again)."""
     policy = validate(policy)
     async with pool.acquire() as conn, conn.transaction():
         await domains_store.upsert(conn, policy)
         if policy.severity == "suspend":
             remote = await domains_store.remote_account_ids(conn, policy.domain)
-            await conn.execute(
-                "DELETE FROM follows WHERE account_id = ANY($1::bigint[]) OR target_account_id = ANY($1::bigint[])",
-                remote,
-            )
-            for account_id in remote:
-                for status_id in await statuses_store.delete_all_by_account(conn, account_id):
-                    await home_feed.remove_status(conn, status_id)
+            await follows_store.delete_all_of(conn, remote)
+            await statuses_store.purge_by_accounts(conn, remote)  # feeds, boosts, notifications cascade
         flags = [f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(policy, f)]
         summary = policy.severity + (f" ({', '.join(flags)})" if flags else "")
         await domains_store.log(conn, actor_id, f"domain_policy: {summary}", policy.domain,

@@ -24,6 +24,16 @@ async def delete(db: Executor, account_id: int, target_id: int) -> bool:
     return gone is not None
 
 
+async def delete_all_of(db: Executor, account_ids: list[int]) -> int:
+    """Remove every follow from or to these accounts (a suspended domain's); how many there were."""
+    rows = await db.fetch(
+        "DELETE FROM follows WHERE account_id = ANY($1::bigint[]) OR target_account_id = ANY($1::bigint[])"
+        " RETURNING id",
+        account_ids,
+    )
+    return len(rows)
+
+
 async def state(db: Executor, account_id: int, target_id: int) -> str | None:
     """'accepted', 'pending', or None when there is no follow."""
     return await db.fetchval(

@@ -370,6 +370,13 @@ async def delete_all_by_account(db: Executor, account_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def purge_by_accounts(db: Executor, account_ids: list[int]) -> int:
+    """Remove these (remote) accounts' posts outright, leaving no tombstone: a suspended domain's
+    posts are gone as Mastodon purges them, and can be fetched again if the suspension is lifted."""
+    rows = await db.fetch("DELETE FROM statuses WHERE account_id = ANY($1::bigint[]) RETURNING id", account_ids)
+    return len(rows)
+
+
 async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: str, sensitive: bool,
                       poll: Any, edited_at: Any) -> None:
     """Keep the current version in the history, then replace it."""

@@ -191,3 +191,49 @@ async def test_allowlist_mode_federates_only_with_allowed_domains(instances, rem
     assert (await remote.post(mallory, f"{a.base}/inbox", {**like, "id": f"{mallory.id}/likes/2"})).status == 202
     page = await (await a.client.get("/admin/domains")).text()
     assert "allowlist mode" in page and remote.host in page
+
+
+async def test_lifting_a_suspension_brings_the_domain_back(instances, instance_databases):
+    """After `kith domain unblock`, the domain's posts can be fetched again, their edits apply and
+    follows are made and accepted again, as if it had never been suspended."""
+    a, b = instances
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
+    assert await following.follow(a.pool, a.fed.urls, alice, remote_bob) == "pending"
+    await drain(a, b)
+    post_id = await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("before the suspension"), 500)
+    await drain(a, b)
+    post_url = b.fed.urls.status_uri(bob.username, post_id)
+    assert await a.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1 AND deleted_at IS NULL", post_url) == 1
+
+    blocked = kith_cli("domain", "block", b.host, "--yes", "--database-url", instance_databases["kith_a"])
+    assert blocked.returncode == 0, blocked.stderr
+    a.fed.policies.invalidate()  # as the cache's few seconds would
+    assert await a.pool.fetchval("SELECT count(*) FROM follows") == 0
+    assert await a.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1 AND deleted_at IS NULL", post_url) == 0
+
+    lifted = kith_cli("domain", "unblock", b.host, "--database-url", instance_databases["kith_a"])
+    assert lifted.returncode == 0, lifted.stderr
+    a.fed.policies.invalidate()
+
+    # the old post is found by its URL again ...
+    await log_in(a.client, "alice")
+    found = await a.client.get("/search", params={"q": post_url})
+    assert found.status == 200 and "before the suspension" in await found.text()
+    # ... a new follow is accepted ...
+    assert await following.follow(a.pool, a.fed.urls, alice, remote_bob) == "pending"
+    await drain(a, b)
+    assert await a.pool.fetchval(
+        "SELECT state FROM follows WHERE account_id = $1 AND target_account_id = $2", alice.id, remote_bob.id
+    ) == "accepted"
+    # ... and the old post's edit and a new post arrive
+    await posting.edit_post(b.pool, b.fed.urls, bob, post_id, posting.NewPost("edited after the suspension"), 500)
+    await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("after the suspension"), 500)
+    await drain(a, b)
+    contents = {r["content"] for r in await a.pool.fetch(
+        "SELECT content FROM statuses WHERE account_id = $1 AND deleted_at IS NULL", remote_bob.id)}
+    assert any("edited after the suspension" in c for c in contents), contents
+    assert "<p>after the suspension</p>" in contents, contents
+    home = await a.client.get("/")
+    assert "edited after the suspension" in await home.text()
