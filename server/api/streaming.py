@@ -36,7 +36,8 @@ HUB = web.AppKey("streaming_hub", Hub)
 HEARTBEAT_SECONDS = 30.0  # WebSocket pings and event-stream `:thump`s
 SEND_TIMEOUT = 30.0  # a client whose socket takes longer than this to accept a frame is dropped
 MAX_MESSAGE = 4096  # bytes in one client message (subscribe/unsubscribe)
-CLOSE_CODES = {"shutdown": WSCloseCode.GOING_AWAY, "too slow": WSCloseCode.TRY_AGAIN_LATER}
+CLOSE_CODES = {"shutdown": WSCloseCode.GOING_AWAY, "too slow": WSCloseCode.TRY_AGAIN_LATER,
+               "revoked": WSCloseCode.POLICY_VIOLATION}
 # Event-stream paths and the stream each one is (Mastodon's `channelNameFromPath`).
 SSE_STREAMS = {
     "user": "user", "user/notification": "user:notification", "public": "public", "public/local": "public:local",
@@ -91,7 +92,7 @@ async def _authenticate(request: web.Request) -> Reader:
 
 def _register(request: web.Request, reader: Reader) -> Client:
     try:
-        return request.app[HUB].register(reader.owner, reader.account_id, reader.scopes)
+        return request.app[HUB].register(reader.owner, reader.account_id, reader.scopes, reader.token_id)
     except TooMany:
         raise AppError(429, "Too many streaming connections") from None
 

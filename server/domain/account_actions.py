@@ -11,6 +11,7 @@ from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import domains as domains_store
+from server.store import oauth as oauth_store
 from server.store import home_feed
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -41,8 +42,7 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
                 target.id)
             if target.is_local and changed:
                 await conn.execute("DELETE FROM web_sessions WHERE account_id = $1", target.id)
-                await conn.execute("UPDATE oauth_tokens SET revoked_at = now() WHERE account_id = $1"
-                                   " AND revoked_at IS NULL", target.id)
+                await oauth_store.revoke_all(conn, target.id)  # also closes their open streams
                 await outbound.account_gone(conn, urls, target)
         elif action == "unsuspend":
             changed = await conn.fetchval(

@@ -98,12 +98,24 @@ async def take_refresh(db: Executor, refresh_hash: bytes, app_id: int):
     )
 
 
-async def revoke(db: Executor, token_hash: bytes, app_id: int) -> None:
-    await db.execute(
-        "UPDATE oauth_tokens SET revoked_at = now() WHERE (token_hash = $1 OR refresh_token_hash = $1)"
-        " AND app_id = $2 AND revoked_at IS NULL",
-        token_hash, app_id,
+def _revoking(where: str) -> str:
+    """Revoke the tokens matching `where` and announce their ids on the streaming channel in the
+    same transaction, so every process closes the streams they opened (server/streaming/hub.py)."""
+    return (
+        f"WITH gone AS (UPDATE oauth_tokens SET revoked_at = now() WHERE {where} AND revoked_at IS NULL"
+        " RETURNING id)"
+        " SELECT pg_notify('kith_stream', json_build_object('event', 'tokens_revoked',"
+        " 'token_ids', array_agg(id))::text) FROM gone HAVING count(*) > 0"
     )
+
+
+async def revoke(db: Executor, token_hash: bytes, app_id: int) -> None:
+    await db.execute(_revoking("(token_hash = $1 OR refresh_token_hash = $1) AND app_id = $2"), token_hash, app_id)
+
+
+async def revoke_all(db: Executor, account_id: int) -> None:
+    """Every token of the member (a suspension)."""
+    await db.execute(_revoking("account_id = $1"), account_id)
 
 
 async def authorized_apps(db: Executor, account_id: int) -> list[dict]:
@@ -117,7 +129,4 @@ async def authorized_apps(db: Executor, account_id: int) -> list[dict]:
 
 
 async def revoke_app(db: Executor, account_id: int, app_id: int) -> None:
-    await db.execute(
-        "UPDATE oauth_tokens SET revoked_at = now() WHERE account_id = $1 AND app_id = $2 AND revoked_at IS NULL",
-        account_id, app_id,
-    )
+    await db.execute(_revoking("account_id = $1 AND app_id = $2"), account_id, app_id)

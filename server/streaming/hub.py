@@ -51,9 +51,10 @@ class TooMany(Exception):
 class Client:
     """One open WebSocket or event stream: who is reading, what they subscribed to, what waits to be sent."""
 
-    def __init__(self, owner: Hashable, account_id: int | None, held_scopes: list[str]) -> None:
+    def __init__(self, owner: Hashable, account_id: int | None, held_scopes: list[str], token_id: int) -> None:
         self.owner = owner
         self.account_id = account_id
+        self.token_id = token_id
         self.scopes = held_scopes
         self.streams: dict[Stream, None] = {}  # an ordered set
         self.ended: str | None = None  # why the connection is being closed
@@ -103,10 +104,10 @@ class Hub:
 
     # -- clients ---------------------------------------------------------------------------------
 
-    def register(self, owner: Hashable, account_id: int | None, held_scopes: list[str]) -> Client:
+    def register(self, owner: Hashable, account_id: int | None, held_scopes: list[str], token_id: int) -> Client:
         if len(self.clients) >= MAX_CLIENTS or self._owners[owner] >= MAX_PER_OWNER:
             raise TooMany()
-        client = Client(owner, account_id, held_scopes)
+        client = Client(owner, account_id, held_scopes, token_id)
         self.clients.add(client)
         self._owners[owner] += 1
         return client
@@ -136,6 +137,13 @@ class Hub:
 
     def unsubscribe(self, client: Client, name: object, tag: object = None, list_id: object = None) -> None:
         client.streams.pop(parse(name, tag, list_id), None)
+
+    def end_tokens(self, token_ids: set[int]) -> None:
+        """Close the streams opened with these tokens: they were revoked (by the member, the app, or
+        a suspension), and a stream must not outlive the right to read it."""
+        for client in list(self.clients):
+            if client.token_id in token_ids:
+                client.end("revoked")
 
     def end_all(self, reason: str = "shutdown") -> None:
         for client in list(self.clients):
@@ -214,6 +222,9 @@ class Hub:
             return
         note = json.loads(payload)
         event = note.get("event")
+        if event == "tokens_revoked" and isinstance(note.get("token_ids"), list):
+            self.end_tokens(set(note["token_ids"]))
+            return
         if event in ("update", "status.update", "delete") and isinstance(note.get("status_id"), int):
             await fanout.status_event(self.pool, self.urls, list(self.clients), event, note["status_id"])
         elif (event == "notification" and isinstance(note.get("notification_id"), int)

@@ -22,9 +22,9 @@ from aiohttp.test_utils import TestClient
 from server.api import streaming as api_streaming
 from server.api.auth import token_hash
 from server.app import make_app
-from server.domain import following, posting, reactions
+from server.domain import account_actions, following, posting, reactions
 from server.keys import POOL, URLS
-from server.models import Account, Visibility
+from server.models import Account, Role, Visibility
 from server.store import lists as lists_store
 from server.store import oauth as oauth_store
 from server.store import statuses as statuses_store
@@ -33,7 +33,7 @@ from server.streaming.hub import Client
 from server.streaming.streams import parse
 from server.urls import Urls
 from tests.conftest import KithProcess
-from tests.helpers import make_member
+from tests.helpers import csrf_token, log_in, make_member
 
 WAIT = 10  # seconds; only ever reached when something is broken
 
@@ -382,7 +382,7 @@ async def test_limits(apps, pool, monkeypatch):
 
 async def test_slow_clients_are_dropped_not_buffered(monkeypatch):
     monkeypatch.setattr(hub_module, "QUEUE_SIZE", 2)
-    client = Client(("account", 1), 1, ["read"])
+    client = Client(("account", 1), 1, ["read"], 1)
     stream = parse("public")
     for n in range(3):
         client.send(stream, "update", str(n))
@@ -398,6 +398,52 @@ async def test_shutdown_closes_streams(apps, pool):
     message = await asyncio.wait_for(ws.receive(), WAIT)
     assert message.type == aiohttp.WSMsgType.CLOSE and message.data == aiohttp.WSCloseCode.GOING_AWAY
     assert not b.app[api_streaming.HUB].clients or all(c.ended for c in b.app[api_streaming.HUB].clients)
+
+
+async def closed(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    """The next message, which must be the server closing the stream."""
+    message = await asyncio.wait_for(ws.receive(), WAIT)
+    assert message.type == aiohttp.WSMsgType.CLOSE, message
+    return message
+
+
+async def test_revoking_a_token_closes_its_streams_in_every_process(apps, pool):
+    """Revoked at /oauth/revoke on app A, at /settings/apps on A, or by a suspension: app B's open
+    streams of those tokens close; a stream of a token not revoked stays open."""
+    a, b = apps
+    reader = await make_member(pool, "reader")
+    app = await oauth_store.insert_app(pool, "client-id", "client-secret", "reader's app", None,
+                                       ["urn:ietf:wg:oauth:2.0:oob"], ["read"])
+    token = secrets.token_urlsafe(24)
+    await oauth_store.insert_token(pool, token_hash(token), None, app.id, reader.id, ["read"])
+    kept = await token_for(pool, reader)
+    revoked_ws, kept_ws = await connect(b, token, stream="public"), await connect(b, kept, stream="public")
+    resp = await a.post("/oauth/revoke", data={"client_id": "client-id", "client_secret": "client-secret",
+                                               "token": token})
+    assert resp.status == 200
+    message = await closed(revoked_ws)
+    assert message.data == aiohttp.WSCloseCode.POLICY_VIOLATION and message.extra == "revoked"
+    with pytest.raises(aiohttp.WSServerHandshakeError):
+        await connect(b, token, stream="public")
+    await post(a, reader, "the kept stream still hears this")
+    assert (await frame(kept_ws))["event"] == "update"
+
+    # The member revokes an app in the web UI.
+    await log_in(a, "reader")
+    web_app = await oauth_store.insert_app(pool, "web-id", "web-secret", "another app", None,
+                                           ["urn:ietf:wg:oauth:2.0:oob"], ["read"])
+    web_token = secrets.token_urlsafe(24)
+    await oauth_store.insert_token(pool, token_hash(web_token), None, web_app.id, reader.id, ["read"])
+    web_ws = await connect(b, web_token, stream="public")
+    resp = await a.post(f"/settings/apps/{web_app.id}/revoke",
+                        data={"csrf_token": await csrf_token(a, "/settings/apps")}, allow_redirects=False)
+    assert resp.status == 303
+    assert (await closed(web_ws)).extra == "revoked"
+
+    # A moderator suspends the member: every stream of theirs closes.
+    moderator = await make_member(pool, "mod", Role.MODERATOR)
+    await account_actions.act(pool, a.app[URLS], moderator.id, reader, "suspend", [], "spam")
+    assert (await closed(kept_ws)).extra == "revoked"
 
 
 async def test_listener_reconnects(apps, pool, monkeypatch):
