@@ -524,6 +524,16 @@ def _digest_values(req: SignedRequest) -> dict[str, bytes]:
     }
 
 
+def _check_signed_host(req: SignedRequest) -> None:
+    """The signed Host must be the host the request was sent to (``req.url``'s): a request signed
+    for another server, captured there and replayed here, is refused. (RFC 9421's @authority and
+    @target-uri are taken from ``req.url`` itself, so they cannot differ.)"""
+    parts = _split_url(req.url)
+    signed = _field(req, "host").strip()
+    if _authority(_split_url(f"{parts.scheme}://{signed}/")) != _authority(parts):
+        raise SignatureError(f"the signature is for the host {signed[:100]!r}, not this server")
+
+
 def _verify_cavage(
     req: SignedRequest, sig: _CavageSignature, key: PublicKey, now: float
 ) -> VerifiedSignature:
@@ -537,6 +547,7 @@ def _verify_cavage(
     # Mastodon's rule: a signed Digest pins a POST; anything else needs its target signed.
     if not covered & {"(request-target)", "digest"}:
         raise SignatureError("the signature must cover (request-target)")
+    _check_signed_host(req)
     if "date" in covered:
         _check_fresh(_http_date(_field(req, "date")), now, "Date")
     if "(created)" in covered and sig.created is not None:

@@ -356,3 +356,36 @@ async def test_a_post_over_a_bound_is_rejected_once_without_retry(instances, rem
     about = [r for r in caplog.records if r.name == "federation.workers"]
     assert len(about) == 1 and about[0].exc_info is None and "rejected" in about[0].getMessage()
     assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", huge["object"]["id"]) == 0
+
+
+async def test_a_signature_for_another_host_is_refused(instances, remote):
+    """A GET signed for `Host: other.example`, and a delivery captured on its way to another server
+    and replayed here, are refused with 401: the signed host must be this instance's."""
+    import aiohttp
+
+    from tests.helpers import log_in, post_status
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    friend = remote.add_actor("friend")
+    await follow(kith, remote, friend, alice)
+    await log_in(kith.client, "alice")
+    await post_status(kith.client, "for my followers", "private")
+    path = f"/users/alice/statuses/{await kith.pool.fetchval('SELECT id FROM statuses')}"
+    assert await signed_get(remote, friend, kith.base + path) == 200
+    headers = httpsig.sign_cavage("GET", "https://other.example" + path, {"Accept": "application/activity+json"},
+                                  None, friend.key_id, friend.private_pem)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(kith.base + path, headers=headers) as resp:
+            assert resp.status == 401
+            assert "other.example" in (await resp.json())["error"]
+
+    created = create(friend, note(remote, friend, 1))
+    body = json.dumps(created).encode()
+    captured = httpsig.sign_cavage("POST", "https://other.example/inbox", {"Content-Type": "application/activity+json"},
+                                   body, friend.key_id, friend.private_pem)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{kith.base}/inbox", data=body, headers=captured) as resp:
+            assert resp.status == 401
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", created["id"]) == 0
+    assert (await remote.post(friend, f"{kith.base}/inbox", created)).status == 202  # signed for us: accepted
