@@ -14,7 +14,7 @@ from aiohttp import web
 from federation import httpsig, parse
 from federation.egress import EgressError, parse_json
 from federation.fetch import FetchError, key_for
-from federation.service import FEDERATION
+from federation.service import FEDERATION, Federation
 from server.errors import AppError
 from server.keys import POOL
 from server.models import Account
@@ -92,6 +92,13 @@ async def verify_request(request: web.Request, body: bytes, *, activity_type: st
     return signer
 
 
+def _answers_our_follow(fed: Federation, activity: dict[str, Any]) -> bool:
+    """Takahē names its Accept (or Reject) of our Follow after that Follow: `<our follow id>#accept`,
+    an id on our host. Mastodon does not check an Accept's own id, so that one exception is made."""
+    return (activity.get("type") in ("Accept", "Reject") and isinstance(activity.get("id"), str)
+            and fed.urls.local_follow_id(activity["id"].split("#", 1)[0].rstrip("/")) is not None)
+
+
 async def receive(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     body, activity = await _read_activity(request)
@@ -102,7 +109,7 @@ async def receive(request: web.Request) -> web.Response:
         raise _reject(400, str(exc)) from None
     if not isinstance(activity.get("type"), str):
         raise _reject(400, "activity has no type")
-    if parse.host_of(activity_id) != parse.host_of(actor_uri):
+    if parse.host_of(activity_id) != parse.host_of(actor_uri) and not _answers_our_follow(fed, activity):
         raise _reject(400, "the activity's id is not on its actor's host")
     if await fed.policies.suspended(parse.host_of(actor_uri)):
         raise _reject(403, "this instance does not federate with your domain")

@@ -389,3 +389,24 @@ async def test_a_signature_for_another_host_is_refused(instances, remote):
             assert resp.status == 401
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", created["id"]) == 0
     assert (await remote.post(friend, f"{kith.base}/inbox", created)).status == 202  # signed for us: accepted
+
+
+async def test_takahe_names_its_accept_after_our_follow(instances, remote):
+    """Takahē's Accept of our Follow has the id `<our follow id>/#accept`, on our host: accepted."""
+    from federation.fetch import fetch_actor
+    from server.domain import following
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    ada = remote.add_actor("ada")
+    target = await fetch_actor(kith.fed, ada.id)
+    assert await following.follow(kith.pool, kith.fed.urls, alice, target) == "pending"
+    follow_uri = kith.fed.urls.follow_uri("alice", await kith.pool.fetchval("SELECT id FROM follows"))
+    accept = {"id": f"{follow_uri}/#accept", "type": "Accept", "actor": ada.id,
+              "object": {"id": follow_uri, "type": "Follow", "actor": f"{kith.base}/users/alice", "object": ada.id}}
+    assert (await remote.post(ada, f"{kith.base}/inbox", accept)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT state FROM follows") == "accepted"
+    # Any other activity with an id on our host is still refused.
+    forged = {**accept, "type": "Like", "object": f"{kith.base}/users/alice/statuses/1"}
+    assert (await remote.post(ada, f"{kith.base}/inbox", forged)).status == 400
