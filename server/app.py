@@ -35,6 +35,7 @@ from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.media.storage import storage_for
 from server.store import settings as settings_store
 from server.urls import Urls
+from server.routing import with_trailing_slashes
 from server.web import admin, auth, content_rules, feeds, middleware, notifications, posts, profiles, reports, search
 from server.web import member_tools, settings
 from server.web.render import make_environment
@@ -87,13 +88,12 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
     app.on_shutdown.append(api_streaming.close_streams)  # else open streams hold shutdown for its timeout
-    for table in (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes,
-                  posts.routes, profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
-                  reports.routes, content_rules.routes, member_tools.routes,
-                  oauth.routes, api_accounts.routes, api_statuses.routes, timelines.routes,
-                  api_notifications.routes, api_instance.routes, misc.routes, polls.routes, media.routes,
-                  api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
-                  api_reports.routes, api_admin.routes):
-        app.add_routes(table)
+    tables = (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes, posts.routes,
+              profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes, reports.routes,
+              content_rules.routes, member_tools.routes, oauth.routes, api_accounts.routes, api_statuses.routes,
+              timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
+              media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
+              api_reports.routes, api_admin.routes)
+    app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     block = domain_sub.add_parser("block", help="set a policy on a domain (and its subdomains)")
     _common(block)
     block.add_argument("target", metavar="DOMAIN")
-    block.add_argument("--severity", choices=["suspend", "limit", "noop"], default="suspend")
+    block.add_argument("--severity", choices=["suspend", "limit", "silence", "noop"], default="suspend")
     block.add_argument("--reject-media", action="store_true")
     block.add_argument("--reject-reports", action="store_true")
     block.add_argument("--public-comment", default="")

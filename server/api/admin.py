@@ -4,6 +4,8 @@ token's member must have the staff role the same action needs in /admin."""
 
 from __future__ import annotations
 
+import hashlib
+
 from aiohttp import web
 
 from federation.service import FEDERATION
@@ -20,7 +22,7 @@ from server.store import api_relations
 from server.store import domains as domains_store
 from server.store import registrations as registrations_store
 from server.store import reports as reports_store
-from server.store.domains import DomainPolicy
+from server.store.domains import DomainAllow, DomainPolicy
 
 routes = web.RouteTableDef()
 
@@ -33,7 +35,9 @@ def _staff(request: web.Request, *roles: Role) -> User:
 
 
 def _block_json(p: DomainPolicy) -> dict:
-    return {"id": p.domain, "domain": p.domain, "digest": "", "created_at": None, "severity": p.severity,
+    return {"id": p.domain, "domain": p.domain, "digest": hashlib.sha256(p.domain.encode()).hexdigest(),
+            "created_at": entities.iso(p.created_at) if p.created_at else None,
+            "severity": moderation.mastodon_severity(p.severity),
             "reject_media": p.reject_media, "reject_reports": p.reject_reports, "private_comment": p.private_comment,
             "public_comment": p.public_comment, "obfuscate": p.obfuscate}
 
@@ -70,8 +74,6 @@ async def _save_block(request: web.Request, domain: str, current: DomainPolicy |
         private_comment=p.str("private_comment", base.private_comment, max_len=2000) or "",
         obfuscate=p.bool("obfuscate", base.obfuscate),
     )
-    if policy.severity == "silence":  # Mastodon's name for limit
-        policy = DomainPolicy(**{**policy.__dict__, "severity": "limit"})
     try:
         await moderation.set_domain_policy(request.app[POOL], policy, user.id, "admin API")
     except Invalid as exc:
@@ -107,12 +109,15 @@ async def delete_domain_block(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
+def _allow_json(allow: DomainAllow) -> dict:
+    return {"id": allow.domain, "domain": allow.domain, "created_at": entities.iso(allow.created_at)}
+
+
 @routes.get("/api/v1/admin/domain_allows")
 @api("admin:read:domain_allows")
 async def domain_allows(request: web.Request) -> web.Response:
     _staff(request, Role.ADMIN)
-    return web.json_response([{"id": d, "domain": d, "created_at": None}
-                              for d in await domains_store.allowed_domains(request.app[POOL])])
+    return web.json_response([_allow_json(a) for a in await domains_store.allows(request.app[POOL])])
 
 
 @routes.post("/api/v1/admin/domain_allows")
@@ -125,7 +130,8 @@ async def create_domain_allow(request: web.Request) -> web.Response:
         await moderation.allow_domain(request.app[POOL], domain, user.id)
     except Invalid as exc:
         raise AppError(422, f"Validation failed: {exc.message}") from None
-    return web.json_response({"id": domain, "domain": domain, "created_at": None})
+    return web.json_response(_allow_json(next(a for a in await domains_store.allows(request.app[POOL])
+                                              if a.domain == domain)))
 
 
 @routes.delete("/api/v1/admin/domain_allows/{domain}")

@@ -82,6 +82,6 @@ def export(policies: list[DomainPolicy]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for p in policies:
-        writer.writerow([p.domain, p.severity, str(p.reject_media).lower(), str(p.reject_reports).lower(),
+        writer.writerow([p.domain, moderation.mastodon_severity(p.severity), str(p.reject_media).lower(), str(p.reject_reports).lower(),
                          p.public_comment, str(p.obfuscate).lower()])
     return out.getvalue()

@@ -4,6 +4,7 @@ and the log every staff action goes into."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import asyncpg
 
@@ -12,6 +13,14 @@ from server.store import domains as domains_store
 from server.store import follows as follows_store
 from server.store import statuses as statuses_store
 from server.store.domains import SEVERITIES, DomainPolicy
+
+# Mastodon calls a limit `silence` in its CSV and admin API; Kith shows it as `limit`.
+SEVERITY_ALIASES = {"silence": "limit"}
+
+
+def mastodon_severity(severity: str) -> str:
+    """The severity as Mastodon names it (`silence` for a limit), for its CSV and admin API."""
+    return "silence" if severity == "limit" else severity
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
 MAX_COMMENT = 1000
@@ -31,8 +40,10 @@ def normalise_domain(value: str) -> str:
 
 
 def validate(policy: DomainPolicy) -> DomainPolicy:
+    """The policy checked, with its domain normalised and Mastodon's `silence` read as `limit`."""
+    policy = replace(policy, severity=SEVERITY_ALIASES.get(policy.severity, policy.severity))
     if policy.severity not in SEVERITIES:
-        raise Invalid("Severity must be suspend, limit or noop.", field="severity")
+        raise Invalid("Severity must be suspend, silence (limit) or noop.", field="severity")
     if len(policy.public_comment) > MAX_COMMENT or len(policy.private_comment) > MAX_COMMENT:
         raise Invalid(f"Comments can have at most {MAX_COMMENT} characters.", field="public_comment")
     return DomainPolicy(**{**policy.__dict__, "domain": normalise_domain(policy.domain)})

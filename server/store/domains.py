@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from server.store.accounts import Executor
 
@@ -28,6 +29,13 @@ class DomainPolicy:
     public_comment: str = ""
     private_comment: str = ""
     obfuscate: bool = False
+    created_at: datetime | None = None  # set when read back from the database
+
+
+@dataclass(frozen=True)
+class DomainAllow:
+    domain: str
+    created_at: datetime
 
 
 _COLUMNS = "domain, severity, reject_media, reject_reports, public_comment, private_comment, obfuscate"
@@ -49,7 +57,7 @@ async def delete(db: Executor, domain: str) -> bool:
 
 
 async def all_policies(db: Executor) -> list[DomainPolicy]:
-    rows = await db.fetch(f"SELECT {_COLUMNS} FROM domain_policies ORDER BY domain")
+    rows = await db.fetch(f"SELECT {_COLUMNS}, created_at FROM domain_policies ORDER BY domain")
     return [DomainPolicy(**dict(r)) for r in rows]
 
 
@@ -95,6 +103,11 @@ async def recent_log(db: Executor, limit: int = 100) -> list[dict]:
 
 async def allowed_domains(db: Executor) -> list[str]:
     return [r["domain"] for r in await db.fetch("SELECT domain FROM domain_allows ORDER BY domain")]
+
+
+async def allows(db: Executor) -> list[DomainAllow]:
+    rows = await db.fetch("SELECT domain, created_at FROM domain_allows ORDER BY domain")
+    return [DomainAllow(r["domain"], r["created_at"]) for r in rows]
 
 
 async def allow(db: Executor, domain: str) -> bool:

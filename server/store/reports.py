@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from server.store.accounts import Executor, account_columns, account_from_row
@@ -14,6 +15,10 @@ async def insert(db: Executor, *, reporter_id: int, target_id: int, status_ids: 
         " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         reporter_id, target_id, status_ids, comment, category, rule_ids, forwarded,
     )
+
+
+async def created_at(db: Executor, report_id: int) -> datetime | None:
+    return await db.fetchval("SELECT created_at FROM reports WHERE id = $1", report_id)
 
 
 async def page(db: Executor, *, resolved: bool, limit: int = 50) -> list[dict[str, Any]]:

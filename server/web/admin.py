@@ -118,15 +118,30 @@ async def export_domains(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": 'attachment; filename="domain_blocks.csv"'})
 
 
+MAX_BLOCKLIST_BYTES = 2_000_000
+
+
+def _uploaded_bytes(upload: object) -> bytes:
+    """The content of the form's file field: a FileField when a file was chosen, but bytes when the
+    browser sent the part without a file name or type (an empty file input, say)."""
+    if isinstance(upload, web.FileField):
+        return upload.file.read(MAX_BLOCKLIST_BYTES + 1)
+    if isinstance(upload, (bytes, bytearray)):
+        return bytes(upload)
+    return b""
+
+
 @routes.post("/admin/domains/import")
 async def import_domains(request: web.Request) -> web.Response:
     """Parse a blocklist; show bad lines by number, or every entry with what it severs; apply on confirm."""
     user = require_role(request, Role.ADMIN)
     form = await request.post()
-    text = field(form, "csv", max_len=2_000_000)
-    upload = form.get("file")
-    if upload is not None and not isinstance(upload, str):
-        text = upload.file.read(2_000_001).decode("utf-8", errors="replace")
+    text = field(form, "csv", max_len=MAX_BLOCKLIST_BYTES)
+    uploaded = _uploaded_bytes(form.get("file"))
+    if len(uploaded) > MAX_BLOCKLIST_BYTES:
+        raise AppError(413, f"A blocklist can have at most {MAX_BLOCKLIST_BYTES // 1_000_000} MB.")
+    if uploaded.strip():  # a chosen file wins; an empty file field (nothing chosen) leaves the pasted text
+        text = uploaded.decode("utf-8", errors="replace")
     parsed = blocklists.parse(text)
     if parsed.errors:
         return await _page(request, import_errors=parsed.errors, import_text=text, status=422)

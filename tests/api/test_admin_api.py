@@ -26,7 +26,7 @@ async def test_domain_blocks_sync(client, pool):
                                    "public_comment": "spam"})
     assert made.status == 200
     body = await made.json()
-    assert body["severity"] == "limit" and body["reject_media"] is True and body["domain"] == "spam.example"
+    assert body["severity"] == "silence" and body["reject_media"] is True and body["domain"] == "spam.example"
     listed = await (await client.get("/api/v1/admin/domain_blocks", headers=headers)).json()
     assert [b["domain"] for b in listed] == ["spam.example"]
     changed = await client.put("/api/v1/admin/domain_blocks/spam.example", headers=headers, data={"severity": "suspend"})

@@ -49,19 +49,19 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
 
 
-def sign_in(kith: KithProcess, username: str) -> Mastodon:
+def sign_in(kith: KithProcess, username: str, scopes: list[str] = SCOPES) -> Mastodon:
     """Register an app and go through the authorization page as the member would."""
     client_id, client_secret = Mastodon.create_app("Kith test app", api_base_url=kith.base_url,
-                                                   redirect_uris=OOB, scopes=SCOPES)
+                                                   redirect_uris=OOB, scopes=scopes)
     api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=kith.base_url)
     browser = Browser(kith.base_url)
     browser.post("/login", {"username": username, "password": PASSWORD, "csrf_token": csrf(browser.get("/login"))})
-    page = browser.get(api.auth_request_url(scopes=SCOPES, redirect_uris=OOB))
+    page = browser.get(api.auth_request_url(scopes=scopes, redirect_uris=OOB))
     assert "Kith test app" in page and ">Authorize</button>" in page
     fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
     code_page = browser.post("/oauth/authorize", {**fields, "decision": "approve"})
     code = re.search(r"<code[^>]*>([^<]+)</code>", code_page).group(1)
-    api.log_in(code=code, redirect_uri=OOB, scopes=SCOPES)
+    api.log_in(code=code, redirect_uri=OOB, scopes=scopes)
     return api
 
 
@@ -271,3 +271,25 @@ def test_streaming_with_mastodon_py(kith, members):
         # requests blocks closing a streamed body until more bytes come (the next heartbeat);
         # close from a side thread, and the server's shutdown ends the stream.
         threading.Thread(target=handle.close, daemon=True).start()
+
+
+def test_blocklist_tools_and_reports_with_trailing_slashes(kith, members):
+    """Mastodon.py's admin and report calls, as blocklist-sync scripts make them: it sends
+    `POST /api/v1/admin/domain_blocks/`, `POST /api/v1/reports/` and `GET /api/v1/instance/`."""
+    alice, bob = members
+    made = kith_cli("user", "create", "pyadmin", "--password", PASSWORD, "--role", "admin", "--database-url",
+                    kith.args[kith.args.index("--database-url") + 1])
+    assert made.returncode == 0 or "already taken" in made.stderr, made.stderr
+    admin = sign_in(kith, "pyadmin", [*SCOPES, "admin:read", "admin:write"])
+    block = admin.admin_create_domain_block("spam.example", severity="silence", reject_media=True,
+                                            public_comment="spam")
+    assert block["domain"] == "spam.example" and block["severity"] == "silence" and block["reject_media"] is True
+    assert block["created_at"] is not None and block["created_at"].year >= 2026
+    listed = admin.admin_domain_blocks()
+    assert [(b["domain"], b["severity"]) for b in listed] == [("spam.example", "silence")]
+    assert requests.get(f"{kith.base_url}/api/v1/instance/").json()["uri"]
+    target = alice.account_verify_credentials()
+    report = bob.report(target["id"], comment="rude", category="other")
+    assert report["comment"] == "rude" and report["created_at"] is not None
+    queued = admin.admin_reports()
+    assert any(r["id"] == report["id"] and r["created_at"] is not None for r in queued)

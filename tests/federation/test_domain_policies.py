@@ -147,7 +147,7 @@ async def test_blocklist_import_reports_bad_lines_previews_then_applies(instance
     assert await a.pool.fetchval("SELECT count(*) FROM follows WHERE target_account_id = $1", alice.id) == 0
     exported = await (await a.client.get("/admin/domains/export.csv")).text()
     assert exported.splitlines()[0] == "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
-    assert "quiet.example,limit,false,false,,false" in exported
+    assert "quiet.example,silence,false,false,,false" in exported  # Mastodon's name for a limit
     public = await (await a.client.get("/about/moderation")).text()
     assert "from the shared list" in public and f">{b.host.split(':')[0]}<" not in public  # obfuscated
 
@@ -161,7 +161,7 @@ def test_blocklist_command_line(database_url, tmp_path):
     applied = kith_cli("domain", "import", str(csv_file), "--yes", "--database-url", database_url)
     assert applied.returncode == 0 and "Applied 2 policies." in applied.stdout
     exported = kith_cli("domain", "export", "--database-url", database_url)
-    assert "two.example,limit,true,false,,false" in exported.stdout
+    assert "two.example,silence,true,false,,false" in exported.stdout
     csv_file.write_text("#domain,#severity\nok.example,suspend\nbad domain,suspend\n")
     broken = kith_cli("domain", "import", str(csv_file), "--yes", "--database-url", database_url)
     assert broken.returncode == 1 and "line 3: Not a domain name" in broken.stderr
@@ -237,3 +237,39 @@ async def test_lifting_a_suspension_brings_the_domain_back(instances, instance_d
     assert "<p>after the suspension</p>" in contents, contents
     home = await a.client.get("/")
     assert "edited after the suspension" in await home.text()
+
+
+async def test_a_mastodon_export_pasted_into_the_import_form(instances):
+    """Mastodon's own export (with `silence`) pasted into the form, sent as the browser sends it:
+    multipart, with the file input left empty. Bad lines first, then fixed: preview, apply, export."""
+    from pathlib import Path
+
+    from aiohttp import FormData
+
+    a, _ = instances
+    await make_member(a.pool, "admin1", Role.ADMIN)
+    await log_in(a.client, "admin1")
+    exported_by_mastodon = (Path(__file__).parents[1] / "data/blocklists/mastodon-export.csv").read_text()
+
+    async def paste(text: str, **extra: str):
+        form = FormData()
+        form.add_field("csrf_token", await csrf_token(a.client, "/admin/domains"))
+        form.add_field("csv", text)
+        form.add_field("file", b"", filename="", content_type="application/octet-stream")  # nothing chosen
+        for name, value in extra.items():
+            form.add_field(name, value)
+        return await a.client.post("/admin/domains/import", data=form, allow_redirects=False)
+
+    broken = exported_by_mastodon + "not a domain,silence,false,false,,false\n"
+    resp = await paste(broken)
+    page = await resp.text()
+    assert resp.status == 422 and "line 5: Not a domain name" in page
+    assert "loud.example,silence" in page  # the pasted text comes back to be fixed
+    resp = await paste(exported_by_mastodon)
+    page = await resp.text()
+    assert resp.status == 200 and "Apply 3 entries" in page
+    assert (await paste(exported_by_mastodon, confirm="yes")).status == 303
+    severities = dict(await a.pool.fetch("SELECT domain, severity FROM domain_policies"))
+    assert severities == {"spam.example": "suspend", "loud.example": "limit", "slow.example": "noop"}
+    exported = await (await a.client.get("/admin/domains/export.csv")).text()
+    assert sorted(exported.splitlines()) == sorted(exported_by_mastodon.splitlines())
