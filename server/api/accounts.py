@@ -177,6 +177,9 @@ async def _relation_list(request: web.Request, *, followers: bool) -> web.Respon
     account = await account_or_404(request, path_id(request))
     pg = page(params.Params(request.query), maximum=80)
     pool, urls = request.app[POOL], request.app[URLS]
+    viewer = maybe_user(request)
+    if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
+        return respond(request, [], [], limit=pg.limit)  # hidden, as the AS2 collections are: the owner still sees
     rows = await api_relations.follow_list(pool, account.id, pg, followers=followers)
     rendered = await entities.accounts(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)

@@ -107,14 +107,30 @@ async def show(request: web.Request) -> web.Response:
 @routes.post(r"/api/v1/notifications/{id:\d+}/dismiss")
 @api("write:notifications")
 async def dismiss(request: web.Request) -> web.Response:
-    await notifications_store.dismiss(request.app[POOL], current_user(request).id, path_id(request))
+    return await _dismiss(request, path_id(request))
+
+
+@routes.post("/api/v1/notifications/dismiss")
+@api("write:notifications")
+async def dismiss_by_param(request: web.Request) -> web.Response:
+    """The older form (Mastodon before 3.x), the id as a parameter."""
+    raw = (await params.read(request)).str("id", "", max_len=19) or ""
+    if not raw.isdigit():
+        raise AppError(422, "Validation failed: id is required")
+    return await _dismiss(request, int(raw))
+
+
+async def _dismiss(request: web.Request, notification_id: int) -> web.Response:
+    """Only the member's own notification: another member's, or a made-up id, is 404."""
+    if not await notifications_store.dismiss(request.app[POOL], current_user(request).id, notification_id):
+        raise AppError(404, NOT_FOUND)
     return web.json_response({})
 
 
 @routes.post("/api/v1/notifications/clear")
 @api("write:notifications")
 async def clear(request: web.Request) -> web.Response:
-    await notifications_store.dismiss(request.app[POOL], current_user(request).id, None)
+    await notifications_store.clear(request.app[POOL], current_user(request).id)
     return web.json_response({})
 
 

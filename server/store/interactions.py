@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.store.accounts import Executor
+from server.store.statuses import visible_to
 
 
 async def add_favourite(db: Executor, account_id: int, status_id: int, uri: str | None = None) -> bool:
@@ -65,7 +66,8 @@ async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) 
     """Counts and the viewer's own favourite/boost per status, for the buttons under each post."""
     rows = await db.fetch(
         "SELECT i.id,"
-        " (SELECT count(*) FROM statuses r WHERE r.in_reply_to_id = i.id AND r.deleted_at IS NULL) AS replies,"
+        # Only the replies this viewer may see: a visitor counts public and unlisted ones, as on Mastodon.
+        f" (SELECT count(*) FROM statuses s WHERE s.in_reply_to_id = i.id AND {visible_to('$2')}) AS replies,"
         " (SELECT count(*) FROM statuses b WHERE b.reblog_of_id = i.id AND b.deleted_at IS NULL) AS boosts,"
         " (SELECT count(*) FROM favourites f WHERE f.status_id = i.id) AS favourites,"
         " EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = i.id AND f.account_id = $2) AS favourited,"

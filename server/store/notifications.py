@@ -98,9 +98,12 @@ async def get(db: Executor, account_id: int, notification_id: int) -> dict[str, 
              "status_id": rows[0]["status_id"], "account": account_from_row(rows[0], "from_")} if rows else None)
 
 
-async def dismiss(db: Executor, account_id: int, notification_id: int | None) -> None:
-    """Dismiss one notification, or all of them when `notification_id` is None."""
-    await db.execute(
-        "DELETE FROM notifications WHERE account_id = $1 AND ($2::bigint IS NULL OR id = $2)",
-        account_id, notification_id,
-    )
+async def dismiss(db: Executor, account_id: int, notification_id: int) -> bool:
+    """Dismiss one of the member's notifications; False when they have none with that id."""
+    return await db.fetchval(
+        "DELETE FROM notifications WHERE account_id = $1 AND id = $2 RETURNING true", account_id, notification_id,
+    ) is not None
+
+
+async def clear(db: Executor, account_id: int) -> None:
+    await db.execute("DELETE FROM notifications WHERE account_id = $1", account_id)
