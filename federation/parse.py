@@ -91,6 +91,11 @@ def optional_id(value: Any) -> str | None:
         return None
 
 
+def deletes_itself(activity: dict[str, Any]) -> bool:
+    """A Delete whose object is its own actor (still heard from a suspended account)."""
+    return activity.get("type") == "Delete" and optional_id(activity.get("object")) == activity.get("actor")
+
+
 def id_list(value: Any, limit: int = MAX_ADDRESSEES) -> list[str]:
     """Ids from a string, an object, or a list of either; junk entries are skipped."""
     out = []

@@ -1,5 +1,5 @@
 """Domain policies as federation sees them: which hosts are suspended (or, in allowlist mode, not
-allowed), limited, or have their media or reports rejected. Read from PostgreSQL and kept in
+allowed), limited, or have their media or reports rejected, and which remote accounts are suspended. Read from PostgreSQL and kept in
 memory for a few seconds, so the inbox can check every request cheaply; a change made in this
 process applies at once."""
 
@@ -9,6 +9,7 @@ import time
 
 import asyncpg
 
+from server.store import accounts as accounts_store
 from server.store import domains as domains_store
 from server.store import settings as settings_store
 from server.store.domains import DomainPolicy
@@ -31,6 +32,7 @@ class PolicyCache:
         self._policies: dict[str, DomainPolicy] = {}
         self._allowed: set[str] = set()
         self._allowlist = False
+        self._suspended_accounts: set[str] = set()
         self._loaded = 0.0
 
     def invalidate(self) -> None:
@@ -41,6 +43,7 @@ class PolicyCache:
             return
         self._policies = {p.domain: p for p in await domains_store.all_policies(self.pool)}
         self._allowed = set(await domains_store.allowed_domains(self.pool))
+        self._suspended_accounts = set(await accounts_store.suspended_remote_uris(self.pool))
         mode = (await settings_store.get_many(self.pool, ["instance.federation_mode"])).get(
             "instance.federation_mode", self.default_mode)
         self._allowlist = mode == "allowlist"
@@ -52,6 +55,11 @@ class PolicyCache:
             if candidate in self._policies:
                 return self._policies[candidate]
         return None
+
+    async def account_suspended(self, uri: str) -> bool:
+        """Whether moderators suspended this remote account (the key cache may hold it from before)."""
+        await self._refresh()
+        return uri in self._suspended_accounts
 
     async def suspended(self, host: str) -> bool:
         """Whether nothing may be exchanged with the host: a suspension, or absence from the allowlist."""

@@ -81,6 +81,11 @@ class KeyCache:
     def drop(self, key_id: str) -> None:
         self._items.pop(key_id, None)
 
+    def drop_owner(self, account_id: int) -> None:
+        """Forget every key of this account (it deleted itself)."""
+        for key_id in [k for k, (_, owner, _) in self._items.items() if getattr(owner, "id", None) == account_id]:
+            del self._items[key_id]
+
 
 @dataclass
 class Federation:

@@ -44,6 +44,8 @@ class InboxRunner:
             actor = await accounts_store.get_by_uri(pool, job.row["actor_uri"])
             if actor is None:
                 raise handlers.Reject("the sender is unknown")  # receive() fetched it; it was removed since
+            if actor.suspended_at is not None and not parse.deletes_itself(job.row["payload"]):
+                raise handlers.Reject("the sender is suspended or deleted here")  # accepted before that
             await handlers.dispatch(handlers.Incoming(self.fed, actor, job.row["payload"]))
         except (handlers.Reject, parse.Invalid) as exc:  # refused by a rule or a bound: never retried
             log.info("inbox item %s rejected: %s", job.id, exc)

@@ -286,6 +286,7 @@ async def on_delete(incoming: Incoming) -> None:
     object_id = _object_id(_object(incoming))
     if object_id == incoming.actor.uri:
         await inbound.delete_account(incoming.fed.pool, incoming.actor)
+        incoming.fed.keys.drop_owner(incoming.actor.id)  # its key signs nothing here any more
         return
     if parse.host_of(object_id) != incoming.host:
         raise Reject("an actor may delete only its own objects")

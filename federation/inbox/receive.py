@@ -119,6 +119,9 @@ async def receive(request: web.Request) -> web.Response:
         return web.Response(status=202)  # an account we never knew deleted itself; its key is gone too
     if signer.uri != actor_uri:
         raise _reject(401, "the request is signed by someone other than the activity's actor")
+    suspended = signer.suspended_at is not None or await fed.policies.account_suspended(signer.uri)
+    if suspended and not parse.deletes_itself(activity):
+        raise _reject(401, "the signing account is suspended or deleted here")
 
     await fed.inbox_writer.store(activity_id, actor_uri, body.decode())
     return web.Response(status=202)

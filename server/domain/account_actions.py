@@ -11,6 +11,7 @@ from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import domains as domains_store
+from server.store import follows as follows_store
 from server.store import oauth as oauth_store
 from server.store import home_feed
 from server.store import rules as rules_store
@@ -44,6 +45,8 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
                 await conn.execute("DELETE FROM web_sessions WHERE account_id = $1", target.id)
                 await oauth_store.revoke_all(conn, target.id)  # also closes their open streams
                 await outbound.account_gone(conn, urls, target)
+            elif changed:  # a remote account: its follows end both ways; the inbox ignores it from now on
+                await follows_store.delete_all_of(conn, [target.id])
         elif action == "unsuspend":
             changed = await conn.fetchval(
                 "UPDATE accounts SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL RETURNING true",

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from server.models import Account, Visibility
+from server.store import accounts as accounts_store
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
 from server.store import notifications as notifications_store
@@ -110,15 +111,9 @@ async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
         for status_id in await statuses_store.delete_all_by_account(conn, account.id):
             await home_feed.remove_status(conn, status_id)
             await statuses_store.notify_new(conn, status_id, event="delete")
-        await conn.execute(
-            "DELETE FROM follows WHERE account_id = $1 OR target_account_id = $1", account.id
-        )
+        await follows_store.delete_all_of(conn, [account.id])
         await conn.execute("DELETE FROM favourites WHERE account_id = $1", account.id)
-        await conn.execute(
-            "UPDATE accounts SET suspended_at = coalesce(suspended_at, now()), note = '', display_name = '',"
-            " fields = '[]' WHERE id = $1",
-            account.id,
-        )
+        await accounts_store.mark_deleted(conn, account.id)
 
 
 async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, uri: str, *,

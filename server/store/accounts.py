@@ -194,6 +194,24 @@ async def get_remote(db: Executor, username: str, domain: str) -> Account | None
     return account_from_row(row) if row else None
 
 
+async def suspended_remote_uris(db: Executor) -> list[str]:
+    """Remote accounts moderators suspended (deleted actors, whose key is gone, are not listed)."""
+    rows = await db.fetch(
+        "SELECT uri FROM accounts WHERE domain IS NOT NULL AND suspended_at IS NOT NULL AND key_id IS NOT NULL"
+    )
+    return [r["uri"] for r in rows]
+
+
+async def mark_deleted(db: Executor, account_id: int) -> None:
+    """A remote actor deleted itself: its profile is emptied and its key dropped, so nothing it
+    signs verifies from now on (the key is not looked up by its id any more)."""
+    await db.execute(
+        "UPDATE accounts SET suspended_at = coalesce(suspended_at, now()), note = '', display_name = '',"
+        " fields = '[]', key_id = NULL WHERE id = $1 AND domain IS NOT NULL",
+        account_id,
+    )
+
+
 async def get_by_key_id(db: Executor, key_id: str) -> tuple[Account, str, Any] | None:
     """(account, public key PEM, fetched_at) for a remote key id."""
     row = await db.fetchrow(

@@ -410,3 +410,59 @@ async def test_takahe_names_its_accept_after_our_follow(instances, remote):
     # Any other activity with an id on our host is still refused.
     forged = {**accept, "type": "Like", "object": f"{kith.base}/users/alice/statuses/1"}
     assert (await remote.post(ada, f"{kith.base}/inbox", forged)).status == 400
+
+
+async def test_a_suspended_remote_account_is_severed_and_ignored(instances, remote):
+    """Suspended by a moderator: its follows end both ways (no more followers-only posts), its Likes
+    are refused or dropped (even one accepted just before), and once lifted it may follow again."""
+    from server.domain import account_actions, posting
+    from server.models import Role
+    from server.store import accounts as accounts_store
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mod = await make_member(kith.pool, "mod", Role.MODERATOR)
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    account = await accounts_store.get_by_uri(kith.pool, mallory.id)
+    await kith.pool.execute("INSERT INTO follows (account_id, target_account_id) VALUES ($1, $2)", alice.id, account.id)
+    post_id = await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("hi", visibility="private"), 500)
+    post_uri = kith.fed.urls.status_uri("alice", post_id)
+    like = {"id": f"{mallory.id}#likes/1", "type": "Like", "actor": mallory.id, "object": post_uri}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", like)).status == 202  # accepted, not yet applied
+
+    await account_actions.act(kith.pool, kith.fed.urls, mod.id, account, "suspend", [], "spam")
+    kith.fed.policies.invalidate()  # as its few seconds would
+    assert await kith.pool.fetchval("SELECT count(*) FROM follows") == 0
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT count(*) FROM favourites") == 0
+    assert await kith.pool.fetchval("SELECT state FROM inbox_items WHERE activity_id = $1", like["id"]) == "dead"
+    second = {**like, "id": f"{mallory.id}#likes/2"}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", second)).status == 401
+    delivered = len(remote.received)
+    await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("after", visibility="private"), 500)
+    await drain(kith)
+    assert len(remote.received) == delivered  # no longer a follower
+
+    await account_actions.act(kith.pool, kith.fed.urls, mod.id, account, "unsuspend", [], "")
+    kith.fed.policies.invalidate()
+    refollow = {"id": f"{mallory.id}#follows/again", "type": "Follow", "actor": mallory.id,
+                "object": f"{kith.base}/users/alice"}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", refollow)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT count(*) FROM follows WHERE account_id = $1", account.id) == 1
+
+
+async def test_a_deleted_actors_key_signs_nothing_more(instances, remote):
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    await follow(kith, remote, mallory, alice)
+    gone = {"id": f"{mallory.id}#delete", "type": "Delete", "actor": mallory.id, "object": mallory.id}
+    assert (await remote.post(mallory, f"{kith.base}/inbox", gone)).status == 202
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT key_id FROM accounts WHERE uri = $1", mallory.id) is None
+    later = create(mallory, note(remote, mallory, 5))
+    resp = await remote.post(mallory, f"{kith.base}/inbox", later)
+    assert resp.status == 401
+    assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", later["id"]) == 0
