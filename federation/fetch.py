@@ -15,7 +15,7 @@ from urllib.parse import quote, urldefrag
 
 from federation import parse
 from federation.egress import EgressError, fetch_json
-from federation.service import Federation
+from federation.service import KEY_FAILURE_COST, Federation
 from server.models import Account
 from server.store import accounts as accounts_store
 
@@ -88,12 +88,30 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tup
         if known:
             fed.keys.put(key_id, known[0], known[1])
             return known[0], known[1]
-    fed.keys.drop(key_id)
     host = parse.host_of(key_id)
     if not host:
         raise FetchError("keyId is not an http(s) URL")
-    if not fed.key_fetches.allow(host):
+    if key_id in fed.key_failures:
+        raise FetchError(f"the key {key_id[:200]} could not be fetched a moment ago")
+    if refresh:
+        if key_id in fed.key_refetched:
+            raise FetchError(f"the key {key_id[:200]} was re-fetched a moment ago and still does not verify")
+        fed.key_refetched.add(key_id)
+    fed.keys.drop(key_id)
+    # Each fetch reserves what a failure costs, so concurrent fetches of bogus keys cannot overrun
+    # the host's budget; a successful one gives the difference back.
+    if not fed.key_fetches.allow(host, KEY_FAILURE_COST):
         raise FetchError(f"too many key fetches for {host}; try again later")
+    try:
+        found = await _fetch_key(fed, key_id)
+    except FetchError:
+        fed.key_failures.add(key_id)
+        raise
+    fed.key_fetches.refund(host, KEY_FAILURE_COST - 1)
+    return found
+
+
+async def _fetch_key(fed: Federation, key_id: str) -> tuple[Account, str]:
     doc = await fetch_document(fed, urldefrag(key_id)[0])
     owner = doc.get("owner") if doc.get("type") not in parse.ACTOR_TYPES else None
     account = await fetch_actor(fed, owner, refresh=True) if isinstance(owner, str) else None

@@ -20,6 +20,9 @@ from server.config import Config
 from server.urls import Urls
 
 KEY_FETCHES_PER_HOST_PER_MINUTE = 30
+KEY_REFETCH_SECONDS = 300
+KEY_FAILURE_SECONDS = 600
+KEY_FAILURE_COST = 5
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,40 @@ class HostLimiter:
     per_minute: int
     _events: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
-    def allow(self, host: str) -> bool:
+    def allow(self, host: str, cost: int = 1) -> bool:
+        """Spend `cost` events of the host's window, if that many are left."""
         now = time.monotonic()
         events = self._events[host]
         while events and events[0] < now - 60:
             events.popleft()
-        if len(events) >= self.per_minute:
+        if len(events) + cost > self.per_minute:
             return False
-        events.append(now)
+        events.extend([now] * cost)
         return True
+
+    def refund(self, host: str, cost: int) -> None:
+        """Give back `cost` of the latest events (what turned out cheaper than reserved)."""
+        events = self._events[host]
+        for _ in range(min(cost, len(events))):
+            events.pop()
+
+
+class RecentSet:
+    """Keys remembered for `seconds` each, at most `size` of them (oldest forgotten first)."""
+
+    def __init__(self, seconds: float, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def __contains__(self, key: str) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+    def add(self, key: str) -> None:
+        self._until[key] = time.monotonic() + self.seconds
+        self._until.move_to_end(key)
+        while len(self._until) > self.size:
+            self._until.popitem(last=False)
 
 
 class KeyCache:
@@ -96,6 +124,11 @@ class Federation:
     session: aiohttp.ClientSession
     instance_key: SigningKey
     key_fetches: HostLimiter = field(default_factory=lambda: HostLimiter(KEY_FETCHES_PER_HOST_PER_MINUTE))
+    # A key that stops verifying is re-fetched at most once per KEY_REFETCH_SECONDS; one that could not
+    # be fetched is not asked for again for KEY_FAILURE_SECONDS, and a failed fetch costs its host
+    # KEY_FAILURE_COST of the per-minute budget (random key ids cannot make us fetch 30 a minute).
+    key_refetched: RecentSet = field(default_factory=lambda: RecentSet(KEY_REFETCH_SECONDS))
+    key_failures: RecentSet = field(default_factory=lambda: RecentSet(KEY_FAILURE_SECONDS))
     keys: KeyCache = field(default_factory=KeyCache)
     inbox_writer: InboxWriter = field(init=False)
     policies: PolicyCache = field(init=False)

@@ -64,6 +64,7 @@ class FakeRemote:
     received: list[Received] = field(default_factory=list)
     strict_published: bool = False  # answer as GoToSocial does to an activity without `published`
     fetched: list[str] = field(default_factory=list)  # every object URL GET, in order
+    actor_fetches: list[str] = field(default_factory=list)  # every actor (key) GET, found or not
 
     @property
     def base(self) -> str:
@@ -93,6 +94,7 @@ async def start_fake_remote() -> FakeRemote:
     remote: FakeRemote
 
     async def actor(request: web.Request) -> web.Response:
+        remote.actor_fetches.append(request.match_info["name"])
         found = remote.actors.get(request.match_info["name"])
         if found is None:
             raise web.HTTPNotFound()

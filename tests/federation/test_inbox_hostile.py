@@ -466,3 +466,33 @@ async def test_a_deleted_actors_key_signs_nothing_more(instances, remote):
     resp = await remote.post(mallory, f"{kith.base}/inbox", later)
     assert resp.status == 401
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", later["id"]) == 0
+
+
+async def test_bad_signatures_and_unknown_keys_cannot_make_us_fetch_storms(instances, remote):
+    """100 requests with a wrong signature for a known key re-fetch it once; 120 random unknown
+    key ids on one host cost at most a few fetches (failures spend the host's budget faster)."""
+    import asyncio
+
+    from tests.federation.fakes import FakeActor
+
+    kith, _ = instances
+    alice = await make_member(kith.pool, "alice")
+    mallory = remote.add_actor("mallory")
+    eve = remote.add_actor("eve")
+    await follow(kith, remote, mallory, alice)
+    remote.actor_fetches.clear()
+    forger = FakeActor("mallory", remote.base, eve.private_pem, eve.public_pem)  # mallory's key id, eve's key
+    answers = await asyncio.gather(*(remote.post(mallory, f"{kith.base}/inbox",
+                                                 create(mallory, note(remote, mallory, n)), sign_as=forger)
+                                     for n in range(100)))
+    assert {r.status for r in answers} == {401}
+    assert remote.actor_fetches.count("mallory") <= 1
+
+    remote.actor_fetches.clear()
+    ghosts = [FakeActor(f"ghost{n}", remote.base, eve.private_pem, eve.public_pem) for n in range(120)]
+    answers = await asyncio.gather(*(remote.post(g, f"{kith.base}/inbox", create(g, note(remote, g, 1)))
+                                     for g in ghosts))
+    assert {r.status for r in answers} == {401}
+    assert len(remote.actor_fetches) <= 6, len(remote.actor_fetches)
+    # a real, well-signed request from that host still gets through
+    assert (await remote.post(mallory, f"{kith.base}/inbox", create(mallory, note(remote, mallory, 500)))).status == 202
