@@ -39,7 +39,7 @@ class Kith:
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Kith":
+    def start(self) -> Kith:
         cmd = [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
                "--domain", f"127.0.0.1:{self.port}", "--data-dir", str(self.data), "--insecure-federation",
                "--allow-private-host", "127.0.0.1", *self.extra]

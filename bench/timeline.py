@@ -111,7 +111,7 @@ async def main() -> None:
             for name, token, reader in (("following 500 busy accounts", busy_token, busy_id),
                                         ("following 5 quiet accounts", quiet_token, quiet_id)):
                 api, query = [], []
-                for n in range(args.requests):
+                for _ in range(args.requests):
                     started = time.perf_counter()
                     async with session.get(f"{kith.base}/api/v1/timelines/home", params={"limit": "20"},
                                            headers={"Authorization": f"Bearer {token}"}) as resp:

@@ -10,9 +10,10 @@ import asyncio
 import email.utils
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -59,7 +60,7 @@ def _retry_after(value: str | None) -> float | None:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min((moment - datetime.now(timezone.utc)).total_seconds(), MAX_RETRY_AFTER))
+    return max(0.0, min((moment - datetime.now(UTC)).total_seconds(), MAX_RETRY_AFTER))
 
 
 def _sign(scheme: str, key_id: str, private_pem: str):
@@ -124,9 +125,9 @@ class DeliveryRunner:
             return 0
         activities = await deliveries_store.activities_to_send(pool, list({j.row["activity_id"] for j in jobs}))
         outcomes = await asyncio.gather(*(self._send(job, activities.get(job.row["activity_id"])) for job in jobs))
-        done = [job for job, outcome in zip(jobs, outcomes) if outcome.ok]
+        done = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome.ok]
         await deliveries_store.mark_done(pool, [job.id for job in done], sorted({job.row["host"] for job in done}))
-        for job, outcome in zip(jobs, outcomes):
+        for job, outcome in zip(jobs, outcomes, strict=True):
             if not outcome.ok:
                 await self._failed(job, outcome)
         return len(jobs)
@@ -150,4 +151,4 @@ class DeliveryRunner:
         delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
         await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
         if outcome.status is None or outcome.status >= 500:
-            await deliveries_store.host_failed(pool, host, datetime.now(timezone.utc) + timedelta(seconds=delay))
+            await deliveries_store.host_failed(pool, host, datetime.now(UTC) + timedelta(seconds=delay))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urldefrag
 
@@ -21,6 +21,7 @@ from server.store import accounts as accounts_store
 
 log = logging.getLogger(__name__)
 ACTOR_TTL = timedelta(days=1)
+AS2_TYPES = ("application/activity+json", "application/ld+json")
 HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_.\-]{1,64})@([A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
 
 
@@ -50,7 +51,8 @@ async def fetch_document(fed: Federation, url: str, *, _second_try: bool = False
     if served_id != result.response.url:
         # Like Mastodon: a document may name its canonical id elsewhere on the same host (a web URL,
         # a key URL that serves its actor); then it is accepted only as served from that id.
-        if _second_try or not isinstance(served_id, str) or parse.host_of(served_id) != parse.host_of(result.response.url):
+        same_host = isinstance(served_id, str) and parse.host_of(served_id) == parse.host_of(result.response.url)
+        if _second_try or not same_host:
             raise FetchError(f"{url[:200]}: the document's id does not match where it was served from")
         return await fetch_document(fed, served_id, _second_try=True)
     return doc
@@ -64,7 +66,7 @@ async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Ac
     if not refresh:
         known = await accounts_store.get_by_uri(fed.pool, uri)
         fetched = await _fetched_at(fed, uri) if known else None
-        if known and fetched and fetched > datetime.now(timezone.utc) - ACTOR_TTL:
+        if known and fetched and fetched > datetime.now(UTC) - ACTOR_TTL:
             return known
     doc = await fetch_document(fed, uri)
     try:
@@ -139,7 +141,7 @@ async def webfinger(fed: Federation, username: str, domain: str) -> str:
     links = result.data.get("links") if isinstance(result.data, dict) else None
     for link in links if isinstance(links, list) else []:
         if (isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str)
-                and str(link.get("type", "")).split(";")[0].strip() in ("application/activity+json", "application/ld+json")):
+                and str(link.get("type", "")).split(";")[0].strip() in AS2_TYPES):
             return link["href"]
     raise FetchError(f"{username}@{domain} has no ActivityPub actor")
 

@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from typing import Literal, TypeAlias
@@ -502,7 +502,7 @@ def _http_date(value: str) -> float:
     except (TypeError, ValueError, IndexError, OverflowError):
         raise SignatureError(f"the Date header is not an HTTP date: {value[:40]!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -25,7 +25,7 @@ from server.urls import PUBLIC, Urls
 
 def _now() -> datetime:
     """`published` of activities that record no stored moment (a Follow, a Delete, an Undo...)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
@@ -83,7 +83,8 @@ async def follow_sent(conn: asyncpg.Connection, urls: Urls, follower: Account, t
     await _to_account(conn, urls, follower, target, activity)
 
 
-async def follow_undone(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account, follow_id: int) -> None:
+async def follow_undone(conn: asyncpg.Connection, urls: Urls, follower: Account, target: Account,
+                        follow_id: int) -> None:
     follow_uri = urls.follow_uri(follower.username, follow_id)
     follow = render.activity("Follow", urls.actor(follower.username), target.uri, follow_uri, published=_now())
     await _to_account(conn, urls, follower, target, render.undo(follow, f"{follow_uri}#undo", _now()))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +21,8 @@ from server.text.sanitize import sanitize_html, strip_html
 
 # The spec's forms, plus the http:// spelling older Mastodon versions sent.
 PUBLIC_IDS = frozenset({
-    "https://www.w3.org/ns/activitystreams#Public", "http://www.w3.org/ns/activitystreams#Public", "as:Public", "Public",
+    "https://www.w3.org/ns/activitystreams#Public", "http://www.w3.org/ns/activitystreams#Public",
+    "as:Public", "Public",
 })
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 ACTIVITY_TYPES = frozenset({
@@ -129,7 +130,7 @@ def timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment
 
 

@@ -1,7 +1,7 @@
 """Domain policies as federation sees them: which hosts are suspended (or, in allowlist mode, not
-allowed), limited, or have their media or reports rejected, and which remote accounts are suspended. Read from PostgreSQL and kept in
-memory for a few seconds, so the inbox can check every request cheaply; a change made in this
-process applies at once."""
+allowed), limited, or have their media or reports rejected, and which remote accounts are suspended.
+Read from PostgreSQL and kept in memory for a few seconds, so the inbox can check every request
+cheaply; a change made in this process applies at once."""
 
 from __future__ import annotations
 

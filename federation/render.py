@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from server.models import Account, Status, Visibility
@@ -31,7 +31,7 @@ ACTIVITY_JSON = "application/activity+json"
 
 def iso(moment: datetime) -> str:
     """UTC with milliseconds, so that posts written within one second keep their order elsewhere."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
         if status.poll.get("closed_at"):
             end = datetime.fromisoformat(status.poll["closed_at"])
             note["endTime"] = iso(end)
-            if end <= datetime.now(timezone.utc):
+            if end <= datetime.now(UTC):
                 note["closed"] = iso(end)  # as Mastodon marks a poll that has ended
     return note
 

@@ -14,8 +14,8 @@ from aiohttp import web
 from federation import httpsig
 from federation.egress import EgressPolicy, Signer, make_session
 from federation.inbox.writer import InboxWriter
-from federation.policies import PolicyCache
 from federation.nodeinfo import VERSION
+from federation.policies import PolicyCache
 from server.config import Config
 from server.urls import Urls
 

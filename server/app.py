@@ -15,29 +15,41 @@ from federation import service as federation_service
 from federation.inbox import receive
 from federation.service import FEDERATION
 from federation.workers import run_forever
-from server.config import Config
-from server.db.embedded import start_embedded
-from server.db.migrate import migrate
-from server.db.pool import create_pool
 from server.api import accounts as api_accounts
 from server.api import admin as api_admin
 from server.api import conversations as api_conversations
 from server.api import filters as api_filters
-from server.api import lists as api_lists
 from server.api import instance as api_instance
+from server.api import lists as api_lists
 from server.api import media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import reports as api_reports
 from server.api import statuses as api_statuses
 from server.api import streaming as api_streaming
+from server.config import Config
+from server.db.embedded import start_embedded
+from server.db.migrate import migrate
+from server.db.pool import create_pool
 from server.domain import instance
 from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
 from server.media.storage import storage_for
+from server.routing import with_trailing_slashes
 from server.store import settings as settings_store
 from server.urls import Urls
-from server.routing import with_trailing_slashes
-from server.web import admin, auth, content_rules, feeds, middleware, notifications, posts, profiles, reports, search
-from server.web import member_tools, settings
+from server.web import (
+    admin,
+    auth,
+    content_rules,
+    feeds,
+    member_tools,
+    middleware,
+    notifications,
+    posts,
+    profiles,
+    reports,
+    search,
+    settings,
+)
 from server.web.render import make_environment
 
 log = logging.getLogger(__name__)

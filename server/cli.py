@@ -8,8 +8,9 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
@@ -103,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     unblock = domain_sub.add_parser("unblock", help="remove a domain's policy")
     _common(unblock)
     unblock.add_argument("target", metavar="DOMAIN")
-    for name, text in (("allow", "federate with DOMAIN in allowlist mode"), ("disallow", "take DOMAIN off the allowlist")):
+    for name, text in (("allow", "federate with DOMAIN in allowlist mode"),
+                       ("disallow", "take DOMAIN off the allowlist")):
         allow = domain_sub.add_parser(name, help=text)
         _common(allow)
         allow.add_argument("target", metavar="DOMAIN")

@@ -85,7 +85,7 @@ class Status:
     kind: str = "note"  # note | question | article
     poll: dict | None = None  # for questions: {"multiple", "options": [{"title", "votes"}], "closed_at"}
     reblog_of_id: int | None = None
-    reblog: "Status | None" = None  # the boosted post, when this row is a boost
+    reblog: Status | None = None  # the boosted post, when this row is a boost
 
     @property
     def is_local(self) -> bool:

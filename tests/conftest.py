@@ -12,8 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 from urllib.request import urlopen
 
 import asyncpg
@@ -114,7 +114,7 @@ class KithProcess:
         self.proc: subprocess.Popen | None = None
         self.log = b""
 
-    def start(self, timeout: float = 60) -> "KithProcess":
+    def start(self, timeout: float = 60) -> KithProcess:
         cmd = [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
                "--domain", f"127.0.0.1:{self.port}", "--insecure-federation", *self.args]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

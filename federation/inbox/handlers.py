@@ -8,9 +8,10 @@ applied; `Retry` means something transient failed (a fetch) and it should be tri
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from federation import outbound, parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
@@ -119,7 +120,7 @@ async def _status_ref(fed: Federation, uri: str) -> tuple[int, int] | None:
 
 
 def _subject(note: parse.RemoteNote, author: Account, visibility: Visibility) -> content_rules.Subject:
-    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
+    age = (datetime.now(UTC) - author.created_at).total_seconds() / 86400
     return content_rules.Subject(
         uri=note.uri, origin="remote", domain=(author.domain or "").lower(), actor=author.uri or "",
         text=strip_html(note.content), content_warning=note.spoiler_text, display_name=author.display_name,
@@ -517,10 +518,12 @@ async def fetch_replies(fed: Federation, doc: dict[str, Any]) -> int:
             collection = await fetch_document(fed, collection)
         page = None
         if isinstance(collection, dict):
-            page = collection if (collection.get("items") or collection.get("orderedItems")) else collection.get("first")
+            has_items = collection.get("items") or collection.get("orderedItems")
+            page = collection if has_items else collection.get("first")
         if isinstance(page, str):
             page = await fetch_document(fed, page)
-        if isinstance(page, dict) and not (page.get("items") or page.get("orderedItems")) and isinstance(page.get("next"), str):
+        empty = isinstance(page, dict) and not (page.get("items") or page.get("orderedItems"))
+        if empty and isinstance(page.get("next"), str):
             page = await fetch_document(fed, page["next"])  # Mastodon's first page holds only self-replies
     except FetchError as exc:
         log.info("replies of %s not fetched: %s", str(doc.get("id"))[:200], exc)

@@ -72,4 +72,4 @@ class InboxWriter:
         row = await self.pool.fetchrow(
             _INSERT, [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch], [b[3] for b in batch]
         )
-        return list(zip(row["ids"], row["digests"]))
+        return list(zip(row["ids"], row["digests"], strict=True))

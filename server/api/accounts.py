@@ -8,10 +8,10 @@ from multidict import MultiDict
 from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
 from server.api import entities, params
-from server.api.media import read_upload
 from server.api.auth import api, current_user, maybe_user
-from server.api.filters import apply_filters
 from server.api.common import NOT_FOUND, account_or_404, path_id
+from server.api.filters import apply_filters
+from server.api.media import read_upload
 from server.api.paging import page, respond
 from server.domain import blocking, following, profiles
 from server.errors import AppError, Invalid

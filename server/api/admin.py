@@ -9,7 +9,6 @@ import hashlib
 from aiohttp import web
 
 from federation.service import FEDERATION
-
 from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
@@ -69,7 +68,8 @@ async def _save_block(request: web.Request, domain: str, current: DomainPolicy |
     base = current or DomainPolicy(domain)
     policy = DomainPolicy(
         domain=domain, severity=p.str("severity", base.severity, max_len=20) or "suspend",
-        reject_media=p.bool("reject_media", base.reject_media), reject_reports=p.bool("reject_reports", base.reject_reports),
+        reject_media=p.bool("reject_media", base.reject_media),
+        reject_reports=p.bool("reject_reports", base.reject_reports),
         public_comment=p.str("public_comment", base.public_comment, max_len=2000) or "",
         private_comment=p.str("private_comment", base.private_comment, max_len=2000) or "",
         obfuscate=p.bool("obfuscate", base.obfuscate),

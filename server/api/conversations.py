@@ -25,7 +25,8 @@ async def render(request: web.Request, items: list[conversations_store.Conversat
     rendered_people = await entities.accounts(pool, urls, [a for group in people.values() for a in group])
     found = await conversations_store.statuses(pool, [c.last_status_id for c in items], viewer_id)
     shown = [found[c.last_status_id] for c in items if c.last_status_id in found]
-    statuses = {s.id: body for s, body in zip(shown, await entities.statuses(pool, urls, shown, viewer_id))}
+    rendered = await entities.statuses(pool, urls, shown, viewer_id)
+    statuses = {s.id: body for s, body in zip(shown, rendered, strict=True)}
     return [{"id": str(c.id), "unread": c.unread, "accounts": [rendered_people[a.id] for a in people[c.id]],
              "last_status": statuses.get(c.last_status_id)} for c in items]
 

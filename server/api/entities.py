@@ -5,14 +5,13 @@ Everything is loaded in batches: one query per kind of detail for a whole page o
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from server.models import Account, Status
-from server.store import api_details
-from server.store import interactions
+from server.store import api_details, interactions
 from server.urls import Urls
 
 DEFAULT_AVATAR = "/static/avatar.png"
@@ -22,11 +21,11 @@ DEFAULT_HEADER = "/static/header.png"
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _day(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT00:00:00.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
 
 async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
@@ -89,10 +88,10 @@ def _poll(status: Status, details: api_details.StatusDetails) -> dict[str, Any] 
     expires = datetime.fromisoformat(closed) if closed else None
     return {
         "id": str(status.id), "expires_at": iso(expires),
-        "expired": bool(expires and expires <= datetime.now(timezone.utc)),
+        "expired": bool(expires and expires <= datetime.now(UTC)),
         "multiple": bool(status.poll.get("multiple")), "votes_count": sum(votes),
         "voters_count": status.poll.get("voters_count"),
-        "options": [{"title": o.get("title", ""), "votes_count": v} for o, v in zip(options, votes)],
+        "options": [{"title": o.get("title", ""), "votes_count": v} for o, v in zip(options, votes, strict=True)],
         "emojis": [], "voted": bool(details.own_votes), "own_votes": details.own_votes,
     }
 

@@ -8,7 +8,7 @@ them behind the filter's title.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -139,7 +139,7 @@ def _expires_at(p: params.Params, current: datetime | None) -> datetime | None:
     if not p.has("expires_in"):
         return current
     seconds = p.int("expires_in", None, minimum=1, maximum=MAX_EXPIRES_IN)
-    return datetime.now(timezone.utc) + timedelta(seconds=seconds) if seconds else None
+    return datetime.now(UTC) + timedelta(seconds=seconds) if seconds else None
 
 
 def _keyword_text(value: str | None) -> str:

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from server.api import entities, params
 from server.api.auth import api, current_user
-from server.api.filters import apply_filters_to_notifications
 from server.api.common import NOT_FOUND, account_or_404, path_id
+from server.api.filters import apply_filters_to_notifications
 from server.api.paging import page, respond
 from server.domain import following
 from server.errors import AppError, NotFound
@@ -32,7 +32,8 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
             status = await statuses_store.get_visible(pool, item["status_id"], viewer_id)
             if status:
                 statuses[status.id] = status
-    status_json = dict(zip(statuses, await entities.statuses(pool, urls, list(statuses.values()), viewer_id)))
+    rendered = await entities.statuses(pool, urls, list(statuses.values()), viewer_id)
+    status_json = dict(zip(statuses, rendered, strict=True))
     people = await entities.accounts(pool, urls, [i["account"] for i in items])
     out = []
     for item in items:

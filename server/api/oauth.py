@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -80,7 +80,8 @@ async def _authorization(request: web.Request, p: params.Params) -> tuple[oauth_
     app = await oauth_store.app_by_client_id(request.app[POOL], p.str("client_id", "", max_len=200) or "")
     if app is None:
         raise AppError(400, "Unknown client: this app is not registered here.")
-    redirect_uri = p.str("redirect_uri", "", max_len=2000) or (app.redirect_uris[0] if len(app.redirect_uris) == 1 else "")
+    only_uri = app.redirect_uris[0] if len(app.redirect_uris) == 1 else ""
+    redirect_uri = p.str("redirect_uri", "", max_len=2000) or only_uri
     if redirect_uri not in app.redirect_uris:
         raise AppError(400, "The redirect URI does not match the one this app registered.")
     if (p.str("response_type", "code") or "code") != "code":
@@ -138,7 +139,7 @@ async def authorize(request: web.Request) -> web.Response:
     await oauth_store.insert_code(
         request.app[POOL], token_hash(code), app.id, user.id, redirect_uri, requested,
         p.str("code_challenge", max_len=200), p.str("code_challenge_method", max_len=10),
-        datetime.now(timezone.utc) + CODE_LIFETIME,
+        datetime.now(UTC) + CODE_LIFETIME,
     )
     if redirect_uri == OOB:
         return render(request, "oauth/code.html", {"app": app, "code": code})
@@ -182,7 +183,7 @@ async def _issue(request: web.Request, app: oauth_store.App, account_id: int | N
     await oauth_store.insert_token(request.app[POOL], token_hash(token),
                                    token_hash(refresh_token) if refresh_token else None, app.id, account_id, granted)
     body = {"access_token": token, "token_type": "Bearer", "scope": " ".join(granted),
-            "created_at": int(datetime.now(timezone.utc).timestamp())}
+            "created_at": int(datetime.now(UTC).timestamp())}
     if refresh_token:
         body["refresh_token"] = refresh_token
     return web.json_response(body)
@@ -201,7 +202,8 @@ async def token(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     if grant == "authorization_code":
         found = await oauth_store.take_code(pool, token_hash(p.str("code", "", max_len=200) or ""), app.id)
-        if (found is None or not found["fresh"] or found["redirect_uri"] != (p.str("redirect_uri") or found["redirect_uri"])
+        if (found is None or not found["fresh"]
+                or found["redirect_uri"] != (p.str("redirect_uri") or found["redirect_uri"])
                 or not _pkce_ok(found["code_challenge"], found["code_challenge_method"], p.str("code_verifier"))):
             return _oauth_error(400, "invalid_grant", "The provided authorization grant is invalid, expired, "
                                                       "revoked, or does not match the redirection URI.")

@@ -101,7 +101,7 @@ class Params:
             out.append(item)
         return out
 
-    def nested(self, name: str) -> "Params | None":
+    def nested(self, name: str) -> Params | None:
         """The object under `name` (JSON object, or `name[key]` form fields), or None if absent."""
         if isinstance(self.data, dict):
             value = self.data.get(name)

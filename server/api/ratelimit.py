@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -48,7 +48,7 @@ async def rate_limit(request: web.Request, handler):
     _windows.move_to_end(key)
     while len(_windows) > MAX_KEYS:
         _windows.popitem(last=False)
-    reset = datetime.fromtimestamp(start + WINDOW, timezone.utc).isoformat(timespec="milliseconds")
+    reset = datetime.fromtimestamp(start + WINDOW, UTC).isoformat(timespec="milliseconds")
     headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(limit - count, 0)),
                "X-RateLimit-Reset": reset.replace("+00:00", "Z")}
     if count > limit:

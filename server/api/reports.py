@@ -45,6 +45,7 @@ async def create(request: web.Request) -> web.Response:
     return web.json_response({
         "id": str(report_id), "action_taken": False, "action_taken_at": None, "category": category,
         "comment": p.str("comment", "") or "", "forwarded": p.bool("forward") and not target.is_local,
-        "created_at": entities.iso(await reports_store.created_at(request.app[POOL], report_id)), "status_ids": p.list("status_ids", max_items=50) or None,
+        "created_at": entities.iso(await reports_store.created_at(request.app[POOL], report_id)),
+        "status_ids": p.list("status_ids", max_items=50) or None,
         "rule_ids": [str(r) for r in rule_ids] or None, "target_account": account,
     })

@@ -8,11 +8,10 @@ from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
 from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
-from server.api.filters import apply_filters
 from server.api.common import NOT_FOUND, path_id, status_or_404
-from server.domain import posting, reactions
+from server.api.filters import apply_filters
+from server.domain import instance, posting, reactions
 from server.errors import AppError, Invalid, NotFound
-from server.domain import instance
 from server.keys import POOL, URLS
 from server.models import Account
 from server.store import api_relations
@@ -148,8 +147,8 @@ async def history(request: web.Request) -> web.Response:
          "account": author, "media_attachments": [], "emojis": []}
         for content, spoiler, when in await statuses_store.edits(pool, status.id)
     ]
-    versions.append({k: current[k] for k in ("content", "spoiler_text", "sensitive", "account", "media_attachments",
-                                              "emojis")} | {"created_at": current["edited_at"] or current["created_at"]})
+    kept = ("content", "spoiler_text", "sensitive", "account", "media_attachments", "emojis")
+    versions.append({k: current[k] for k in kept} | {"created_at": current["edited_at"] or current["created_at"]})
     return web.json_response(versions)
 
 

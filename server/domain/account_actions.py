@@ -12,8 +12,8 @@ from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import domains as domains_store
 from server.store import follows as follows_store
-from server.store import oauth as oauth_store
 from server.store import home_feed
+from server.store import oauth as oauth_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
 from server.urls import Urls
@@ -69,7 +69,8 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
             raise NotFound(f"Nothing to do: @{target.handle()} is already in that state.")
         if target.is_local and not action.startswith("un"):
             await conn.execute(
-                "INSERT INTO account_warnings (account_id, staff_id, action, rule_ids, reason) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO account_warnings (account_id, staff_id, action, rule_ids, reason)"
+                " VALUES ($1, $2, $3, $4, $5)",
                 target.id, staff_id, action, rule_ids, reason)
         await domains_store.log(conn, staff_id, f"account: {action}", f"@{target.handle()}",
                                 " — ".join(x for x in (cited, reason) if x))

@@ -41,7 +41,7 @@ def parse(text: str) -> Parsed:
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
 
-        def cell(name: str) -> str:
+        def cell(name: str, row: list[str] = row) -> str:
             i = columns.get(name)
             return row[i].strip() if i is not None and i < len(row) else ""
 
@@ -82,6 +82,7 @@ def export(policies: list[DomainPolicy]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for p in policies:
-        writer.writerow([p.domain, moderation.mastodon_severity(p.severity), str(p.reject_media).lower(), str(p.reject_reports).lower(),
+        writer.writerow([p.domain, moderation.mastodon_severity(p.severity), str(p.reject_media).lower(),
+                         str(p.reject_reports).lower(),
                          p.public_comment, str(p.obfuscate).lower()])
     return out.getvalue()

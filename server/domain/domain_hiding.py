@@ -14,7 +14,8 @@ async def hide(pool: asyncpg.Pool, account_id: int, domain: str, *, hidden: bool
     domain = normalise_domain(domain)
     async with pool.acquire() as conn, conn.transaction():
         if not hidden:
-            await conn.execute("DELETE FROM user_domain_blocks WHERE account_id = $1 AND domain = $2", account_id, domain)
+            await conn.execute("DELETE FROM user_domain_blocks WHERE account_id = $1 AND domain = $2",
+                               account_id, domain)
             return
         await conn.execute("INSERT INTO user_domain_blocks (account_id, domain) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                            account_id, domain)

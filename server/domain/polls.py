@@ -7,7 +7,7 @@ debounces the same way) and a last one when it closes; then voters and the autho
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -25,7 +25,7 @@ BATCH = 50
 
 def is_closed(poll: dict[str, Any]) -> bool:
     closed = poll.get("closed_at")
-    return bool(closed) and datetime.fromisoformat(closed) <= datetime.now(timezone.utc)
+    return bool(closed) and datetime.fromisoformat(closed) <= datetime.now(UTC)
 
 
 async def vote(pool: asyncpg.Pool, urls: Urls, voter: Account, status_id: int, choices: list[int]) -> None:

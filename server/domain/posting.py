@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -103,7 +103,7 @@ def _validate_poll(post: NewPost) -> None:
 def _poll_json(poll: NewPoll | None) -> dict | None:
     if poll is None:
         return None
-    closes = datetime.now(timezone.utc) + timedelta(seconds=poll.expires_in)
+    closes = datetime.now(UTC) + timedelta(seconds=poll.expires_in)
     return {"multiple": poll.multiple, "options": [{"title": o.strip(), "votes": 0} for o in poll.options],
             "closed_at": closes.isoformat(), "voters_count": 0}
 
@@ -206,7 +206,7 @@ async def _check_rules(pool: asyncpg.Pool, author: Account, text: str, spoiler: 
     """The content rules' decision on a member's post or edit (hits are recorded by the caller, in its
     transaction); a rejecting rule refuses it here, before anything is written."""
     parsed = plaintext.parse(text)
-    age = (datetime.now(timezone.utc) - author.created_at).total_seconds() / 86400
+    age = (datetime.now(UTC) - author.created_at).total_seconds() / 86400
     decision = await content_rules.check(pool, content_rules.Subject(
         uri=f"local post by @{author.username}", origin="local", domain="", actor=author.username, text=text,
         content_warning=spoiler, display_name=author.display_name, bio=strip_html(author.note),

@@ -273,7 +273,8 @@ async def set_picture(db: Executor, account_id: int, kind: str, path: str) -> No
 
 
 async def set_role(db: Executor, account_id: int, role: str) -> bool:
-    return await db.fetchval("UPDATE users SET role = $2 WHERE account_id = $1 RETURNING true", account_id, role) is not None
+    done = await db.fetchval("UPDATE users SET role = $2 WHERE account_id = $1 RETURNING true", account_id, role)
+    return done is not None
 
 
 async def suspended(db: Executor, limit: int = 100) -> list[Account]:

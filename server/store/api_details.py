@@ -46,7 +46,8 @@ async def status_details(db: Executor, ids: list[int], viewer_id: int | None) ->
         "SELECT s.id, s.language, s.source_text, p.account_id AS reply_account, a.name AS app, a.website,"
         " EXISTS (SELECT 1 FROM bookmarks b WHERE b.status_id = s.id AND b.account_id = $2) AS bookmarked,"
         " EXISTS (SELECT 1 FROM pins pn WHERE pn.status_id = s.id AND pn.account_id = $2) AS pinned"
-        " FROM statuses s LEFT JOIN statuses p ON p.id = s.in_reply_to_id LEFT JOIN oauth_apps a ON a.id = s.application_id"
+        " FROM statuses s LEFT JOIN statuses p ON p.id = s.in_reply_to_id"
+        " LEFT JOIN oauth_apps a ON a.id = s.application_id"
         " WHERE s.id = ANY($1::bigint[])",
         ids, viewer_id,
     ):

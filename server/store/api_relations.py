@@ -23,7 +23,8 @@ async def relationships(db: Executor, viewer_id: int, ids: list[int]) -> dict[in
     )
     return {
         r["id"]: {
-            "id": str(r["id"]), "following": r["following"] == "accepted", "showing_reblogs": r["following"] == "accepted",
+            "id": str(r["id"]), "following": r["following"] == "accepted",
+            "showing_reblogs": r["following"] == "accepted",
             "notifying": False, "languages": None, "followed_by": r["followed_by"] == "accepted",
             "blocking": r["blocking"], "blocked_by": r["blocked_by"], "muting": r["muting"] is not None,
             "muting_notifications": bool(r["muting"]), "requested": r["following"] == "pending",

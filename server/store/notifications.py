@@ -42,7 +42,8 @@ async def remove(db: Executor, account_id: int, from_account_id: int, kind: str)
 async def page(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[dict[str, Any]]:
     """Newest first: id, type, created_at, read, status_id and the sender as an Account."""
     rows = await db.fetch(
-        f"SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL AS read, n.status_id, {account_columns('a', 'from_')}"
+        "SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL AS read, n.status_id,"
+        f" {account_columns('a', 'from_')}"
         " FROM notifications n JOIN accounts a ON a.id = n.from_account_id"
         " WHERE n.account_id = $1 AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3",
         account_id, max_id, limit,

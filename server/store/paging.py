@@ -3,8 +3,9 @@ first) and min_id (newer than, oldest first: the page right after min_id)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 

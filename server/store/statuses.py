@@ -7,9 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
+from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH, domain_match
 from server.store.paging import Page
-from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 
 
 def visible_to(viewer: str) -> str:
@@ -44,7 +44,8 @@ def not_muted(viewer: str, author: str = "s.account_id") -> str:
 
 # Accounts of limited (or suspended) domains are kept out of public timelines.
 NOT_LIMITED = (
-    "a.limited_at IS NULL AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity IN ('limit', 'suspend')"
+    "a.limited_at IS NULL AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp"
+    " WHERE dp.severity IN ('limit', 'suspend')"
     f" AND {DOMAIN_MATCH}))"
 )
 
@@ -343,7 +344,8 @@ async def insert_remote(
 
 async def find_by_uri(db: Executor, uri: str) -> tuple[int, int, bool] | None:
     """(id, author id, deleted) of the stored status with this ActivityPub id."""
-    row = await db.fetchrow("SELECT id, account_id, deleted_at IS NOT NULL AS deleted FROM statuses WHERE uri = $1", uri)
+    row = await db.fetchrow(
+        "SELECT id, account_id, deleted_at IS NOT NULL AS deleted FROM statuses WHERE uri = $1", uri)
     return (row["id"], row["account_id"], row["deleted"]) if row else None
 
 
@@ -525,9 +527,12 @@ async def weekly_activity(db: Executor, weeks: int = 12) -> list[dict[str, str]]
     """Local posts, logins and sign-ups per week (Mastodon's instance/activity), newest week first."""
     rows = await db.fetch(
         "SELECT w AS week,"
-        " (SELECT count(*) FROM statuses s WHERE s.uri IS NULL AND s.created_at >= w AND s.created_at < w + interval '7 days') AS statuses,"
-        " (SELECT count(DISTINCT ws.account_id) FROM web_sessions ws WHERE ws.last_seen_at >= w AND ws.last_seen_at < w + interval '7 days') AS logins,"
-        " (SELECT count(*) FROM users u WHERE u.created_at >= w AND u.created_at < w + interval '7 days') AS registrations"
+        " (SELECT count(*) FROM statuses s WHERE s.uri IS NULL"
+        "  AND s.created_at >= w AND s.created_at < w + interval '7 days') AS statuses,"
+        " (SELECT count(DISTINCT ws.account_id) FROM web_sessions ws"
+        "  WHERE ws.last_seen_at >= w AND ws.last_seen_at < w + interval '7 days') AS logins,"
+        " (SELECT count(*) FROM users u"
+        "  WHERE u.created_at >= w AND u.created_at < w + interval '7 days') AS registrations"
         " FROM generate_series(date_trunc('week', now()) - make_interval(weeks => $1 - 1), date_trunc('week', now()),"
         " interval '7 days') AS w ORDER BY w DESC",
         weeks,

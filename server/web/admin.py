@@ -17,9 +17,9 @@ from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.store import warnings as warnings_store
 from server.store.domains import DomainPolicy
+from server.urls import INSTANCE_ACTOR
 from server.web.forms import field
 from server.web.render import render
-from server.urls import INSTANCE_ACTOR
 from server.web.sessions import require_user
 
 routes = web.RouteTableDef()

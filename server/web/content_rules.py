@@ -79,7 +79,8 @@ async def export(request: web.Request) -> web.Response:
     toml = request.match_info["fmt"] == "toml"
     body = content_rules.dump_toml(rules) if toml else content_rules.dump_json(rules)
     return web.Response(text=body, content_type="application/toml" if toml else "application/json",
-                        headers={"Content-Disposition": f'attachment; filename="content_rules.{request.match_info["fmt"]}"'})
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="content_rules.{request.match_info["fmt"]}"'})
 
 
 @routes.post(r"/admin/content-rules/held/{held_id:\d{1,19}}")

@@ -6,13 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from server.domain import posting
 from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
-from server.errors import AppError, Invalid
-from server.domain.instance import CURRENT
-from server.keys import POOL, URLS, USER
+from server.domain import posting
 from server.domain.filtering import filter_for_pages
+from server.domain.instance import CURRENT
+from server.errors import AppError, Invalid
+from server.keys import POOL, URLS, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
@@ -55,7 +55,8 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
     max_id = max_id_param(request)
     if user is None:
         statuses = await statuses_store.public_timeline(pool, Page(max_id=max_id, limit=PAGE_SIZE))
-        return render(request, "front.html", {**await page_context(request, statuses), "user_count": await accounts_store.count_local_users(pool)})
+        user_count = await accounts_store.count_local_users(pool)
+        return render(request, "front.html", {**await page_context(request, statuses), "user_count": user_count})
     statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
     context = {
         **await page_context(request, statuses, context="home"),
@@ -106,12 +107,14 @@ async def compose(request: web.Request) -> web.Response:
 
 @routes.get("/local")
 async def local(request: web.Request) -> web.Response:
-    statuses = await statuses_store.public_timeline(request.app[POOL], Page(max_id=max_id_param(request), limit=PAGE_SIZE))
+    page = Page(max_id=max_id_param(request), limit=PAGE_SIZE)
+    statuses = await statuses_store.public_timeline(request.app[POOL], page)
     return render(request, "local.html", await page_context(request, statuses, context="public"))
 
 
 @routes.get(r"/tags/{tag:\w{1,100}}")
 async def tag(request: web.Request) -> web.Response:
     name = request.match_info["tag"]
-    statuses = await statuses_store.tag_timeline(request.app[POOL], name, Page(max_id=max_id_param(request), limit=PAGE_SIZE))
+    page = Page(max_id=max_id_param(request), limit=PAGE_SIZE)
+    statuses = await statuses_store.tag_timeline(request.app[POOL], name, page)
     return render(request, "tag.html", {**await page_context(request, statuses, context="public"), "tag": name})

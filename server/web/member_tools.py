@@ -3,7 +3,7 @@ muting with a duration, and hiding everything from a whole domain."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -43,7 +43,7 @@ async def add_filter(request: web.Request) -> web.Response:
         raise AppError(422, "A filter needs a title, at least one keyword and at least one place to apply.")
     if action not in filters_store.ACTIONS or (days and not days.isdigit()) or any(len(w) > 200 for w in words):
         raise AppError(422, "Choose warn or hide, a number of days, and keywords of up to 200 characters.")
-    expires = datetime.now(timezone.utc) + timedelta(days=int(days)) if days else None
+    expires = datetime.now(UTC) + timedelta(days=int(days)) if days else None
     async with request.app[POOL].acquire() as conn, conn.transaction():
         filter_id = await filters_store.insert(conn, user.id, title[:200], contexts, action, expires)
         for word in words[:50]:

@@ -7,8 +7,8 @@ from aiohttp import web
 from federation.negotiation import wants_as2
 from federation.routes import status_document
 from server.domain import posting, reactions
-from server.errors import NotFound
 from server.domain.instance import CURRENT
+from server.errors import NotFound
 from server.keys import POOL, URLS, USER
 from server.store import statuses as statuses_store
 from server.web.feeds import page_context

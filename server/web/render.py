@@ -47,7 +47,8 @@ def make_environment() -> jinja2.Environment:
     return env
 
 
-def render(request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> web.Response:
+def render(request: web.Request, template: str, context: dict[str, Any] | None = None, *,
+           status: int = 200) -> web.Response:
     site = request.get(CURRENT) or defaults(request.app[CONFIG])
     page = request.app[JINJA].get_template(template).render(
         {

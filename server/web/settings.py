@@ -47,7 +47,8 @@ async def save_profile(request: web.Request) -> web.Response:
 @routes.get("/settings/apps")
 async def apps(request: web.Request) -> web.Response:
     user = require_user(request)
-    return render(request, "settings_apps.html", {"apps": await oauth_store.authorized_apps(request.app[POOL], user.id)})
+    apps = await oauth_store.authorized_apps(request.app[POOL], user.id)
+    return render(request, "settings_apps.html", {"apps": apps})
 
 
 @routes.post(r"/settings/apps/{app_id:\d{1,19}}/revoke")

@@ -29,7 +29,8 @@ async def test_domain_blocks_sync(client, pool):
     assert body["severity"] == "silence" and body["reject_media"] is True and body["domain"] == "spam.example"
     listed = await (await client.get("/api/v1/admin/domain_blocks", headers=headers)).json()
     assert [b["domain"] for b in listed] == ["spam.example"]
-    changed = await client.put("/api/v1/admin/domain_blocks/spam.example", headers=headers, data={"severity": "suspend"})
+    changed = await client.put("/api/v1/admin/domain_blocks/spam.example", headers=headers,
+                               data={"severity": "suspend"})
     assert (await changed.json())["severity"] == "suspend"
     bad = await client.post("/api/v1/admin/domain_blocks", headers=headers, data={"domain": "not a domain"})
     assert bad.status == 422

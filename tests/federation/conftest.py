@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -13,8 +13,8 @@ from federation.delivery import DeliveryRunner
 from federation.service import FEDERATION
 from federation.workers import InboxRunner
 from server.config import load_config
-from server.domain.polls import announce_results
 from server.db.migrate import migrate
+from server.domain.polls import announce_results
 from server.keys import POOL
 from tests.conftest import free_port
 

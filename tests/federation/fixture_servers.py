@@ -22,10 +22,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import aiohttp
@@ -284,7 +285,7 @@ async def start_world() -> World:
     all_docs = {**actor_docs, **synthesized}
 
     actors: dict[str, Actor] = {}
-    for (uri, doc), (private_pem, public_pem) in zip(sorted(all_docs.items()), _keys(len(all_docs))):
+    for (uri, doc), (private_pem, public_pem) in zip(sorted(all_docs.items()), _keys(len(all_docs)), strict=True):
         actors[uri] = Actor(uri, doc["publicKey"]["id"], private_pem, public_pem, doc, uri in synthesized)
     # The fixtures' placeholder key -> each owner's own public key, wherever a publicKey appears.
     for doc in [*docs.values(), *all_docs.values()]:

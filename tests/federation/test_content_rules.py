@@ -89,7 +89,8 @@ async def test_rules_refuse_bad_input_dry_run_then_act(instances):
     assert await a.pool.fetchval("SELECT spoiler_text FROM statuses WHERE source_text = 'look #spiders'") == "spiders"
 
     # versions: save a second version, then roll back to the first
-    assert (await save(a.client, '[[rules]]\nname = "only"\naction = "sensitive"\n[rules.when]\nhas_media = true\n')).status == 303
+    only = '[[rules]]\nname = "only"\naction = "sensitive"\n[rules.when]\nhas_media = true\n'
+    assert (await save(a.client, only)).status == 303
     first = await a.pool.fetchval("SELECT min(id) FROM content_rulesets")
     await a.client.post(f"/admin/content-rules/versions/{first}", data={"csrf_token": await csrf_token(a.client)})
     names = [r["name"] for r in await a.pool.fetchval("SELECT rules FROM content_rulesets ORDER BY id DESC LIMIT 1")]
@@ -107,7 +108,8 @@ async def test_members_cannot_edit_rules_and_local_reject(instances):
     assert (await a.client.get("/admin/content-rules")).status == 403
     assert (await save(a.client, RULES)).status == 403
     await log_in(a.client, "admin1")
-    await save(a.client, '[[rules]]\nname = "no slurs"\naction = "reject"\nlocal = true\n[rules.when]\nkeywords = ["badword"]\n')
+    await save(a.client, '[[rules]]\nname = "no slurs"\naction = "reject"\nlocal = true\n'
+                         '[rules.when]\nkeywords = ["badword"]\n')
     try:
         await posting.create_post(a.pool, a.fed.urls, alice, posting.NewPost("a badword here"), 500)
         raise AssertionError("the rule did not refuse the post")

@@ -136,7 +136,8 @@ async def test_blocklist_import_reports_bad_lines_previews_then_applies(instance
     assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
 
     good = ("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
-            f"{b.host.split(':')[0]},suspend,true,true,from the shared list,true\nquiet.example,limit,false,false,,false\n")
+            f"{b.host.split(':')[0]},suspend,true,true,from the shared list,true\n"
+            "quiet.example,limit,false,false,,false\n")
     resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": good})
     page = await resp.text()
     assert resp.status == 200 and "1 follow of 1 member" in page and "Apply 2 entries" in page

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import copy
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -282,7 +283,7 @@ def note(k: Kith, actor: str, note_id: str, content: str, **extra: Any) -> dict[
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 # =====================================================================================

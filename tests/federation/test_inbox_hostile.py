@@ -286,7 +286,8 @@ async def test_nul_characters_and_non_utf8_are_refused(instances, remote):
     mallory = remote.add_actor("mallory")
     activity = {"id": f"{mallory.id}/activities/nul", "type": "Note", "actor": mallory.id, "content": "a\u0000b"}
     assert (await remote.post(mallory, f"{kith.base}/inbox", activity)).status == 400
-    latin1 = '{"id": "%s/x", "type": "Like", "actor": "%s", "object": "caf\xe9"}' % (mallory.id, mallory.id)
+    latin1 = json.dumps({"id": f"{mallory.id}/x", "type": "Like", "actor": mallory.id, "object": "caf\xe9"},
+                        ensure_ascii=False)
     resp = await remote.post(mallory, f"{kith.base}/inbox", {}, body=latin1.encode("latin-1"))
     assert resp.status == 400
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
@@ -426,7 +427,8 @@ async def test_a_suspended_remote_account_is_severed_and_ignored(instances, remo
     await follow(kith, remote, mallory, alice)
     account = await accounts_store.get_by_uri(kith.pool, mallory.id)
     await kith.pool.execute("INSERT INTO follows (account_id, target_account_id) VALUES ($1, $2)", alice.id, account.id)
-    post_id = await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("hi", visibility="private"), 500)
+    post_id = await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("hi", visibility="private"),
+                                        500)
     post_uri = kith.fed.urls.status_uri("alice", post_id)
     like = {"id": f"{mallory.id}#likes/1", "type": "Like", "actor": mallory.id, "object": post_uri}
     assert (await remote.post(mallory, f"{kith.base}/inbox", like)).status == 202  # accepted, not yet applied

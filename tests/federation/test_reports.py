@@ -16,8 +16,8 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
     bob_account = await make_member(b.pool, "spammer")
     status_id = await posting.create_post(b.pool, b.fed.urls, bob_account, posting.NewPost("buy now"), 500)
     remote = await resolve_handle(a.fed, f"spammer@{b.host}")
-    from federation.inbox.handlers import store_note
     from federation.fetch import fetch_document
+    from federation.inbox.handlers import store_note
 
     doc = await fetch_document(a.fed, f"{b.base}/users/spammer/statuses/{status_id}")
     local_copy = await store_note(a.fed, doc, depth=1)
@@ -35,7 +35,8 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
         "comment": "obvious spam", "forward": "on", "csrf_token": await csrf_token(a.client)})
     assert sent.status == 200 and "Thank you" in await sent.text()
     await drain(a, b)
-    flag = await b.pool.fetchrow("SELECT target_account_id, status_ids, comment, origin_domain, account_id FROM reports")
+    flag = await b.pool.fetchrow(
+        "SELECT target_account_id, status_ids, comment, origin_domain, account_id FROM reports")
     assert flag["target_account_id"] == bob_account.id and flag["status_ids"] == [status_id]
     assert flag["comment"] == "obvious spam" and flag["origin_domain"] == a.host
     reporter_uri = await b.pool.fetchval("SELECT uri FROM accounts WHERE id = $1", flag["account_id"])
@@ -75,7 +76,8 @@ async def test_reports_through_the_api(instances):
                                                         "category": "other"}, headers=headers)
     assert resp.status == 200 and (await resp.json())["target_account"]["acct"] == "troll"
     for fields in ({"account_id": str(alice.id)}, {"account_id": str(troll.id), "category": "nonsense"},
-                   {"account_id": str(troll.id), "rule_ids[]": "123"}, {"account_id": str(troll.id), "status_ids[]": "5"}):
+                   {"account_id": str(troll.id), "rule_ids[]": "123"},
+                   {"account_id": str(troll.id), "status_ids[]": "5"}):
         bad = await a.client.post("/api/v1/reports", data=fields, headers=headers)
         assert bad.status == 422, fields
     assert await a.pool.fetchval("SELECT count(*) FROM reports") == 1

@@ -65,7 +65,8 @@ async def test_search_follow_react_and_reply(instances):
     await submit(a.client, "/", f"/statuses/{local_id}/unboost", {"next": "/"})
     await drain(a, b)
     assert await b.pool.fetchval("SELECT count(*) FROM favourites") == 0
-    assert await b.pool.fetchval("SELECT count(*) FROM statuses WHERE reblog_of_id IS NOT NULL AND deleted_at IS NULL") == 0
+    assert await b.pool.fetchval(
+        "SELECT count(*) FROM statuses WHERE reblog_of_id IS NOT NULL AND deleted_at IS NULL") == 0
 
 
 async def test_locked_account_approves_remote_follow(instances):

@@ -40,9 +40,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -336,7 +337,7 @@ class BovinePeer:
         """https://host (with :port when it is not 443) -- bovine's "domain"."""
         return f"https://{self.hostname}" + ("" if self.port == 443 else f":{self.port}")
 
-    def __enter__(self) -> "BovinePeer":
+    def __enter__(self) -> BovinePeer:
         self.start()
         return self
 

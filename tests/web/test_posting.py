@@ -29,7 +29,8 @@ async def test_compose_and_read_back(client, pool):
 async def test_markup_is_escaped(client, pool):
     await make_member(pool, "alice")
     await log_in(client, "alice")
-    await post_status(client, '<script>alert(1)</script><img src=x onerror=alert(2)> "quoted"', spoiler_text="<b>cw</b>")
+    await post_status(client, '<script>alert(1)</script><img src=x onerror=alert(2)> "quoted"',
+                      spoiler_text="<b>cw</b>")
     home = await (await client.get("/")).text()
     assert "<script>alert(1)" not in home and "<img src=x" not in home
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in home

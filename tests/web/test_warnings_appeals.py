@@ -22,7 +22,8 @@ async def test_limit_warn_appeal_and_decision(client, pool):
     assert "VERY LOUD POST" in await (await client.get("/local")).text()
 
     await log_in(client, "mod")
-    assert (await form(client, f"/admin/accounts/{loud.id}", {"action": "warn", "rule_ids": str(rule_id)})).status == 303
+    warned = await form(client, f"/admin/accounts/{loud.id}", {"action": "warn", "rule_ids": str(rule_id)})
+    assert warned.status == 303
     assert (await form(client, f"/admin/accounts/{loud.id}", {"action": "limit", "reason": "shouting",
                                                                "rule_ids": str(rule_id)})).status == 303
     assert "VERY LOUD POST" not in await (await client.get("/local")).text()  # limited: out of public timelines
@@ -60,8 +61,9 @@ async def test_sensitive_mark_and_email_domain_blocks(client, pool):
                                                "email": "x@eu.spam-mail.example",
                                                "csrf_token": await csrf_token(visitor, "/login")})
     assert resp.status == 422 and "email provider" in await resp.text()
+    token = await csrf_token(visitor, "/login")
     ok = await visitor.post("/signup", data={"username": "newbie", "password": "long enough pw",
-                                             "email": "x@fine.example", "csrf_token": await csrf_token(visitor, "/login")},
+                                             "email": "x@fine.example", "csrf_token": token},
                             allow_redirects=False)
     assert ok.status == 303
     await visitor.session.close()

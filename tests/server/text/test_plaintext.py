@@ -28,7 +28,8 @@ def test_paragraphs_and_line_breaks():
 
 def test_known_mentions_link_unknown_stay_text():
     html = render("hi @alice and @ghost@elsewhere.example")
-    assert '<a href="https://kith.test/@alice" class="u-url mention" rel="nofollow noopener">@<span>alice</span></a>' in html
+    assert ('<a href="https://kith.test/@alice" class="u-url mention" rel="nofollow noopener">@<span>alice</span></a>'
+            in html)
     assert "@ghost@elsewhere.example" in html and "ghost</span>" not in html
 
 

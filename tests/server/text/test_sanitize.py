@@ -33,7 +33,8 @@ def test_honest_links_are_left_alone(fragment):
 
 @pytest.mark.parametrize(("fragment", "shown"), [
     ('<a href="https://bänk.example/">bank.example</a>', "bank.example (xn--bnk-qla.example)"),
-    ('<a href="https://EVIL.example/x">Log in at <b>bank.example</b></a>', "Log in at <b>bank.example</b> (evil.example)"),
+    ('<a href="https://EVIL.example/x">Log in at <b>bank.example</b></a>',
+     "Log in at <b>bank.example</b> (evil.example)"),
     # a label the sender wrote counts only if it names the real host
     ('<a href="https://evil.example/">https://bank.example (bank.example)</a>',
      "https://bank.example (bank.example) (evil.example)"),
