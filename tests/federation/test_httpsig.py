@@ -14,14 +14,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from multidict import CIMultiDict
 
-from federation import httpsig
 from federation.httpsig import (
     SignatureError,
     SignedRequest,
     VerifiedSignature,
+    common,
     content_digest_header,
     digest_header,
     key_id_of,
+    rfc9421,
     sign_cavage,
     sign_rfc9421,
     verify,
@@ -553,11 +554,11 @@ def test_rfc9421_appendix_b2_signature_base_and_signature(
     label: str, signature_input: str, signature: str, key: str, algorithm: str, base: str
 ) -> None:
     request = _b2_request(label, signature_input, signature)
-    parsed = httpsig._parse_rfc9421(request)
-    built = httpsig._signature_base(request, urlsplit(B2_URL), parsed.components, parsed.signature_params)
+    parsed = rfc9421._parse_rfc9421(request)
+    built = rfc9421._signature_base(request, urlsplit(B2_URL), parsed.components, parsed.signature_params)
     assert built.decode() == base
-    public_key = httpsig._load_public_key(key)
-    assert httpsig._verify_bytes(public_key, algorithm, parsed.signature, built)
+    public_key = common._load_public_key(key)
+    assert common._verify_bytes(public_key, algorithm, parsed.signature, built)
     assert key_id_of(request) == parsed.key_id
 
 
@@ -1000,13 +1001,13 @@ def test_signed_request_headers_ignore_case() -> None:
 
 
 def test_many_verifications_parse_the_key_once() -> None:
-    httpsig._load_public_key.cache_clear()
+    common._load_public_key.cache_clear()
     for i in range(50):
         body = f'{{"n": {i}}}'.encode()
         content_type = {"Content-Type": "application/json"}
         headers = sign_cavage("POST", INBOX, content_type, body, KEY_ID, RSA_PRIVATE_PKCS1)
         assert verify(SignedRequest("POST", INBOX, headers, body), RSA_PUBLIC_PKCS1).key_id == KEY_ID
-    info = httpsig._load_public_key.cache_info()
+    info = common._load_public_key.cache_info()
     assert (info.misses, info.hits) == (1, 49)
 
 
