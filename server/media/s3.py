@@ -19,7 +19,7 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from server.media.storage import check_key
+from server.media.keys import check_key
 
 HEADERS = {"CacheControl": "public, max-age=31536000, immutable", "ContentDisposition": "inline"}
 

@@ -11,26 +11,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Protocol
 
 from server.config import Config
-
-KEY_RE = re.compile(r"^[0-9a-f]{32}/[a-z]+\.[a-z0-9]+$")
-
-
-def new_folder() -> str:
-    """A fresh random folder name for one upload's files."""
-    return secrets.token_hex(16)
-
-
-def check_key(key: str) -> str:
-    """`key` itself, if it is one of ours: no key can point outside the storage's root or bucket."""
-    if not KEY_RE.match(key):
-        raise ValueError(f"not a media key: {key!r}")
-    return key
+from server.media.keys import check_key
 
 
 class MediaStorage(Protocol):

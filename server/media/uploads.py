@@ -15,7 +15,8 @@ import asyncpg
 
 from server.errors import AppError
 from server.media import av, images
-from server.media.storage import MediaStorage, new_folder
+from server.media.keys import new_folder
+from server.media.storage import MediaStorage
 from server.store import media as media_store
 
 MIB = 1024 * 1024
