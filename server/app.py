@@ -25,7 +25,7 @@ from server.api import media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import reports as api_reports
 from server.api import statuses as api_statuses
-from server.api import streaming as api_streaming
+from server.api.streaming import endpoints as api_streaming
 from server.config import Config
 from server.db.embedded import start_embedded
 from server.db.migrate import migrate

@@ -100,7 +100,7 @@ async def take_refresh(db: Executor, refresh_hash: bytes, app_id: int):
 
 def _revoking(where: str) -> str:
     """Revoke the tokens matching `where` and announce their ids on the streaming channel in the
-    same transaction, so every process closes the streams they opened (server/streaming/hub.py)."""
+    same transaction, so every process closes the streams they opened (server/api/streaming/hub.py)."""
     return (
         f"WITH gone AS (UPDATE oauth_tokens SET revoked_at = now() WHERE {where} AND revoked_at IS NULL"
         " RETURNING id)"

@@ -19,8 +19,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from server.api import streaming as api_streaming
 from server.api.auth import token_hash
+from server.api.streaming import endpoints as api_streaming
+from server.api.streaming import hub as hub_module
+from server.api.streaming.hub import Client
+from server.api.streaming.streams import parse
 from server.app import make_app
 from server.domain import account_actions, following, posting, reactions
 from server.keys import POOL, URLS
@@ -28,9 +31,6 @@ from server.models import Account, Role, Visibility
 from server.store import lists as lists_store
 from server.store import oauth as oauth_store
 from server.store import statuses as statuses_store
-from server.streaming import hub as hub_module
-from server.streaming.hub import Client
-from server.streaming.streams import parse
 from server.urls import Urls
 from tests.conftest import KithProcess
 from tests.helpers import csrf_token, log_in, make_member

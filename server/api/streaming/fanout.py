@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from server.api import entities
+from server.api.streaming import lookups
+from server.api.streaming.streams import Stream
 from server.models import Status
 from server.store import conversations as conversations_store
 from server.store import lists as lists_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
-from server.streaming import lookups
-from server.streaming.streams import Stream
 from server.urls import Urls
 
 if TYPE_CHECKING:
-    from server.streaming.hub import Client
+    from server.api.streaming.hub import Client
 
 # Notification types Mastodon clients know; our 'reply' arrives already renamed 'mention'.
 NOTIFICATION_TYPES = frozenset({"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll",

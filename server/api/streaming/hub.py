@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from server.api import scopes
+from server.api.streaming import fanout
+from server.api.streaming.streams import Stream, StreamError, check_access, parse
 from server.store import lists as lists_store
-from server.streaming import fanout
-from server.streaming.streams import Stream, StreamError, check_access, parse
 from server.urls import Urls
 
 log = logging.getLogger(__name__)

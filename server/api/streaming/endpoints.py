@@ -8,7 +8,7 @@ stream per request (`/api/v1/streaming/public/local`) as `event: update\\ndata: 
 
 A token is always required (as Mastodon does by default since 4.2); it may come as a bearer
 header, an `access_token` query parameter or, for browsers' WebSockets, `Sec-WebSocket-Protocol`.
-What each stream carries is decided in server/streaming/.
+What each stream carries is decided in this package (streams, hub, fanout).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from server.api.auth import token_hash
+from server.api.streaming.hub import Client, Hub, TooMany
+from server.api.streaming.streams import StreamError
 from server.errors import AppError
 from server.keys import DSN, POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
-from server.streaming.hub import Client, Hub, TooMany
-from server.streaming.streams import StreamError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
