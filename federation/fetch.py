@@ -65,7 +65,7 @@ async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Ac
         raise FetchError("that is one of our own ids")
     if not refresh:
         known = await accounts_store.get_by_uri(fed.pool, uri)
-        fetched = await _fetched_at(fed, uri) if known else None
+        fetched = await accounts_store.fetched_at(fed.pool, uri) if known else None
         if known and fetched and fetched > datetime.now(UTC) - ACTOR_TTL:
             return known
     doc = await fetch_document(fed, uri)
@@ -76,8 +76,6 @@ async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Ac
     return await accounts_store.upsert_remote(fed.pool, actor)
 
 
-async def _fetched_at(fed: Federation, uri: str) -> datetime | None:
-    return await fed.pool.fetchval("SELECT fetched_at FROM accounts WHERE uri = $1", uri)
 
 
 async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -182,6 +183,11 @@ async def upsert_remote(db: Executor, actor: Any) -> Account:
 async def get_by_uri(db: Executor, uri: str) -> Account | None:
     row = await db.fetchrow(f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.uri = $1", uri)
     return account_from_row(row) if row else None
+
+
+async def fetched_at(db: Executor, uri: str) -> datetime | None:
+    """When the remote actor with this id was last fetched."""
+    return await db.fetchval("SELECT fetched_at FROM accounts WHERE uri = $1", uri)
 
 
 async def get_remote(db: Executor, username: str, domain: str) -> Account | None:
