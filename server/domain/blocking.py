@@ -10,6 +10,7 @@ from server.models import Account
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
 from server.store import lists as lists_store
+from server.store import notifications as notifications_store
 from server.urls import Urls
 
 
@@ -26,14 +27,10 @@ async def block(pool: asyncpg.Pool, urls: Urls, account: Account, target: Accoun
                     await home_feed.remove_author(conn, a, b)
                     await lists_store.remove_from_owner_lists(conn, a, b)
             await home_feed.remove_author(conn, account.id, target.id)
-            await conn.execute(
-                "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2", account.id, target.id
-            )
+            await notifications_store.remove_all_from(conn, account.id, target.id)
         if changed and not target.is_local:
             await outbound.block_sent(conn, urls, account, target, undo=undo)
 
 
 async def is_blocking(pool: asyncpg.Pool, account_id: int, target_id: int) -> bool:
-    return bool(await pool.fetchval(
-        "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", account_id, target_id
-    ))
+    return await interactions.is_blocking(pool, account_id, target_id)

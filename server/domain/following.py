@@ -8,7 +8,7 @@ from federation import outbound
 from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import follows as follows_store
-from server.store import home_feed
+from server.store import home_feed, interactions
 from server.store import lists as lists_store
 from server.store import notifications as notifications_store
 from server.urls import Urls
@@ -20,9 +20,7 @@ async def follow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Acco
         raise Invalid("You cannot follow yourself.")
     state = "pending" if target.locked or not target.is_local else "accepted"
     async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval(
-            "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", target.id, follower.id
-        ):
+        if await interactions.is_blocking(conn, target.id, follower.id):
             raise Invalid("You cannot follow this account.")
         if await follows_store.insert(conn, follower.id, target.id, state=state):
             if state == "accepted":
@@ -31,18 +29,14 @@ async def follow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Acco
                 kind = "follow" if state == "accepted" else "follow_request"
                 await notifications_store.add(conn, target.id, follower.id, kind)
             else:
-                follow_id = await conn.fetchval(
-                    "SELECT id FROM follows WHERE account_id = $1 AND target_account_id = $2", follower.id, target.id
-                )
+                follow_id = await follows_store.id_of(conn, follower.id, target.id)
                 await outbound.follow_sent(conn, urls, follower, target, follow_id)
         return await follows_store.state(conn, follower.id, target.id)
 
 
 async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Account) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        follow_id = await conn.fetchval(
-            "SELECT id FROM follows WHERE account_id = $1 AND target_account_id = $2", follower.id, target.id
-        )
+        follow_id = await follows_store.id_of(conn, follower.id, target.id)
         if follow_id is None:
             return
         if not target.is_local:
@@ -56,19 +50,16 @@ async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Ac
 async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follower: Account, *, accept: bool) -> None:
     """Accept or reject a pending follow of one of our members."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            "SELECT id, uri FROM follows WHERE account_id = $1 AND target_account_id = $2 AND state = 'pending'",
-            follower.id, target.id,
-        )
-        if row is None:
+        pending = await follows_store.pending(conn, follower.id, target.id)
+        if pending is None:
             raise NotFound("There is no such follow request.")
         if accept:
-            await conn.execute("UPDATE follows SET state = 'accepted' WHERE id = $1", row["id"])
+            await follows_store.accept(conn, follower.id, target.id)
             await home_feed.backfill(conn, follower.id, target.id)
         else:
             await follows_store.delete(conn, follower.id, target.id)
         await notifications_store.remove(conn, target.id, follower.id, "follow_request")
         if accept:
             await notifications_store.add(conn, target.id, follower.id, "follow")
-        if not follower.is_local and row["uri"]:
-            await outbound.follow_answered(conn, urls, target, follower, row["uri"], accept=accept)
+        if not follower.is_local and pending.uri:
+            await outbound.follow_answered(conn, urls, target, follower, pending.uri, accept=accept)

@@ -122,16 +122,9 @@ async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, 
     account is locked or the follower's domain is limited."""
     state = "pending" if target.locked or needs_approval else "accepted"
     async with pool.acquire() as conn, conn.transaction():
-        blocked = await conn.fetchval(
-            "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", target.id, follower.id
-        )
-        if blocked:
+        if await interactions.is_blocking(conn, target.id, follower.id):
             return "blocked"
-        await conn.execute(
-            "INSERT INTO follows (account_id, target_account_id, state, uri) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = EXCLUDED.uri",
-            follower.id, target.id, state, uri,
-        )
+        await follows_store.upsert_remote(conn, follower.id, target.id, state, uri)
         current = await follows_store.state(conn, follower.id, target.id)
         kind = "follow_request" if current == "pending" else "follow"
         await notifications_store.add(conn, target.id, follower.id, kind)
@@ -142,14 +135,10 @@ async def follow_accepted(pool: asyncpg.Pool, follower_id: int, target: Account)
     """Our member's follow of `target` was accepted: the posts of theirs we know join the feed (as
     Mastodon merges them), and their posts from now on reach it."""
     async with pool.acquire() as conn, conn.transaction():
-        done = await conn.fetchval(
-            "UPDATE follows SET state = 'accepted' WHERE account_id = $1 AND target_account_id = $2"
-            " AND state = 'pending' RETURNING id",
-            follower_id, target.id,
-        )
-        if done is not None:
+        done = await follows_store.accept(conn, follower_id, target.id)
+        if done:
             await home_feed.backfill(conn, follower_id, target.id)
-    return done is not None
+    return done
 
 
 async def remove_follow(pool: asyncpg.Pool, follower_id: int, target_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from server.store.accounts import Executor
 
 
@@ -15,6 +17,55 @@ async def insert(db: Executor, account_id: int, target_id: int, *, state: str = 
         state,
     )
     return made is not None
+
+
+async def upsert_remote(db: Executor, account_id: int, target_id: int, state: str, uri: str) -> None:
+    """A follow from another server; following again keeps the state and takes the new Follow's id."""
+    await db.execute(
+        "INSERT INTO follows (account_id, target_account_id, state, uri) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = EXCLUDED.uri",
+        account_id, target_id, state, uri,
+    )
+
+
+async def id_of(db: Executor, account_id: int, target_id: int) -> int | None:
+    return await db.fetchval(
+        "SELECT id FROM follows WHERE account_id = $1 AND target_account_id = $2", account_id, target_id
+    )
+
+
+@dataclass(frozen=True)
+class PendingFollow:
+    id: int
+    uri: str | None  # the Follow activity's id, for a request from another server
+
+
+async def pending(db: Executor, account_id: int, target_id: int) -> PendingFollow | None:
+    """The follow request waiting for an answer, or None."""
+    row = await db.fetchrow(
+        "SELECT id, uri FROM follows WHERE account_id = $1 AND target_account_id = $2 AND state = 'pending'",
+        account_id, target_id,
+    )
+    return PendingFollow(row["id"], row["uri"]) if row else None
+
+
+async def accept(db: Executor, account_id: int, target_id: int) -> bool:
+    """Mark a pending follow accepted; False when there was none pending."""
+    done = await db.fetchval(
+        "UPDATE follows SET state = 'accepted' WHERE account_id = $1 AND target_account_id = $2"
+        " AND state = 'pending' RETURNING id",
+        account_id, target_id,
+    )
+    return done is not None
+
+
+async def delete_between(db: Executor, account_id: int, others: list[int]) -> None:
+    """End every follow between the account and these others, both ways."""
+    await db.execute(
+        "DELETE FROM follows WHERE (account_id = $1 AND target_account_id = ANY($2::bigint[]))"
+        " OR (target_account_id = $1 AND account_id = ANY($2::bigint[]))",
+        account_id, others,
+    )
 
 
 async def delete(db: Executor, account_id: int, target_id: int) -> bool:

@@ -44,6 +44,13 @@ async def remove_block(db: Executor, account_id: int, target_id: int) -> bool:
     return gone is not None
 
 
+async def is_blocking(db: Executor, account_id: int, target_id: int) -> bool:
+    """Whether `account_id` blocks `target_id`."""
+    return bool(await db.fetchval(
+        "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2", account_id, target_id
+    ))
+
+
 async def add_tombstone(db: Executor, uri: str) -> None:
     await db.execute("INSERT INTO tombstones (uri) VALUES ($1) ON CONFLICT DO NOTHING", uri)
 

@@ -39,6 +39,12 @@ async def remove(db: Executor, account_id: int, from_account_id: int, kind: str)
     )
 
 
+async def remove_all_from(db: Executor, account_id: int, from_account_id: int) -> None:
+    await db.execute(
+        "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2", account_id, from_account_id
+    )
+
+
 async def page(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[dict[str, Any]]:
     """Newest first: id, type, created_at, read, status_id and the sender as an Account."""
     rows = await db.fetch(
