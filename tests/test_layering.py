@@ -38,11 +38,6 @@ KNOWN_IMPORTS: set[tuple[str, str]] = {
     ("server.api.misc", "federation.inbox.handlers"),  # search resolves posts through the inbox's importer
     ("server.web.content_rules", "federation.inbox.handlers"),
     ("server.web.search", "federation.inbox.handlers"),
-    ("server.api.oauth", "server.web"),  # the OAuth pages use the web's sessions, CSRF and templates
-    ("server.api.oauth", "server.web.middleware"),
-    ("server.api.oauth", "server.web.render"),
-    ("server.api.oauth", "server.web.sessions"),
-    ("server.api.ratelimit", "server.web.sessions"),
 }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server.api import scopes
+from server.domain import scopes
+from server.domain.oauth import token_hash
 from server.errors import AppError
 from server.keys import POOL
 from server.models import User
@@ -16,10 +16,6 @@ from server.store import oauth as oauth_store
 
 TOKEN = web.RequestKey("api_token", oauth_store.Token)
 API_USER = web.RequestKey("api_user", User)
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def _authenticate(request: web.Request) -> tuple[oauth_store.Token | None, User | None]:

@@ -1,4 +1,5 @@
-"""OAuth 2 as Mastodon apps use it: app registration, the authorization page, tokens, revocation."""
+"""OAuth 2 as Mastodon apps use it: app registration, tokens, revocation (the authorization page
+is server/web/oauth.py)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,22 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.api import params, scopes
+from server.api import params
 from server.api.auth import TOKEN, api, token_hash
+from server.client_address import client_ip
 from server.domain import accounts as accounts_domain
+from server.domain import scopes
+from server.domain.oauth import OOB
 from server.errors import AppError
-from server.keys import CONFIG, POOL, USER
+from server.keys import CONFIG, POOL
 from server.store import oauth as oauth_store
-from server.web import sessions
-from server.web.render import render
 
 routes = web.RouteTableDef()
-OOB = "urn:ietf:wg:oauth:2.0:oob"
-CODE_LIFETIME = timedelta(minutes=10)
 
 
 def _redirect_uris(value: list[str]) -> list[str]:
@@ -73,80 +73,6 @@ async def verify_app(request: web.Request) -> web.Response:
     app = await oauth_store.app_by_id(request.app[POOL], request[TOKEN].app_id)
     assert app is not None
     return web.json_response(_app_json(app, secret=False))
-
-
-async def _authorization(request: web.Request, p: params.Params) -> tuple[oauth_store.App, str, list[str]]:
-    """Check an authorization request; errors are shown on the page, never redirected."""
-    app = await oauth_store.app_by_client_id(request.app[POOL], p.str("client_id", "", max_len=200) or "")
-    if app is None:
-        raise AppError(400, "Unknown client: this app is not registered here.")
-    only_uri = app.redirect_uris[0] if len(app.redirect_uris) == 1 else ""
-    redirect_uri = p.str("redirect_uri", "", max_len=2000) or only_uri
-    if redirect_uri not in app.redirect_uris:
-        raise AppError(400, "The redirect URI does not match the one this app registered.")
-    if (p.str("response_type", "code") or "code") != "code":
-        raise AppError(400, "Only response_type=code is supported.")
-    try:
-        requested = scopes.parse(p.str("scope", max_len=2000) or " ".join(app.scopes))
-    except ValueError as exc:
-        raise AppError(400, f"Invalid scope: {exc}") from None
-    if not scopes.subset(requested, app.scopes):
-        raise AppError(400, "The app asked for more than it registered for.")
-    method = p.str("code_challenge_method", max_len=10)
-    if p.str("code_challenge") and method not in (None, "S256", "plain"):
-        raise AppError(400, "code_challenge_method must be S256 (or plain)")
-    return app, redirect_uri, requested
-
-
-def _form_action_csp(redirect_uri: str) -> dict[str, str]:
-    """Let the authorize form redirect to the app (browsers apply form-action to redirects)."""
-    from server.web.middleware import CSP
-
-    target = "" if redirect_uri == OOB else f" {urlsplit(redirect_uri).scheme}:"
-    return {"Content-Security-Policy": CSP.replace("form-action 'self'", f"form-action 'self'{target}")}
-
-
-@routes.get("/oauth/authorize")
-@routes.get("/oauth/authorize/")
-async def authorize_page(request: web.Request) -> web.Response:
-    p = params.Params(request.query)
-    app, redirect_uri, requested = await _authorization(request, p)
-    if request[USER] is None:
-        raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
-    fields = {k: v for k, v in request.query.items() if k in (
-        "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type")}
-    fields["redirect_uri"] = redirect_uri
-    response = render(request, "oauth/authorize.html",
-                      {"app": app, "scopes": requested, "fields": fields, "oob": redirect_uri == OOB})
-    response.headers.update(_form_action_csp(redirect_uri))
-    return response
-
-
-@routes.post("/oauth/authorize")
-async def authorize(request: web.Request) -> web.Response:
-    user = sessions.require_user(request)
-    p = params.Params(await request.post())
-    app, redirect_uri, requested = await _authorization(request, p)
-    state = p.str("state", max_len=2000)
-    if p.str("decision") == "deny":
-        query = {"error": "access_denied", "error_description": "The user denied the request."}
-        if state:
-            query["state"] = state
-        if redirect_uri == OOB:
-            return render(request, "oauth/code.html", {"app": app, "code": None})
-        raise web.HTTPSeeOther(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
-    code = secrets.token_urlsafe(32)
-    await oauth_store.insert_code(
-        request.app[POOL], token_hash(code), app.id, user.id, redirect_uri, requested,
-        p.str("code_challenge", max_len=200), p.str("code_challenge_method", max_len=10),
-        datetime.now(UTC) + CODE_LIFETIME,
-    )
-    if redirect_uri == OOB:
-        return render(request, "oauth/code.html", {"app": app, "code": code})
-    query = {"code": code, **({"state": state} if state else {})}
-    response = web.HTTPSeeOther(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
-    response.headers.update(_form_action_csp(redirect_uri))
-    raise response
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
@@ -225,7 +151,7 @@ async def token(request: web.Request) -> web.Response:
         try:
             account_id = await accounts_domain.authenticate(
                 pool, p.str("username", "", max_len=200) or "", p.str("password", "", max_len=1000) or "",
-                sessions.client_ip(request), request.app[CONFIG].login_attempts_per_15min)
+                client_ip(request), request.app[CONFIG].login_attempts_per_15min)
         except AppError as exc:
             if exc.status == 429:
                 raise

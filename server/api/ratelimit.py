@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from server.api.auth import token_hash
+from server.client_address import client_ip
 from server.keys import CONFIG
-from server.web.sessions import client_ip
 
 WINDOW = 300.0
 MAX_KEYS = 100_000

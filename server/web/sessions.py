@@ -10,6 +10,7 @@ import secrets
 
 from aiohttp import web
 
+from server.client_address import client_ip
 from server.keys import CONFIG, POOL, USER
 from server.models import User
 from server.store import accounts as accounts_store
@@ -25,18 +26,6 @@ DEVICE_DAYS = 365
 
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def client_ip(request: web.Request) -> str:
-    """The browser's address: behind a trusted proxy, the last X-Forwarded-For hop it added."""
-    remote = request.remote or ""
-    trusted = request.app[CONFIG].trusted_proxies
-    if remote not in trusted:
-        return remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    while hops and hops[-1] in trusted:
-        hops.pop()
-    return hops[-1][:64] if hops else remote
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int) -> None:

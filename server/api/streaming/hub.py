@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from server.api import scopes
 from server.api.streaming import fanout
 from server.api.streaming.streams import Stream, StreamError, check_access, parse
+from server.domain import scopes
 from server.store import lists as lists_store
 from server.urls import Urls
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from server.api import scopes
+from server.domain import scopes
 
 PUBLIC = frozenset({"public", "public:media", "public:local", "public:local:media", "public:remote",
                     "public:remote:media", "hashtag", "hashtag:local"})
