@@ -76,8 +76,6 @@ async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Ac
     return await accounts_store.upsert_remote(fed.pool, actor)
 
 
-
-
 async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
     """(owner, public key PEM) for a key id; fetched (rate-limited per host) when unknown or on refresh."""
     if not refresh:

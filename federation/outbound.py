@@ -172,9 +172,8 @@ async def poll_results(conn: asyncpg.Connection, urls: Urls, status: Status) -> 
     """A local poll's current counts as Update(Question), to its audience and its remote voters."""
     parts = await note_parts(conn, urls, status.id)
     note = render.status_to_as(status, parts, urls)
-    now = _now()
     activity = render.activity("Update", note["attributedTo"], note, f"{note['id']}#updates/{time.time_ns()}",
-                               to=note["to"], cc=note["cc"], published=now)
+                               to=note["to"], cc=note["cc"], published=_now())
     inboxes = await _audience(conn, status, parts)
     inboxes += await deliveries_store.account_inboxes(conn, await polls_store.voter_ids(conn, status.id))
     await enqueue(conn, status.author.id, activity, inboxes, own_host=urls.host)

@@ -46,7 +46,7 @@ def validate(policy: DomainPolicy) -> DomainPolicy:
         raise Invalid("Severity must be suspend, silence (limit) or noop.", field="severity")
     if len(policy.public_comment) > MAX_COMMENT or len(policy.private_comment) > MAX_COMMENT:
         raise Invalid(f"Comments can have at most {MAX_COMMENT} characters.", field="public_comment")
-    return DomainPolicy(**{**policy.__dict__, "domain": normalise_domain(policy.domain)})
+    return replace(policy, domain=normalise_domain(policy.domain))
 
 
 async def set_domain_policy(pool: asyncpg.Pool, policy: DomainPolicy, actor_id: int | None, reason: str = "") -> None:

@@ -16,7 +16,7 @@ import asyncpg
 from federation import outbound
 from server.domain import content_rules
 from server.errors import Invalid, NotFound
-from server.models import Account, Visibility
+from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
 from server.store import home_feed
@@ -221,6 +221,14 @@ async def _check_rules(pool: asyncpg.Pool, author: Account, text: str, spoiler: 
     return decision
 
 
+async def _own_post(db: asyncpg.Pool | asyncpg.Connection, status_id: int, author: Account) -> Status:
+    """The author's own post (not a boost), or NotFound."""
+    status = await statuses_store.get_visible(db, status_id, author.id)
+    if status is None or status.author.id != author.id or status.reblog_of_id is not None:
+        raise NotFound("That post does not exist or is not yours.")
+    return status
+
+
 async def edit_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: int, post: NewPost, max_chars: int,
                     resolve_remote: MentionResolver | None = None) -> None:
     """Replace a post's text, warning and media, keeping the old version in its history; federated as Update.
@@ -229,18 +237,14 @@ async def edit_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: 
     """
     text, spoiler, _ = validate(post, max_chars)
     remote = await _resolve_remote(urls, text, resolve_remote)
-    current = await statuses_store.get_visible(pool, status_id, author.id)
-    if current is None or current.author.id != author.id or current.reblog_of_id is not None:
-        raise NotFound("That post does not exist or is not yours.")
+    current = await _own_post(pool, status_id, author)
     decision = await _check_rules(pool, author, text, spoiler, post.media_ids, current.visibility, "Update")
     spoiler = spoiler or decision.warning
     media_ids = [] if decision.strip_media else post.media_ids
     visibility = Visibility.UNLISTED if decision.unlist and current.visibility == Visibility.PUBLIC \
         else current.visibility
     async with pool.acquire() as conn, conn.transaction():
-        status = await statuses_store.get_visible(conn, status_id, author.id)
-        if status is None or status.author.id != author.id or status.reblog_of_id is not None:
-            raise NotFound("That post does not exist or is not yours.")
+        await _own_post(conn, status_id, author)  # still there, now that the rules have been asked
         rendered = await _render(conn, urls, text, remote)
         await statuses_store.record_edit(conn, status_id, rendered.content, spoiler,
                                          post.sensitive or decision.sensitive or bool(spoiler), None, None)

@@ -36,8 +36,8 @@ async def add_votes(db: Executor, status_id: int, account_id: int, choices: list
         await db.execute(f"UPDATE statuses s SET poll = {_RECOUNT}, poll_results_dirty = true WHERE id = $1",
                          status_id)
         return True
-    new_voter = len(added) == len(await db.fetch(
-        "SELECT 1 FROM poll_votes WHERE status_id = $1 AND account_id = $2", status_id, account_id))
+    new_voter = len(added) == await db.fetchval(
+        "SELECT count(*) FROM poll_votes WHERE status_id = $1 AND account_id = $2", status_id, account_id)
     await db.execute(
         "UPDATE statuses s SET poll = poll || jsonb_build_object('options', (SELECT jsonb_agg(o.v"
         "   || jsonb_build_object('votes', coalesce((o.v ->> 'votes')::int, 0) + (o.i - 1 = ANY($2::int[]))::int)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -10,6 +12,7 @@ from server.domain import oauth
 from server.domain.oauth import OOB
 from server.keys import POOL, USER
 from server.web import sessions
+from server.web.forms import field
 from server.web.middleware import CSP
 from server.web.render import render
 
@@ -17,17 +20,15 @@ routes = web.RouteTableDef()
 FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type")
 
 
-def _text(data, name: str, max_len: int) -> str:
-    value = data.get(name, "")
-    return value[:max_len] if isinstance(value, str) else ""
-
-
-async def _authorization(request: web.Request, data) -> oauth.Authorization:
+async def _authorization(request: web.Request, data: Mapping[str, Any]) -> oauth.Authorization:
     return await oauth.check_request(
-        request.app[POOL], client_id=_text(data, "client_id", 200), redirect_uri=_text(data, "redirect_uri", 2000),
-        response_type=_text(data, "response_type", 20), scope=_text(data, "scope", 2000) or None,
-        code_challenge=_text(data, "code_challenge", 200) or None,
-        code_challenge_method=_text(data, "code_challenge_method", 10) or None,
+        request.app[POOL],
+        client_id=field(data, "client_id", max_len=200),
+        redirect_uri=field(data, "redirect_uri", max_len=2000),
+        response_type=field(data, "response_type", max_len=20),
+        scope=field(data, "scope", max_len=2000) or None,
+        code_challenge=field(data, "code_challenge", max_len=200) or None,
+        code_challenge_method=field(data, "code_challenge_method", max_len=10) or None,
     )
 
 
@@ -59,15 +60,15 @@ async def authorize(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await request.post()
     granted = await _authorization(request, form)
-    state = _text(form, "state", 2000)
-    if _text(form, "decision", 10) == "deny":
+    state = field(form, "state", max_len=2000)
+    if field(form, "decision", max_len=10) == "deny":
         if granted.redirect_uri == OOB:
             return render(request, "oauth/code.html", {"app": granted.app, "code": None})
         query = {"error": "access_denied", "error_description": "The user denied the request."}
         raise web.HTTPSeeOther(_back_to_app(granted.redirect_uri, {**query, **({"state": state} if state else {})}))
     code = await oauth.grant_code(
-        request.app[POOL], granted, user.id, code_challenge=_text(form, "code_challenge", 200) or None,
-        code_challenge_method=_text(form, "code_challenge_method", 10) or None,
+        request.app[POOL], granted, user.id, code_challenge=field(form, "code_challenge", max_len=200) or None,
+        code_challenge_method=field(form, "code_challenge_method", max_len=10) or None,
     )
     if granted.redirect_uri == OOB:
         return render(request, "oauth/code.html", {"app": granted.app, "code": code})

@@ -123,6 +123,10 @@ async def test_pkce_and_code_reuse(client, pool):
     page = await client.get("/oauth/authorize", params=query)
     text = await page.text()
     assert "PKCE app" in text and "form-action 'self' com.example.app:" in page.headers["Content-Security-Policy"]
+    oversized = await client.post("/oauth/authorize", allow_redirects=False, data={
+        **query, "state": "x" * 2001, "csrf_token": csrf_from(text), "decision": "approve"})
+    assert oversized.status == 400 and "too long" in await oversized.text()  # refused, never cut short
+    assert await pool.fetchval("SELECT count(*) FROM oauth_codes") == 0
     resp = await client.post("/oauth/authorize", data={**query, "csrf_token": csrf_from(text), "decision": "approve"},
                              allow_redirects=False)
     location = resp.headers["Location"]
