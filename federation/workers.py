@@ -14,7 +14,7 @@ import logging
 
 import asyncpg
 
-from federation import parse, queue
+from federation import ingest, parse, queue
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.service import Federation
@@ -43,15 +43,15 @@ class InboxRunner:
         try:
             actor = await accounts_store.get_by_uri(pool, job.row["actor_uri"])
             if actor is None:
-                raise handlers.Reject("the sender is unknown")  # receive() fetched it; it was removed since
+                raise ingest.Reject("the sender is unknown")  # receive() fetched it; it was removed since
             if actor.suspended_at is not None and not parse.deletes_itself(job.row["payload"]):
-                raise handlers.Reject("the sender is suspended or deleted here")  # accepted before that
+                raise ingest.Reject("the sender is suspended or deleted here")  # accepted before that
             await handlers.dispatch(handlers.Incoming(self.fed, actor, job.row["payload"]))
-        except (handlers.Reject, parse.Invalid) as exc:  # refused by a rule or a bound: never retried
+        except (ingest.Reject, parse.Invalid) as exc:  # refused by a rule or a bound: never retried
             log.info("inbox item %s rejected: %s", job.id, exc)
             await queue.dead(pool, "inbox_items", job.id, f"rejected: {exc}")
         except Exception as exc:  # a transient failure or a bug: keep it and try again later
-            if not isinstance(exc, handlers.Retry):
+            if not isinstance(exc, ingest.Retry):
                 log.exception("inbox item %s failed", job.id)
             await queue.retry(pool, "inbox_items", job.id, f"{type(exc).__name__}: {exc}",
                               queue.backoff(job.attempts), created_column="received_at")

@@ -7,8 +7,8 @@ import re
 
 from aiohttp import web
 
-from federation.fetch import FetchError, fetch_document
-from federation.inbox.handlers import Reject, Retry, store_note
+from federation import ingest
+from federation.fetch import FetchError
 from federation.service import FEDERATION
 from server.api import entities, params
 from server.api.accounts import search_accounts
@@ -17,6 +17,7 @@ from server.api.paging import page, respond
 from server.domain import domain_hiding
 from server.errors import AppError, Invalid
 from server.keys import POOL, URLS
+from server.models import Status
 from server.store import api_misc
 from server.store import statuses as statuses_store
 
@@ -104,21 +105,13 @@ async def search(request: web.Request) -> web.Response:
     return web.json_response({"accounts": accounts, "statuses": rendered_statuses, "hashtags": hashtags})
 
 
-async def _status_by_url(request: web.Request, url: str, resolve: bool, viewer_id: int):
-    pool, urls = request.app[POOL], request.app[URLS]
-    status_id = urls.local_status_id(url)
-    if status_id is None:
-        found = await statuses_store.find_by_uri(pool, url)
-        status_id = found[0] if found else None
-    if status_id is None and resolve:
-        try:
-            doc = await fetch_document(request.app[FEDERATION], url)
-            await store_note(request.app[FEDERATION], doc, depth=1)
-            found = await statuses_store.find_by_uri(pool, doc.get("id", url))
-            status_id = found[0] if found else None
-        except (FetchError, Reject, Retry):
-            status_id = None
-    status = await statuses_store.get_visible(pool, status_id, viewer_id) if status_id else None
+async def _status_by_url(request: web.Request, url: str, resolve: bool, viewer_id: int) -> list[Status]:
+    try:
+        found = await ingest.resolve_url(request.app[FEDERATION], url, fetch_remote=resolve)
+    except FetchError:
+        return []
+    status = (await statuses_store.get_visible(request.app[POOL], found.status_id, viewer_id)
+              if found.status_id else None)
     return [status] if status else []
 
 

@@ -84,14 +84,8 @@ async def edit_status(pool: asyncpg.Pool, status_id: int, note: Any) -> None:
         await statuses_store.record_edit(
             conn, status_id, note.content, note.spoiler_text, note.sensitive, note.poll, note.updated
         )
-        for row in await conn.fetch(
-            "SELECT DISTINCT account_id FROM favourites WHERE status_id = $1"
-            " UNION SELECT account_id FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL",
-            status_id,
-        ):
-            author = await statuses_store.author_of(conn, status_id)
-            if author is not None:
-                await notifications_store.add(conn, row["account_id"], author, "update", status_id)
+        for account_id in await interactions.interacted_with(conn, status_id):
+            await notifications_store.add(conn, account_id, current.author.id, "update", status_id)
         await statuses_store.notify_new(conn, status_id, event="status.update")
 
 
@@ -112,7 +106,7 @@ async def delete_account(pool: asyncpg.Pool, account: Account) -> None:
             await home_feed.remove_status(conn, status_id)
             await statuses_store.notify_new(conn, status_id, event="delete")
         await follows_store.delete_all_of(conn, [account.id])
-        await conn.execute("DELETE FROM favourites WHERE account_id = $1", account.id)
+        await interactions.remove_favourites_of(conn, account.id)
         await accounts_store.mark_deleted(conn, account.id)
 
 
@@ -195,3 +189,12 @@ async def block(pool: asyncpg.Pool, blocker: Account, target: Account, uri: str)
         for a, b in ((blocker.id, target.id), (target.id, blocker.id)):
             if await follows_store.delete(conn, a, b):
                 await home_feed.remove_author(conn, a, b)
+
+
+async def moved(pool: asyncpg.Pool, account: Account, target: Account) -> bool:
+    """A remote account moved to `target`: recorded only when the target names the old account
+    in its alsoKnownAs (so nobody can claim another's followers). False when it does not."""
+    if account.uri not in await accounts_store.also_known_as(pool, target.id):
+        return False
+    await accounts_store.set_moved_to(pool, account.id, target.uri or "")
+    return True

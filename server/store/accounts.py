@@ -226,12 +226,17 @@ async def get_by_key_id(db: Executor, key_id: str) -> tuple[Account, str, Any] |
     return (account_from_row(row), row["public_key_pem"], row["fetched_at"]) if row else None
 
 
-async def delivery_target(db: Executor, account_id: int) -> tuple[str | None, str | None, str | None]:
-    """(inbox, shared inbox, followers collection) of a remote account."""
-    row = await db.fetchrow(
-        "SELECT inbox_url, shared_inbox_url, followers_url FROM accounts WHERE id = $1", account_id
-    )
-    return (row["inbox_url"], row["shared_inbox_url"], row["followers_url"]) if row else (None, None, None)
+async def followers_url(db: Executor, account_id: int) -> str | None:
+    """A remote account's followers collection (what its followers-only posts address)."""
+    return await db.fetchval("SELECT followers_url FROM accounts WHERE id = $1", account_id)
+
+
+async def also_known_as(db: Executor, account_id: int) -> list[str]:
+    return list(await db.fetchval("SELECT also_known_as FROM accounts WHERE id = $1", account_id) or [])
+
+
+async def set_moved_to(db: Executor, account_id: int, target_uri: str) -> None:
+    await db.execute("UPDATE accounts SET moved_to_uri = $2 WHERE id = $1", account_id, target_uri)
 
 
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,

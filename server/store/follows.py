@@ -137,3 +137,9 @@ async def follower_of(db: Executor, follow_id: int, target_id: int) -> int | Non
     return await db.fetchval(
         "SELECT account_id FROM follows WHERE id = $1 AND target_account_id = $2", follow_id, target_id
     )
+
+
+async def target_by_uri(db: Executor, account_id: int, uri: str) -> int | None:
+    """Whom the account's follow with this ActivityPub id follows."""
+    return await db.fetchval(
+        "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2", account_id, uri)

@@ -28,6 +28,20 @@ async def remove_favourite_by_uri(db: Executor, account_id: int, uri: str) -> bo
 
 
 
+async def remove_favourites_of(db: Executor, account_id: int) -> None:
+    await db.execute("DELETE FROM favourites WHERE account_id = $1", account_id)
+
+
+async def interacted_with(db: Executor, status_id: int) -> list[int]:
+    """Accounts that favourited or boosted the status (they hear of its edits)."""
+    rows = await db.fetch(
+        "SELECT DISTINCT account_id FROM favourites WHERE status_id = $1"
+        " UNION SELECT account_id FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL",
+        status_id,
+    )
+    return [r["account_id"] for r in rows]
+
+
 async def add_block(db: Executor, account_id: int, target_id: int, uri: str | None = None) -> bool:
     made = await db.fetchval(
         "INSERT INTO blocks (account_id, target_account_id, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"

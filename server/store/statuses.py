@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
@@ -342,11 +342,19 @@ async def insert_remote(
     )
 
 
-async def find_by_uri(db: Executor, uri: str) -> tuple[int, int, bool] | None:
-    """(id, author id, deleted) of the stored status with this ActivityPub id."""
+@dataclass(frozen=True)
+class UriMatch:
+    """A stored status found by its ActivityPub id."""
+
+    id: int
+    account_id: int
+    deleted: bool
+
+
+async def find_by_uri(db: Executor, uri: str) -> UriMatch | None:
     row = await db.fetchrow(
         "SELECT id, account_id, deleted_at IS NOT NULL AS deleted FROM statuses WHERE uri = $1", uri)
-    return (row["id"], row["account_id"], row["deleted"]) if row else None
+    return UriMatch(row["id"], row["account_id"], row["deleted"]) if row else None
 
 
 async def author_of(db: Executor, status_id: int) -> int | None:

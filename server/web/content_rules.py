@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.fetch import FetchError
-from federation.inbox.handlers import Reject, Retry, store_note
+from federation.ingest import Reject, Retry, import_note
 from federation.service import FEDERATION
 from server.domain import content_rules
 from server.errors import AppError, Invalid
@@ -95,7 +95,7 @@ async def decide(request: web.Request) -> web.Response:
         raise AppError(404, "That post is not waiting for review.")
     if approve:
         try:
-            await store_note(request.app[FEDERATION], obj, released=True, depth=1)
+            await import_note(request.app[FEDERATION], obj, released=True, depth=1)
         except (FetchError, Reject, Retry) as exc:
             raise AppError(409, f"The post could not be stored: {exc}") from None
     await domains_store.log(request.app[POOL], user.id, f"held post: {'approved' if approve else 'rejected'}",

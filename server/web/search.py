@@ -6,11 +6,10 @@ import re
 
 from aiohttp import web
 
-from federation import parse
-from federation.fetch import FetchError, fetch_actor, fetch_document, resolve_handle
-from federation.inbox.handlers import Reject, Retry, fetch_replies, store_note
+from federation import ingest
+from federation.fetch import FetchError, resolve_handle
 from federation.service import FEDERATION
-from server.keys import POOL, URLS, USER
+from server.keys import POOL, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store
@@ -24,32 +23,11 @@ _HANDLE = re.compile(r"^@?[A-Za-z0-9_.\-]{1,64}@[A-Za-z0-9.\-]{1,253}(?::\d{1,5}
 
 async def _by_url(request: web.Request, url: str) -> tuple[list[Account], list[Status]]:
     """An actor or a post, found by its URL (ours, known, or fetched from its server)."""
-    pool, urls, fed = request.app[POOL], request.app[URLS], request.app[FEDERATION]
-    viewer = request[USER]
-    local_user = urls.local_username(url)
-    if local_user:
-        account = await accounts_store.get_local(pool, local_user)
-        return ([account] if account else []), []
-    local_status = urls.local_status_id(url)
-    status_id = local_status
-    if status_id is None:
-        found = await statuses_store.find_by_uri(pool, url)
-        status_id = found[0] if found else None
-    if status_id is None and (known := await accounts_store.get_by_uri(pool, url)):
-        return [known], []
-    if status_id is None:
-        doc = await fetch_document(fed, url)
-        if doc.get("type") in parse.ACTOR_TYPES:
-            return [await fetch_actor(fed, url)], []
-        try:
-            status_id = await store_note(fed, doc, depth=1)
-        except (Reject, Retry) as exc:
-            raise FetchError(str(exc)) from None
-        await fetch_replies(fed, doc)
-        if status_id is None:
-            found = await statuses_store.find_by_uri(pool, doc.get("id", ""))
-            status_id = found[0] if found else None
-    status = await statuses_store.get_visible(pool, status_id, viewer.id) if status_id else None
+    found = await ingest.resolve_url(request.app[FEDERATION], url)
+    if found.account is not None:
+        return [found.account], []
+    status = (await statuses_store.get_visible(request.app[POOL], found.status_id, request[USER].id)
+              if found.status_id else None)
     return [], ([status] if status else [])
 
 

@@ -17,10 +17,10 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
     status_id = await posting.create_post(b.pool, b.fed.urls, bob_account, posting.NewPost("buy now"), 500)
     remote = await resolve_handle(a.fed, f"spammer@{b.host}")
     from federation.fetch import fetch_document
-    from federation.inbox.handlers import store_note
+    from federation.ingest import import_note
 
     doc = await fetch_document(a.fed, f"{b.base}/users/spammer/statuses/{status_id}")
-    local_copy = await store_note(a.fed, doc, depth=1)
+    local_copy = await import_note(a.fed, doc, depth=1)
     await a.pool.execute("INSERT INTO server_rules (position, text) VALUES (1, 'No spam')")
     rule_id = await a.pool.fetchval("SELECT id FROM server_rules")
 
