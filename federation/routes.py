@@ -16,6 +16,7 @@ from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
 from server.store import statuses as statuses_store
+from server.store import threads
 from server.urls import INSTANCE_ACTOR, Urls
 
 routes = web.RouteTableDef()
@@ -257,6 +258,6 @@ async def status_replies(request: web.Request) -> web.Response:
     status = await statuses_store.get_visible(pool, int(request.match_info["status_id"]), viewer.id if viewer else None)
     if status is None or status.author.id != account.id:
         raise NotFound()
-    replies = await statuses_store.direct_replies(pool, status.id, limit=PAGE_SIZE * 5)
+    replies = await threads.direct_replies(pool, status.id, limit=PAGE_SIZE * 5)
     items = [urls.status_id_uri(reply) for reply in replies]
     return as2_response(render.ordered_collection(f"{urls.status_id_uri(status)}/replies", len(items), items=items))

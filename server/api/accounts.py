@@ -13,7 +13,7 @@ from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.media import read_upload
 from server.api.paging import page, respond
-from server.domain import blocking, following, profiles
+from server.domain import blocking, following, muting, profiles
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS
 from server.media import uploads
@@ -245,9 +245,9 @@ async def unblock(request: web.Request) -> web.Response:
 async def mute(request: web.Request) -> web.Response:
     target = await account_or_404(request, path_id(request))
     p = await params.read(request)
-    duration = p.int("duration", 0, minimum=0, maximum=10 * 365 * 86400) or 0
-    await api_relations.mute(request.app[POOL], current_user(request).id, target.id,
-                             p.bool("notifications", True), duration or None)
+    duration = p.int("duration", 0, minimum=0, maximum=muting.MAX_MUTE_SECONDS) or 0
+    await muting.mute(request.app[POOL], current_user(request).account, target,
+                      notifications=p.bool("notifications", True), seconds=duration or None)
     return await _relationship(request, target.id)
 
 
@@ -255,7 +255,7 @@ async def mute(request: web.Request) -> web.Response:
 @api("write:mutes")
 async def unmute(request: web.Request) -> web.Response:
     target = await account_or_404(request, path_id(request))
-    await api_relations.unmute(request.app[POOL], current_user(request).id, target.id)
+    await muting.unmute(request.app[POOL], current_user(request).account, target)
     return await _relationship(request, target.id)
 
 

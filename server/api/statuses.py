@@ -14,7 +14,7 @@ from server.domain import instance, posting, reactions
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Account
-from server.store import api_relations
+from server.store import api_relations, threads
 from server.store import statuses as statuses_store
 from server.text.plaintext import Mention
 
@@ -159,8 +159,8 @@ async def context(request: web.Request) -> web.Response:
     viewer_id = user.id if user else None
     status = await status_or_404(request, path_id(request), viewer_id)
     pool, urls = request.app[POOL], request.app[URLS]
-    before = await statuses_store.ancestors(pool, status.id, viewer_id)
-    after = await statuses_store.descendants(pool, status.id, viewer_id)
+    before = await threads.ancestors(pool, status.id, viewer_id)
+    after = await threads.descendants(pool, status.id, viewer_id)
     return web.json_response({
         "ancestors": await apply_filters(pool, viewer_id, "thread",
                                          await entities.statuses(pool, urls, before, viewer_id)),

@@ -62,20 +62,6 @@ async def follow_request_count(db: Executor, account_id: int) -> int:
     )
 
 
-async def mute(db: Executor, account_id: int, target_id: int, notifications: bool, seconds: int | None) -> None:
-    await db.execute(
-        "INSERT INTO mutes (account_id, target_account_id, hide_notifications, expires_at)"
-        " VALUES ($1, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END)"
-        " ON CONFLICT (account_id, target_account_id) DO UPDATE SET hide_notifications = EXCLUDED.hide_notifications,"
-        " expires_at = EXCLUDED.expires_at",
-        account_id, target_id, notifications, seconds,
-    )
-
-
-async def unmute(db: Executor, account_id: int, target_id: int) -> None:
-    await db.execute("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2", account_id, target_id)
-
-
 async def search_accounts(db: Executor, query: str, limit: int, *, include_suspended: bool = False) -> list[Account]:
     """Accounts whose handle or display name starts with the query, local ones first."""
     name, _, domain = query.partition("@")

@@ -143,3 +143,15 @@ async def target_by_uri(db: Executor, account_id: int, uri: str) -> int | None:
     """Whom the account's follow with this ActivityPub id follows."""
     return await db.fetchval(
         "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2", account_id, uri)
+
+
+async def followers_among(db: Executor, target_id: int, account_ids: set[int]) -> set[int]:
+    """Those of `account_ids` who follow the target (accepted follows)."""
+    if not account_ids:
+        return set()
+    rows = await db.fetch(
+        "SELECT account_id FROM follows WHERE target_account_id = $1 AND state = 'accepted'"
+        " AND account_id = ANY($2::bigint[])",
+        target_id, list(account_ids),
+    )
+    return {r["account_id"] for r in rows}

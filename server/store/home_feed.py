@@ -42,3 +42,14 @@ async def remove_author(db: Executor, reader_id: int, author_id: int) -> None:
 
 async def remove_status(db: Executor, status_id: int) -> None:
     await db.execute("DELETE FROM home_feed WHERE status_id = $1", status_id)
+
+
+async def home_readers(db: Executor, status_id: int, account_ids: set[int]) -> set[int]:
+    """Those of `account_ids` whose home feed holds the status."""
+    if not account_ids:
+        return set()
+    rows = await db.fetch(
+        "SELECT account_id FROM home_feed WHERE status_id = $1 AND account_id = ANY($2::bigint[])",
+        status_id, list(account_ids),
+    )
+    return {r["account_id"] for r in rows}

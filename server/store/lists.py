@@ -168,3 +168,14 @@ async def timeline(db: Executor, list_id: int, owner_id: int, page: Page) -> lis
         list_id, owner_id, *page.args, page.limit,
     )
     return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), owner_id)
+
+
+async def lists_with_member(db: Executor, list_ids: set[int], account_id: int) -> set[int]:
+    """Those of `list_ids` that include the account."""
+    if not list_ids:
+        return set()
+    rows = await db.fetch(
+        "SELECT list_id FROM list_accounts WHERE account_id = $1 AND list_id = ANY($2::bigint[])",
+        account_id, list(list_ids),
+    )
+    return {r["list_id"] for r in rows}

@@ -437,42 +437,6 @@ async def delete_reblog(db: Executor, account_id: int, reblog_of_id: int) -> int
     )
 
 
-async def ancestors(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 40) -> list[Status]:
-    """The posts a reply answers, oldest first (stopping at one the viewer may not see)."""
-    rows = await db.fetch(
-        "WITH RECURSIVE up(id, depth) AS ("
-        "  SELECT in_reply_to_id, 1 FROM statuses WHERE id = $1 AND in_reply_to_id IS NOT NULL"
-        "  UNION ALL SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id"
-        "  WHERE s.in_reply_to_id IS NOT NULL AND up.depth < $3)"
-        f" {_SELECT} JOIN up ON up.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY up.depth DESC",
-        status_id, viewer_id, limit,
-    )
-    return [_status(r) for r in rows]
-
-
-async def descendants(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 200) -> list[Status]:
-    """Replies, and replies to them, that the viewer may see, in the order they were written."""
-    rows = await db.fetch(
-        "WITH RECURSIVE down(id, depth) AS ("
-        "  SELECT id, 1 FROM statuses WHERE in_reply_to_id = $1"
-        "  UNION ALL SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id"
-        "  WHERE down.depth < 20)"
-        f" {_SELECT} JOIN down ON down.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY s.id LIMIT $3",
-        status_id, viewer_id, limit,
-    )
-    return [_status(r) for r in rows]
-
-
-async def direct_replies(db: Executor, status_id: int, *, limit: int) -> list[Status]:
-    """Public and unlisted replies to a status, oldest first."""
-    rows = await db.fetch(
-        f"{_SELECT} WHERE s.in_reply_to_id = $1 AND s.visibility IN ('public', 'unlisted') AND s.deleted_at IS NULL"
-        " ORDER BY s.id LIMIT $2",
-        status_id, limit,
-    )
-    return [_status(r) for r in rows]
-
-
 async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[Status]:
     rows = await db.fetch(
         f"{_SELECT} JOIN pins p ON p.status_id = s.id WHERE p.account_id = $1 AND s.account_id = $1"
@@ -586,3 +550,40 @@ async def get_for_moderation(db: Executor, status_id: int) -> Status | None:
     """A post whatever its visibility (not deleted), for the moderators reviewing a report."""
     row = await db.fetchrow(f"{_SELECT} WHERE s.id = $1 AND s.deleted_at IS NULL", status_id)
     return _status(row) if row else None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What decides which streams a status belongs to (read even from a deleted status's tombstone)."""
+
+    id: int
+    author_id: int
+    visibility: str
+    local: bool
+    reblog_of_id: int | None
+    reblog_author_id: int | None
+    deleted: bool
+    suspended: bool
+    has_media: bool
+    tags: frozenset[str]  # lower-cased
+    mentions: frozenset[int]
+
+
+async def status_facts(db: Executor, status_id: int) -> Facts | None:
+    row = await db.fetchrow(
+        "SELECT s.id, s.account_id, s.visibility, s.uri IS NULL AS local, s.reblog_of_id,"
+        " r.account_id AS reblog_author,"
+        " s.deleted_at IS NOT NULL AS deleted, a.suspended_at IS NOT NULL AS suspended,"
+        " EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = coalesce(s.reblog_of_id, s.id)) AS has_media,"
+        " ARRAY(SELECT lower(t.name) FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id)"
+        "  AS tags,"
+        " ARRAY(SELECT m.account_id FROM mentions m WHERE m.status_id = s.id) AS mentions"
+        " FROM statuses s JOIN accounts a ON a.id = s.account_id LEFT JOIN statuses r ON r.id = s.reblog_of_id"
+        " WHERE s.id = $1",
+        status_id,
+    )
+    if row is None:
+        return None
+    return Facts(row["id"], row["account_id"], row["visibility"], row["local"], row["reblog_of_id"],
+                 row["reblog_author"], row["deleted"], row["suspended"], row["has_media"], frozenset(row["tags"]),
+                 frozenset(row["mentions"]))

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from server.domain import domain_hiding
+from server.domain import domain_hiding, muting
 from server.errors import AppError, Invalid
 from server.keys import POOL
-from server.store import api_relations
 from server.store import filters as filters_store
 from server.web.forms import field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
@@ -65,9 +64,9 @@ async def mute(request: web.Request) -> web.Response:
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     form = await request.post()
     duration = field(form, "duration", max_len=10)
-    if duration not in MUTE_DURATIONS or target.id == user.id:
+    if duration not in MUTE_DURATIONS:
         raise AppError(422, "Choose how long to mute.")
-    await api_relations.mute(request.app[POOL], user.id, target.id, True, MUTE_DURATIONS[duration])
+    await muting.mute(request.app[POOL], user.account, target, seconds=MUTE_DURATIONS[duration])
     raise web.HTTPSeeOther(f"/@{target.handle()}")
 
 
@@ -75,7 +74,7 @@ async def mute(request: web.Request) -> web.Response:
 async def unmute(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
-    await api_relations.unmute(request.app[POOL], user.id, target.id)
+    await muting.unmute(request.app[POOL], user.account, target)
     raise web.HTTPSeeOther(f"/@{target.handle()}")
 
 

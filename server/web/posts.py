@@ -11,6 +11,7 @@ from server.domain.instance import CURRENT
 from server.errors import NotFound
 from server.keys import POOL, URLS, USER
 from server.store import statuses as statuses_store
+from server.store import threads
 from server.web.feeds import page_context
 from server.web.forms import field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
@@ -39,8 +40,8 @@ async def status_page(request: web.Request) -> web.Response:
     status = await statuses_store.get_visible(pool, status_id, viewer_id)
     if status is None or status.author.id != account.id or status.reblog_of_id is not None:
         raise NotFound("There is no such post, or it is not visible to you.")
-    before = await statuses_store.ancestors(pool, status.id, viewer_id)
-    after = await statuses_store.descendants(pool, status.id, viewer_id)
+    before = await threads.ancestors(pool, status.id, viewer_id)
+    after = await threads.descendants(pool, status.id, viewer_id)
     context = await page_context(request, [*before, status, *after], limit=0, context="thread")
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({

@@ -239,6 +239,10 @@ def test_mutes_hide_posts_and_notifications(kith, members):
     assert [a["acct"] for a in bob.mutes()] == ["pyalice"]
     bob.account_unmute(alice.me()["id"])
     assert muted_post["id"] in {s["id"] for s in bob.timeline_home()}
+    with pytest.raises(MastodonAPIError) as self_mute:  # refused, as on the web and in Mastodon
+        bob.account_mute(bob.me()["id"])
+    assert self_mute.value.args[1] == 422 and "yourself" in str(self_mute.value)
+    assert bob.mutes() == []
 
 
 def test_streaming_with_mastodon_py(kith, members):

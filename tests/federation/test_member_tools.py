@@ -44,6 +44,9 @@ async def test_filters_mute_and_hidden_domains(instances):
     assert expires is True
     assert "Unmute @<bdi>chatty</bdi>" in await (await a.client.get("/@chatty")).text()
     await form(a.client, "/@chatty/unmute", {})
+    self_mute = await form(a.client, "/@alice/mute", {"duration": ""})
+    assert self_mute.status == 422 and "cannot mute yourself" in await self_mute.text()
+    assert await a.pool.fetchval("SELECT count(*) FROM mutes") == 0
     assert "finale" in await (await a.client.get("/")).text()
     await chatty.session.close()
 

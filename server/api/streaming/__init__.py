@@ -3,5 +3,5 @@
 endpoints.py serves the WebSocket and event-stream routes; streams.py names what a client may
 subscribe to; hub.py holds the connected clients and the one LISTEN connection per process;
 fanout.py decides who receives each event, by asking the same store queries as the REST timelines;
-lookups.py holds the few batched queries that narrow it down first.
+the store's batched queries (statuses.status_facts, home_feed.home_readers, ...) narrow it down first.
 """

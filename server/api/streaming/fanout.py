@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from server.api import entities
-from server.api.streaming import lookups
 from server.api.streaming.streams import Stream
 from server.models import Status
 from server.store import conversations as conversations_store
+from server.store import follows as follows_store
+from server.store import home_feed, threads
 from server.store import lists as lists_store
+from server.store import mutes as mutes_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
@@ -34,7 +36,7 @@ NOTIFICATION_TYPES = frozenset({"mention", "status", "reblog", "follow", "follow
                                 "update"})
 
 
-def could_match(stream: Stream, facts: lookups.Facts, account_id: int | None, home: set[int],
+def could_match(stream: Stream, facts: statuses_store.Facts, account_id: int | None, home: set[int],
                 lists: set[int]) -> bool:
     """Whether a status may belong on a subscription, from what is known without asking per reader.
     `home` holds the members whose home feed has (or, for a delete, may have had) it; `lists` the
@@ -84,8 +86,17 @@ async def visible_status(pool: asyncpg.Pool, status_id: int, viewer_id: int | No
     return status
 
 
+async def _possible_readers(pool: asyncpg.Pool, facts: statuses_store.Facts, members: set[int]) -> set[int]:
+    """Those of `members` whose home feed may have held a status now deleted (its feed rows are gone):
+    the author, the mentioned, and followers unless it was direct."""
+    found = {a for a in members if a == facts.author_id or a in facts.mentions}
+    if facts.visibility != "direct":
+        found |= await follows_store.followers_among(pool, facts.author_id, members - found)
+    return found
+
+
 async def status_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], event: str, status_id: int) -> None:
-    facts = await lookups.status_facts(pool, status_id)
+    facts = await statuses_store.status_facts(pool, status_id)
     if facts is None or (facts.deleted and event != "delete"):
         return
     subs = [(c, s) for c in clients for s in c.streams if s.name != "user:notification"]
@@ -93,18 +104,18 @@ async def status_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], ev
         return
     members = {c.account_id for c, s in subs if s.name in ("user", "list") and c.account_id is not None}
     if event == "delete":  # its feed rows went with it: reach everyone who may have had it
-        home = await lookups.possible_readers(pool, facts, members)
+        home = await _possible_readers(pool, facts, members)
     else:
-        home = await lookups.home_readers(pool, status_id, members)
+        home = await home_feed.home_readers(pool, status_id, members)
     list_ids = {int(s.key) for _, s in subs if s.name == "list" and s.key is not None}
-    lists = await lookups.lists_with_member(pool, list_ids, facts.author_id)
+    lists = await lists_store.lists_with_member(pool, list_ids, facts.author_id)
     targets = [(c, s) for c, s in subs if could_match(s, facts, c.account_id, home, lists)]
     if event == "delete":
         for client, stream in targets:
             client.send(stream, "delete", str(status_id))
         return
     authors = {facts.author_id} | ({facts.reblog_author_id} if facts.reblog_author_id else set())
-    muted = await lookups.muting(pool, {c.account_id for c, _ in targets if c.account_id is not None}, authors)
+    muted = await mutes_store.muting(pool, {c.account_id for c, _ in targets if c.account_id is not None}, authors)
     rendered: dict[int | None, str] = {}  # payloads by reader
     for client, stream in targets:
         viewer = client.account_id
@@ -126,7 +137,7 @@ async def status_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], ev
 
 async def _conversation(pool: asyncpg.Pool, urls: Urls, status_id: int, viewer_id: int) -> dict[str, Any] | None:
     """The Conversation entity /api/v1/conversations shows, if the status is in one of the viewer's."""
-    root = await lookups.thread_root(pool, status_id, conversations_store.MAX_DEPTH)
+    root = await threads.thread_root(pool, status_id, conversations_store.MAX_DEPTH)
     found = await conversations_store.get(pool, viewer_id, root)
     if found is None or status_id not in found.status_ids:
         return None

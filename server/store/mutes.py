@@ -1,0 +1,31 @@
+"""Mutes: a member hides an account's posts (and, if they choose, its notifications), for a while or for good."""
+
+from __future__ import annotations
+
+from server.store.accounts import Executor
+
+
+async def mute(db: Executor, account_id: int, target_id: int, notifications: bool, seconds: int | None) -> None:
+    await db.execute(
+        "INSERT INTO mutes (account_id, target_account_id, hide_notifications, expires_at)"
+        " VALUES ($1, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END)"
+        " ON CONFLICT (account_id, target_account_id) DO UPDATE SET hide_notifications = EXCLUDED.hide_notifications,"
+        " expires_at = EXCLUDED.expires_at",
+        account_id, target_id, notifications, seconds,
+    )
+
+
+async def unmute(db: Executor, account_id: int, target_id: int) -> None:
+    await db.execute("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2", account_id, target_id)
+
+
+async def muting(db: Executor, account_ids: set[int], target_ids: set[int]) -> set[int]:
+    """Those of `account_ids` who mute any of `target_ids` (expired mutes do not count)."""
+    if not account_ids or not target_ids:
+        return set()
+    rows = await db.fetch(
+        "SELECT DISTINCT account_id FROM mutes WHERE account_id = ANY($1::bigint[])"
+        " AND target_account_id = ANY($2::bigint[]) AND (expires_at IS NULL OR expires_at > now())",
+        list(account_ids), list(target_ids),
+    )
+    return {r["account_id"] for r in rows}
