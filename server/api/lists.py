@@ -9,12 +9,12 @@ from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.paging import page, respond
+from server.domain import lists
 from server.errors import AppError
 from server.keys import POOL, URLS
 from server.store import lists as lists_store
 
 routes = web.RouteTableDef()
-MAX_TITLE = 256
 MAX_ACCOUNTS_PER_REQUEST = 100
 
 
@@ -30,18 +30,12 @@ async def _own_list(request: web.Request) -> lists_store.ListRow:
     return found
 
 
-def _fields(p: params.Params, current: lists_store.ListRow | None) -> tuple[str, str, bool]:
+def _fields(p: params.Params, current: lists_store.ListRow | None) -> tuple[str | None, str, bool]:
     """Title, replies policy and exclusive from the request (an update keeps what is not given)."""
     title = p.str("title", current.title if current else None, max_len=100_000)
-    if title is None or not title.strip():
-        raise AppError(422, "Validation failed: Title can't be blank")
-    if len(title) > MAX_TITLE:
-        raise AppError(422, f"Validation failed: Title is too long (maximum is {MAX_TITLE} characters)")
-    policy = p.str("replies_policy", current.replies_policy if current else "list", max_len=20)
-    if policy not in lists_store.REPLIES_POLICIES:
-        raise AppError(422, "Validation failed: Replies policy must be one of followed, list, none")
+    policy = p.str("replies_policy", current.replies_policy if current else "list", max_len=20) or ""
     exclusive = p.bool("exclusive", current.exclusive if current else False)
-    return title.strip(), policy, exclusive
+    return title, policy, exclusive
 
 
 @routes.get("/api/v1/lists")
@@ -54,15 +48,8 @@ async def index(request: web.Request) -> web.Response:
 @routes.post("/api/v1/lists")
 @api("write:lists")
 async def create(request: web.Request) -> web.Response:
-    user = current_user(request)
     title, policy, exclusive = _fields(await params.read(request), None)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        # Serialise one member's list creations so two at once cannot pass the limit together.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lists'), hashtext($1::text))", str(user.id))
-        if await lists_store.count(conn, user.id) >= lists_store.MAX_LISTS:
-            raise AppError(422, f"Validation failed: You can have at most {lists_store.MAX_LISTS} lists")
-        made = await lists_store.insert(conn, user.id, title, policy, exclusive)
+    made = await lists.create(request.app[POOL], current_user(request).id, title, policy, exclusive)
     return web.json_response(list_to_api(made))
 
 
@@ -77,8 +64,8 @@ async def show(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     current = await _own_list(request)
     title, policy, exclusive = _fields(await params.read(request), current)
-    updated = await lists_store.update(request.app[POOL], current_user(request).id, current.id, title, policy,
-                                       exclusive)
+    updated = await lists_store.update(request.app[POOL], current_user(request).id, current.id,
+                                       lists.check(title, policy), policy, exclusive)
     if updated is None:
         raise AppError(404, NOT_FOUND)
     return web.json_response(list_to_api(updated))
@@ -121,19 +108,8 @@ async def _account_ids(request: web.Request) -> list[int]:
 @routes.post(r"/api/v1/lists/{id:\d+}/accounts")
 @api("write:lists")
 async def add_accounts(request: web.Request) -> web.Response:
-    """Only accounts the member follows may join a list, each once (Mastodon answers 422 otherwise)."""
-    user = current_user(request)
     found = await _own_list(request)
-    ids = await _account_ids(request)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        if await lists_store.existing_accounts(conn, ids) != set(ids):
-            raise AppError(404, NOT_FOUND)
-        if await lists_store.followed(conn, user.id, ids) != set(ids):
-            raise AppError(422, "Validation failed: Account must be followed before it can be added to a list")
-        if await lists_store.already_in(conn, found.id, ids):
-            raise AppError(422, "Validation failed: Account has already been taken")
-        await lists_store.add_members(conn, found.id, ids)
+    await lists.add_members(request.app[POOL], current_user(request).id, found.id, await _account_ids(request))
     return web.json_response({})
 
 

@@ -295,3 +295,15 @@ async def suspended(db: Executor, limit: int = 100) -> list[Account]:
         limit,
     )
     return [account_from_row(r) for r in rows]
+
+
+_MODERATION_FLAGS = ("suspended_at", "limited_at", "sensitized_at")
+
+
+async def set_flag(db: Executor, account_id: int, column: str, on: bool) -> bool:
+    """Set or clear a moderation mark (suspended, limited, sensitized); False when it already was so."""
+    if column not in _MODERATION_FLAGS:
+        raise ValueError(column)
+    return bool(await db.fetchval(
+        f"UPDATE accounts SET {column} = {'now()' if on else 'NULL'} WHERE id = $1"
+        f" AND {column} IS {'NULL' if on else 'NOT NULL'} RETURNING true", account_id))

@@ -9,9 +9,6 @@ from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
 from server.store.paging import Page
 from server.store.statuses import _SELECT, _status, _with_reblogs, visible_to
 
-REPLIES_POLICIES = ("followed", "list", "none")
-MAX_LISTS = 50  # per member, as Mastodon
-
 
 @dataclass(frozen=True)
 class ListRow:
@@ -37,6 +34,11 @@ async def get(db: Executor, owner_id: int, list_id: int) -> ListRow | None:
     """The list if it is the owner's (someone else's list is as good as missing)."""
     row = await db.fetchrow(f"SELECT {_COLUMNS} FROM lists WHERE id = $1 AND account_id = $2", list_id, owner_id)
     return _row(row) if row else None
+
+
+async def lock_owner(db: Executor, owner_id: int) -> None:
+    """Serialise one member's list changes until the transaction ends."""
+    await db.execute("SELECT pg_advisory_xact_lock(hashtext('lists'), hashtext($1::text))", str(owner_id))
 
 
 async def count(db: Executor, owner_id: int) -> int:

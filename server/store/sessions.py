@@ -29,6 +29,11 @@ async def delete(db: Executor, token_hash: bytes) -> None:
     await db.execute("DELETE FROM web_sessions WHERE token_hash = $1", token_hash)
 
 
+async def delete_all_of(db: Executor, account_id: int) -> None:
+    """Log the account out everywhere."""
+    await db.execute("DELETE FROM web_sessions WHERE account_id = $1", account_id)
+
+
 async def record_failure(db: Executor, username: str, ip: str, device_hash: bytes | None = None) -> None:
     await db.execute(
         "INSERT INTO login_failures (username, ip, device_hash) VALUES ($1, $2, $3)", username[:64], ip, device_hash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from server.store.accounts import Executor
@@ -24,3 +25,34 @@ async def pending_appeals(db: Executor) -> list[dict[str, Any]]:
         " ORDER BY w.appealed_at",
     )
     return [dict(r) for r in rows]
+
+
+async def insert(db: Executor, account_id: int, staff_id: int, action: str, rule_ids: list[int], reason: str) -> None:
+    await db.execute(
+        "INSERT INTO account_warnings (account_id, staff_id, action, rule_ids, reason) VALUES ($1, $2, $3, $4, $5)",
+        account_id, staff_id, action, rule_ids, reason)
+
+
+async def add_appeal(db: Executor, warning_id: int, account_id: int, text: str) -> bool:
+    """The member's one appeal of an action (a plain warning cannot be appealed); False if not possible."""
+    return bool(await db.fetchval(
+        "UPDATE account_warnings SET appeal_text = $3, appealed_at = now() WHERE id = $1 AND account_id = $2"
+        " AND appealed_at IS NULL AND action <> 'warn' RETURNING true",
+        warning_id, account_id, text,
+    ))
+
+
+@dataclass(frozen=True)
+class Decided:
+    account_id: int
+    action: str
+
+
+async def decide_appeal(db: Executor, warning_id: int, staff_id: int, approve: bool) -> Decided | None:
+    """Record the staff's answer to a waiting appeal; None when there is no such appeal waiting."""
+    row = await db.fetchrow(
+        "UPDATE account_warnings SET appeal_state = $2, decided_at = now(), decided_by = $3 WHERE id = $1"
+        " AND appealed_at IS NOT NULL AND decided_at IS NULL RETURNING account_id, action",
+        warning_id, "approved" if approve else "rejected", staff_id,
+    )
+    return Decided(row["account_id"], row["action"]) if row else None
