@@ -22,12 +22,9 @@ from server.domain import filtering
 from server.errors import AppError
 from server.keys import POOL
 from server.store import filters as filters_store
-from server.store.filters import CONTEXTS, Filter, Keyword
+from server.store.filters import Filter, Keyword
 
 routes = web.RouteTableDef()
-MAX_TITLE = 256
-MAX_KEYWORD = 200
-MAX_KEYWORDS_PER_REQUEST = 100
 MAX_EXPIRES_IN = 10 * 365 * 86400
 _ATTRIBUTE_KEY = re.compile(r"^keywords_attributes\[(\d*)\]\[(\w+)\]$")
 
@@ -104,34 +101,10 @@ async def apply_filters_to_notifications(pool: asyncpg.Pool, viewer_id: int,
 
 # --- request parameters -----------------------------------------------------------------------
 
-def _title(p: params.Params, name: str, current: str | None) -> str:
-    title = p.str(name, current, max_len=100_000)
-    label = name.capitalize()
-    if title is None or not title.strip():
-        raise AppError(422, f"Validation failed: {label} can't be blank")
-    if len(title) > MAX_TITLE:
-        raise AppError(422, f"Validation failed: {label} is too long (maximum is {MAX_TITLE} characters)")
-    return title.strip()
-
-
 def _context(p: params.Params, current: list[str] | None) -> list[str]:
     if not p.has("context") and current is not None:
         return current
-    given = p.list("context", max_items=20)
-    if not given:
-        raise AppError(422, "Validation failed: Context can't be blank")
-    for item in given:
-        if item not in CONTEXTS:
-            raise AppError(422, f"Validation failed: Context {item[:50]!r} is not a valid context"
-                                f" (use {', '.join(CONTEXTS)})")
-    return list(dict.fromkeys(given))
-
-
-def _action(p: params.Params, current: str) -> str:
-    action = p.str("filter_action", current, max_len=20)
-    if action not in filters_store.ACTIONS:
-        raise AppError(422, "Validation failed: Filter action must be warn or hide")
-    return action
+    return p.list("context", max_items=20)
 
 
 def _expires_at(p: params.Params, current: datetime | None) -> datetime | None:
@@ -140,14 +113,6 @@ def _expires_at(p: params.Params, current: datetime | None) -> datetime | None:
         return current
     seconds = p.int("expires_in", None, minimum=1, maximum=MAX_EXPIRES_IN)
     return datetime.now(UTC) + timedelta(seconds=seconds) if seconds else None
-
-
-def _keyword_text(value: str | None) -> str:
-    if value is None or not value.strip():
-        raise AppError(422, "Validation failed: Keyword can't be blank")
-    if len(value) > MAX_KEYWORD:
-        raise AppError(422, f"Validation failed: Keyword is too long (maximum is {MAX_KEYWORD} characters)")
-    return value.strip()
 
 
 async def _keyword_attributes(request: web.Request, p: params.Params) -> list[params.Params]:
@@ -184,7 +149,7 @@ async def _keyword_attributes(request: web.Request, p: params.Params) -> list[pa
                     current = {}
                     items.append(current)
                 current[name] = value
-    if len(items) > MAX_KEYWORDS_PER_REQUEST:
+    if len(items) > filtering.MAX_KEYWORDS:
         raise AppError(422, "Validation failed: keywords_attributes has too many items")
     return [params.Params(i) for i in items]
 
@@ -230,23 +195,17 @@ async def show(request: web.Request) -> web.Response:
 @routes.post("/api/v2/filters")
 @api("write:filters")
 async def create(request: web.Request) -> web.Response:
-    user = current_user(request)
     p = await params.read(request)
-    title, context = _title(p, "title", None), _context(p, None)
-    action, expires_at = _action(p, "warn"), _expires_at(p, None)
     words = []
     for item in await _keyword_attributes(request, p):
         if _keyword_id(item) is not None:  # Mastodon: an id names a keyword that cannot exist yet
             raise AppError(404, NOT_FOUND)
-        if item.bool("_destroy"):
-            continue
-        words.append((_keyword_text(item.str("keyword", max_len=100_000)), item.bool("whole_word", True)))
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        filter_id = await filters_store.insert(conn, user.id, title, context, action, expires_at)
-        for word, whole in words:
-            await filters_store.insert_keyword(conn, filter_id, word, whole)
-    return web.json_response(filter_to_api(await filters_store.get(pool, user.id, filter_id)))
+        if not item.bool("_destroy"):
+            words.append((item.str("keyword", max_len=100_000), item.bool("whole_word", True)))
+    made = await filtering.create(request.app[POOL], current_user(request).id, p.str("title", max_len=100_000),
+                                  _context(p, None), p.str("filter_action", "warn", max_len=20),
+                                  _expires_at(p, None), words)
+    return web.json_response(filter_to_api(made))
 
 
 @routes.put(r"/api/v2/filters/{id:\d+}")
@@ -254,36 +213,21 @@ async def create(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     """Changes what is given; keywords_attributes items with an id change (or, with _destroy, remove)
     that keyword of this filter, items without one add a keyword."""
-    user = current_user(request)
     current = await _own_filter(request)
     p = await params.read(request)
-    title, context = _title(p, "title", current.title), _context(p, current.context)
-    action, expires_at = _action(p, current.action), _expires_at(p, current.expires_at)
     known = {k.id: k for k in current.keywords}
-    removed, changed, added = [], [], []
+    changes = []
     for item in await _keyword_attributes(request, p):
         keyword_id = _keyword_id(item)
-        if keyword_id is not None and keyword_id not in known:
-            raise AppError(404, NOT_FOUND)
-        if item.bool("_destroy"):
-            if keyword_id is not None:
-                removed.append(keyword_id)
-            continue
-        if keyword_id is None:
-            added.append((_keyword_text(item.str("keyword", max_len=100_000)), item.bool("whole_word", True)))
-        else:
-            old = known[keyword_id]
-            changed.append((keyword_id, _keyword_text(item.str("keyword", old.keyword, max_len=100_000)),
-                            item.bool("whole_word", old.whole_word)))
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        await filters_store.update(conn, current.id, title, context, action, expires_at)
-        await filters_store.delete_keywords(conn, current.id, removed)
-        for keyword_id, word, whole in changed:
-            await filters_store.update_keyword(conn, keyword_id, word, whole)
-        for word, whole in added:
-            await filters_store.insert_keyword(conn, current.id, word, whole)
-    return web.json_response(filter_to_api(await filters_store.get(pool, user.id, current.id)))
+        old = known.get(keyword_id) if keyword_id is not None else None
+        changes.append(filtering.KeywordChange(
+            keyword_id, item.str("keyword", old.keyword if old else None, max_len=100_000),
+            item.bool("whole_word", old.whole_word if old else True), item.bool("_destroy")))
+    made = await filtering.update(
+        request.app[POOL], current_user(request).id, current, p.str("title", current.title, max_len=100_000),
+        _context(p, current.context), p.str("filter_action", current.action, max_len=20),
+        _expires_at(p, current.expires_at), changes)
+    return web.json_response(filter_to_api(made))
 
 
 @routes.delete(r"/api/v2/filters/{id:\d+}")
@@ -307,8 +251,8 @@ async def keywords(request: web.Request) -> web.Response:
 async def add_keyword(request: web.Request) -> web.Response:
     found = await _own_filter(request)
     p = await params.read(request)
-    word = _keyword_text(p.str("keyword", max_len=100_000))
-    made = await filters_store.insert_keyword(request.app[POOL], found.id, word, p.bool("whole_word", True))
+    made = await filtering.add_keyword(request.app[POOL], found, p.str("keyword", max_len=100_000),
+                                       p.bool("whole_word", True))
     return web.json_response(keyword_to_api(made))
 
 
@@ -334,9 +278,9 @@ async def show_keyword(request: web.Request) -> web.Response:
 async def update_keyword(request: web.Request) -> web.Response:
     current = await _own_keyword(request)
     p = await params.read(request)
-    word = _keyword_text(p.str("keyword", current.keyword, max_len=100_000))
-    made = await filters_store.update_keyword(request.app[POOL], current.id, word,
-                                              p.bool("whole_word", current.whole_word))
+    made = await filtering.change_keyword(request.app[POOL], current,
+                                          p.str("keyword", current.keyword, max_len=100_000),
+                                          p.bool("whole_word", current.whole_word))
     return web.json_response(keyword_to_api(made))
 
 
@@ -376,17 +320,12 @@ async def v1_show(request: web.Request) -> web.Response:
 @api("write:filters")
 async def v1_create(request: web.Request) -> web.Response:
     """A filter titled by its phrase, holding that one keyword (as Mastodon 4 does)."""
-    user = current_user(request)
     p = await params.read(request)
-    phrase = _title(p, "phrase", None)
-    _keyword_text(phrase)
-    context, expires_at = _context(p, None), _expires_at(p, None)
-    action = "hide" if p.bool("irreversible") else "warn"
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        filter_id = await filters_store.insert(conn, user.id, phrase, context, action, expires_at)
-        word = await filters_store.insert_keyword(conn, filter_id, phrase, p.bool("whole_word", True))
-    return web.json_response(v1_to_api(await filters_store.get(pool, user.id, filter_id), word))
+    phrase = filtering.check_title(p.str("phrase", max_len=100_000), "Phrase")
+    made = await filtering.create(request.app[POOL], current_user(request).id, phrase, _context(p, None),
+                                  "hide" if p.bool("irreversible") else "warn", _expires_at(p, None),
+                                  [(phrase, p.bool("whole_word", True))])
+    return web.json_response(v1_to_api(made, made.keywords[0]))
 
 
 @routes.put(r"/api/v1/filters/{id:\d+}")
@@ -397,19 +336,12 @@ async def v1_update(request: web.Request) -> web.Response:
     user = current_user(request)
     found, word = await _v1_pair(request)
     p = await params.read(request)
-    phrase = _keyword_text(p.str("phrase", word.keyword, max_len=100_000))
-    context, expires_at = _context(p, found.context), _expires_at(p, found.expires_at)
     action = ("hide" if p.bool("irreversible") else "warn") if p.has("irreversible") else found.action
-    shared = len(found.keywords) > 1
-    if shared and (set(context) != set(found.context) or action != found.action or expires_at != found.expires_at):
-        raise AppError(422, "Validation failed: this filter has several keywords; change its context,"
-                            " action or expiry through /api/v2/filters")
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        if not shared:
-            await filters_store.update(conn, found.id, found.title, context, action, expires_at)
-        word = await filters_store.update_keyword(conn, word.id, phrase, p.bool("whole_word", word.whole_word))
-    return web.json_response(v1_to_api(await filters_store.get(pool, user.id, found.id), word))
+    word = await filtering.change_phrase(
+        request.app[POOL], found, word, p.str("phrase", word.keyword, max_len=100_000),
+        p.bool("whole_word", word.whole_word), _context(p, found.context), action,
+        _expires_at(p, found.expires_at))
+    return web.json_response(v1_to_api(await filters_store.get(request.app[POOL], user.id, found.id), word))
 
 
 @routes.delete(r"/api/v1/filters/{id:\d+}")

@@ -123,3 +123,12 @@ async def update_keyword(db: Executor, keyword_id: int, word: str, whole_word: b
 async def delete_keywords(db: Executor, filter_id: int, keyword_ids: list[int]) -> None:
     await db.execute("DELETE FROM filter_keywords WHERE filter_id = $1 AND id = ANY($2::bigint[])",
                      filter_id, keyword_ids)
+
+
+async def lock(db: Executor, filter_id: int) -> None:
+    """Hold the filter's row until the transaction ends (its keyword count is checked under it)."""
+    await db.execute("SELECT 1 FROM filters WHERE id = $1 FOR UPDATE", filter_id)
+
+
+async def keyword_count(db: Executor, filter_id: int) -> int:
+    return await db.fetchval("SELECT count(*) FROM filter_keywords WHERE filter_id = $1", filter_id)

@@ -313,6 +313,9 @@ async def test_filters_v2_crud_keywords_and_validation(api, pool):
         ({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": " "}]}, "Keyword can't be blank"),
         ({"title": "x", "context": ["home"], "expires_in": "soon"}, "expires_in"),
         ({"title": "x", "context": ["home"], "keywords_attributes": "finale"}, "keywords_attributes"),
+        ({"title": "t" * 257, "context": ["home"]}, "Title is too long (maximum is 256 characters)"),
+        ({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": f"k{i}"} for i in range(101)]},
+         "too many"),
     ]
     for fields, message in cases:
         resp = await api.post("/api/v2/filters", json=fields, headers=auth)

@@ -37,6 +37,20 @@ async def test_filters_mute_and_hidden_domains(instances):
     assert "sandwich" not in home and "finale" in home
     bad = await form(a.client, "/settings/filters", {"title": "", "keywords": "x", "context": "home", "action": "hide"})
     assert bad.status == 422
+    # The same limits as the API's: a 256-character title is kept whole, longer ones, keywords over
+    # 200 characters and more than 100 keywords are refused, and nothing is written.
+    filters_before = await a.pool.fetchval("SELECT count(*) FROM filters")
+    for fields, message in (({"title": "t" * 257, "keywords": "x"}, "Title is too long"),
+                            ({"title": "x", "keywords": "k" * 201}, "Keyword is too long"),
+                            ({"title": "x", "keywords": ",".join(f"k{i}" for i in range(101))}, "at most 100"),
+                            ({"title": "x", "keywords": "x", "context": "everywhere"}, "not a valid context")):
+        bad = await form(a.client, "/settings/filters", {"context": "home", "action": "hide", **fields})
+        assert bad.status == 422 and message in await bad.text(), fields
+    assert await a.pool.fetchval("SELECT count(*) FROM filters") == filters_before
+    long_title = await form(a.client, "/settings/filters", {"title": "t" * 256, "keywords": "zzz", "context": "home",
+                                                            "action": "warn"})
+    assert long_title.status == 303
+    assert await a.pool.fetchval("SELECT title FROM filters WHERE title LIKE 'ttt%'") == "t" * 256
 
     assert (await form(a.client, "/@chatty/mute", {"duration": "3600"})).status == 303
     assert "finale" not in await (await a.client.get("/")).text()
