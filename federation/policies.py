@@ -1,7 +1,7 @@
 """Domain policies as federation sees them: which hosts are suspended (or, in allowlist mode, not
 allowed), limited, or have their media or reports rejected, and which remote accounts are suspended.
 Read from PostgreSQL and kept in memory for a few seconds, so the inbox can check every request
-cheaply; a change made in this process applies at once."""
+cheaply; a change made in this process (server/domain/moderation counts them) applies at once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 
 import asyncpg
 
+from server.domain import moderation
 from server.store import accounts as accounts_store
 from server.store import domains as domains_store
 from server.store import settings as settings_store
@@ -34,13 +35,16 @@ class PolicyCache:
         self._allowlist = False
         self._suspended_accounts: set[str] = set()
         self._loaded = 0.0
+        self._seen_changes = -1
 
     def invalidate(self) -> None:
+        """Re-read on the next check (as the few seconds' expiry would after another process's change)."""
         self._loaded = 0.0
 
     async def _refresh(self) -> None:
-        if time.monotonic() - self._loaded <= TTL:
+        if time.monotonic() - self._loaded <= TTL and self._seen_changes == moderation.policy_changes():
             return
+        self._seen_changes = moderation.policy_changes()
         self._policies = {p.domain: p for p in await domains_store.all_policies(self.pool)}
         self._allowed = set(await domains_store.allowed_domains(self.pool))
         self._suspended_accounts = set(await accounts_store.suspended_remote_uris(self.pool))

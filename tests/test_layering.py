@@ -147,3 +147,16 @@ def test_no_module_is_over_600_lines() -> None:
     long = {p.relative_to(ROOT).as_posix(): n for p in modules().values()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_web_and_api_leave_transactions_to_the_domain() -> None:
+    """A change that needs a transaction carries a rule: it is one server/domain function."""
+    found = []
+    for path in modules().values():
+        rel = path.relative_to(ROOT).as_posix()
+        if not rel.startswith(("server/web/", "server/api/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "transaction":
+                found.append(f"{rel}:{node.lineno}")
+    assert not found, f"transactions opened in web/api handlers: {found}"

@@ -8,11 +8,11 @@ import hashlib
 
 from aiohttp import web
 
-from federation.service import FEDERATION
 from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.domain import account_actions, moderation, registrations
+from server.domain import reports as reports_domain
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
@@ -78,7 +78,6 @@ async def _save_block(request: web.Request, domain: str, current: DomainPolicy |
         await moderation.set_domain_policy(request.app[POOL], policy, user.id, "admin API")
     except Invalid as exc:
         raise AppError(422, f"Validation failed: {exc.message}") from None
-    request.app[FEDERATION].policies.invalidate()
     return web.json_response(_block_json(await _policy(request, moderation.normalise_domain(domain))))
 
 
@@ -105,7 +104,6 @@ async def delete_domain_block(request: web.Request) -> web.Response:
     user = _staff(request, Role.ADMIN)
     if not await moderation.remove_domain_policy(request.app[POOL], request.match_info["domain"], user.id, "admin API"):
         raise AppError(404, NOT_FOUND)
-    request.app[FEDERATION].policies.invalidate()
     return web.json_response({})
 
 
@@ -243,10 +241,7 @@ async def reports(request: web.Request) -> web.Response:
 async def resolve(request: web.Request) -> web.Response:
     user = _staff(request)
     report_id = path_id(request)
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if not await reports_store.resolve(conn, report_id, user.id, "resolve"):
-            raise AppError(404, NOT_FOUND)
-        await domains_store.log(conn, user.id, "report: resolve", f"report {report_id}", "admin API")
+    await reports_domain.handle(request.app[POOL], user.id, report_id, ending="resolve")
     return web.json_response({"id": str(report_id), "action_taken": True})
 
 
@@ -256,6 +251,5 @@ async def resolve(request: web.Request) -> web.Response:
 async def assign(request: web.Request) -> web.Response:
     user = _staff(request)
     report_id = path_id(request)
-    if not await reports_store.assign(request.app[POOL], report_id, user.id):
-        raise AppError(404, NOT_FOUND)
+    await reports_domain.assign(request.app[POOL], user.id, report_id)
     return web.json_response({"id": str(report_id), "assigned_account": {"id": str(user.id)}})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncpg
 
 from federation import outbound
+from server.domain import moderation
 from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import accounts as accounts_store
@@ -66,6 +67,8 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
             await warnings_store.insert(conn, target.id, staff_id, action, rule_ids, reason)
         await domains_store.log(conn, staff_id, f"account: {action}", f"@{target.handle()}",
                                 " — ".join(x for x in (cited, reason) if x))
+    if action in ("suspend", "unsuspend"):
+        moderation.policies_changed()  # the inbox refuses a suspended remote account at once
 
 
 async def appeal(pool: asyncpg.Pool, account_id: int, warning_id: int, text: str) -> None:

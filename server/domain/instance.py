@@ -13,6 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from server.config import REGISTRATION_MODES, Config
+from server.domain import moderation
 from server.errors import Invalid
 from server.keys import CONFIG, POOL
 from server.store import domains as domains_store
@@ -108,3 +109,4 @@ async def save(app: web.Application, values: InstanceSettings, actor_id: int) ->
         if changed:
             await domains_store.log(conn, actor_id, "settings: changed", ", ".join(sorted(changed)))
     app[CACHE].value = None
+    moderation.policies_changed()  # the federation mode is one of them

@@ -22,6 +22,23 @@ def mastodon_severity(severity: str) -> str:
     """The severity as Mastodon names it (`silence` for a limit), for its CSV and admin API."""
     return "silence" if severity == "limit" else severity
 
+
+
+class _Changes:
+    """How many moderation changes this process has made: federation's policy cache re-reads when
+    the count moves (other processes re-read within the cache's few seconds)."""
+
+    count = 0
+
+
+def policies_changed() -> None:
+    _Changes.count += 1
+
+
+def policy_changes() -> int:
+    return _Changes.count
+
+
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
 MAX_COMMENT = 1000
 
@@ -63,6 +80,7 @@ async def set_domain_policy(pool: asyncpg.Pool, policy: DomainPolicy, actor_id: 
         summary = policy.severity + (f" ({', '.join(flags)})" if flags else "")
         await domains_store.log(conn, actor_id, f"domain_policy: {summary}", policy.domain,
                                 reason or policy.private_comment)
+    policies_changed()
 
 
 async def remove_domain_policy(pool: asyncpg.Pool, domain: str, actor_id: int | None, reason: str = "") -> bool:
@@ -71,6 +89,7 @@ async def remove_domain_policy(pool: asyncpg.Pool, domain: str, actor_id: int | 
         removed = await domains_store.delete(conn, domain)
         if removed:
             await domains_store.log(conn, actor_id, "domain_policy: removed", domain, reason)
+    policies_changed()
     return removed
 
 
@@ -89,4 +108,5 @@ async def allow_domain(pool: asyncpg.Pool, domain: str, actor_id: int | None, *,
         changed = await (domains_store.allow(conn, domain) if allowed else domains_store.disallow(conn, domain))
         if changed:
             await domains_store.log(conn, actor_id, f"domain_allow: {'added' if allowed else 'removed'}", domain)
+    policies_changed()
     return changed

@@ -6,8 +6,9 @@ import asyncpg
 
 from federation import outbound
 from server.domain.accounts import instance_actor
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
 from server.models import Account
+from server.store import domains as domains_store
 from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -52,3 +53,37 @@ async def file_report(pool: asyncpg.Pool, urls: Urls, reporter: Account, target:
             await outbound.report_forwarded(conn, urls, actor, target, [urls.status_id_uri(s) for s in statuses],
                                             comment, report_id)
     return report_id
+
+
+# --- handling reports (staff) --------------------------------------------------------------------
+
+MAX_NOTE = 5000
+ENDINGS = ("resolve", "dismiss")
+
+
+async def handle(pool: asyncpg.Pool, staff_id: int, report_id: int, *, note: str = "",
+                 ending: str | None = None) -> None:
+    """A moderator's note on a report and/or its ending (resolved or dismissed), in one transaction;
+    an ending goes into the moderation log with the note."""
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise Invalid(f"Notes can have at most {MAX_NOTE} characters.", field="note")
+    if ending is not None and ending not in ENDINGS:
+        raise Invalid("A report is resolved or dismissed.", field="action")
+    if not note and ending is None:
+        raise Invalid("Write a note, or dismiss or resolve the report.", field="note")
+    async with pool.acquire() as conn, conn.transaction():
+        if note and not await reports_store.add_note(conn, report_id, staff_id, note):
+            raise NotFound("There is no such report.")
+        if ending is not None:
+            if not await reports_store.resolve(conn, report_id, staff_id, ending):
+                raise NotFound("There is no such open report.")
+            await domains_store.log(conn, staff_id, f"report: {ending}", f"report {report_id}", note)
+
+
+async def assign(pool: asyncpg.Pool, staff_id: int, report_id: int) -> None:
+    """The moderator takes the report on (logged, as every step of handling a report is)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await reports_store.assign(conn, report_id, staff_id):
+            raise NotFound("There is no such report.")
+        await domains_store.log(conn, staff_id, "report: assigned", f"report {report_id}")

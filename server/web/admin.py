@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.service import FEDERATION
-from server.domain import account_actions, blocklists, instance, moderation, registrations
+from server.domain import account_actions, blocklists, instance, instance_rules, moderation, registrations
 from server.domain.instance import CURRENT, InstanceSettings
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
@@ -81,7 +80,6 @@ async def save_domain(request: web.Request) -> web.Response:
         return await _page(request, preview={"policy": policy, "follows": follows, "members": members},
                            form=dict(form))
     await moderation.set_domain_policy(pool, policy, user.id)
-    request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
 
 
@@ -93,7 +91,6 @@ async def remove_domain(request: web.Request) -> web.Response:
         await moderation.remove_domain_policy(request.app[POOL], field(form, "domain", max_len=300), user.id)
     except Invalid as exc:
         raise AppError(422, exc.message) from None
-    request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
 
 
@@ -106,7 +103,6 @@ async def allow_domain(request: web.Request) -> web.Response:
                                       allowed=field(form, "remove", max_len=10) != "yes")
     except Invalid as exc:
         return await _page(request, error=exc.message, status=422)
-    request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains#allowlist")
 
 
@@ -149,21 +145,7 @@ async def import_domains(request: web.Request) -> web.Response:
         rows = await blocklists.preview(request.app[POOL], parsed.policies)
         return await _page(request, import_preview=rows, import_text=text)
     await blocklists.apply(request.app[POOL], parsed.policies, user.id)
-    request.app[FEDERATION].policies.invalidate()
     raise web.HTTPSeeOther("/admin/domains")
-
-
-MAX_RULE = 500
-
-
-def _rule_fields(form) -> tuple[str, str]:
-    text = field(form, "text", max_len=5000).strip()
-    hint = field(form, "hint", max_len=5000).strip()
-    if not text:
-        raise AppError(422, "A rule needs its text.")
-    if len(text) > MAX_RULE or len(hint) > MAX_RULE:
-        raise AppError(422, f"Rules and their explanations can have at most {MAX_RULE} characters.")
-    return text, hint
 
 
 @routes.get("/admin/rules")
@@ -175,10 +157,9 @@ async def rules_page(request: web.Request) -> web.Response:
 @routes.post("/admin/rules")
 async def add_rule(request: web.Request) -> web.Response:
     user = require_role(request, Role.ADMIN)
-    text, hint = _rule_fields(await request.post())
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        rule_id = await rules_store.add(conn, text, hint)
-        await domains_store.log(conn, user.id, "rule: added", f"rule {rule_id}", text)
+    form = await request.post()
+    await instance_rules.add(request.app[POOL], user.id, field(form, "text", max_len=5000),
+                             field(form, "hint", max_len=5000))
     raise web.HTTPSeeOther("/admin/rules")
 
 
@@ -187,20 +168,14 @@ async def edit_rule(request: web.Request) -> web.Response:
     user = require_role(request, Role.ADMIN)
     form = await request.post()
     rule_id = int(request.match_info["rule_id"])
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if field(form, "delete", max_len=10) == "yes":
-            changed = await rules_store.delete(conn, rule_id)
-            action = "rule: removed"
-        else:
-            text, hint = _rule_fields(form)
-            position = field(form, "position", max_len=6)
-            if not position.isdigit():
-                raise AppError(422, "The position must be a number.")
-            changed = await rules_store.update(conn, rule_id, text, hint, int(position))
-            action = "rule: changed"
-        if not changed:
-            raise AppError(404, "There is no such rule.")
-        await domains_store.log(conn, user.id, action, f"rule {rule_id}")
+    if field(form, "delete", max_len=10) == "yes":
+        await instance_rules.remove(request.app[POOL], user.id, rule_id)
+    else:
+        position = field(form, "position", max_len=6)
+        if not position.isdigit():
+            raise AppError(422, "The position must be a number.")
+        await instance_rules.change(request.app[POOL], user.id, rule_id, field(form, "text", max_len=5000),
+                                    field(form, "hint", max_len=5000), int(position))
     raise web.HTTPSeeOther("/admin/rules")
 
 
@@ -309,7 +284,6 @@ async def save_settings(request: web.Request) -> web.Response:
     )
     try:
         await instance.save(request.app, values, user.id)
-        request.app[FEDERATION].policies.invalidate()
     except Invalid as exc:
         # What was typed comes back as typed (not as parsed: an invalid number is not -1).
         return render(request, "admin/settings.html", {"values": values, "error": exc.message,

@@ -9,7 +9,6 @@ from server.errors import AppError, Invalid
 from server.keys import POOL, URLS
 from server.models import Role
 from server.store import accounts as accounts_store
-from server.store import domains as domains_store
 from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -90,16 +89,8 @@ async def handle(request: web.Request) -> web.Response:
     user = require_role(request, Role.ADMIN, Role.MODERATOR)
     form = await request.post()
     report_id = int(request.match_info["report_id"])
-    note = field(form, "note", max_len=5000).strip()
     action = field(form, "action", max_len=20)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        if note and not await reports_store.add_note(conn, report_id, user.id, note):
-            raise AppError(404, "There is no such report.")
-        if action in ("dismiss", "resolve"):
-            if not await reports_store.resolve(conn, report_id, user.id, action):
-                raise AppError(404, "There is no such open report.")
-            await domains_store.log(conn, user.id, f"report: {action}", f"report {report_id}", note)
-        elif not note:
-            raise AppError(422, "Write a note, or dismiss or resolve the report.")
+    note = field(form, "note", max_len=reports_domain.MAX_NOTE)
+    await reports_domain.handle(request.app[POOL], user.id, report_id, note=note,
+                                ending=action if action in reports_domain.ENDINGS else None)
     raise web.HTTPSeeOther("/admin/reports")

@@ -69,8 +69,7 @@ async def test_limited_domain_is_kept_out_of_public_timelines_and_needs_approval
     from server.domain import moderation
     from server.store.domains import DomainPolicy
 
-    await moderation.set_domain_policy(a.pool, DomainPolicy(b.host, "limit"), None)
-    a.fed.policies.invalidate()
+    await moderation.set_domain_policy(a.pool, DomainPolicy(b.host, "limit"), None)  # applies at once here
     remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
     await following.follow(b.pool, b.fed.urls, bob, remote_alice)
     await drain(a, b)
