@@ -14,6 +14,18 @@ from server.store import notifications as notifications_store
 from server.urls import Urls
 
 
+async def end_follow(conn: asyncpg.Connection, follower_id: int, target_id: int) -> bool:
+    """The one way a follow ends (unfollow, a rejected request, a block either way, a remote Undo or
+    Reject): the follow row, the target's posts in the follower's home feed, the target in the
+    follower's lists, and a pending request's notification all go. False when there was no follow."""
+    ended = await follows_store.delete(conn, follower_id, target_id)
+    await lists_store.remove_from_owner_lists(conn, follower_id, target_id)
+    if ended:
+        await home_feed.remove_author(conn, follower_id, target_id)
+        await notifications_store.remove(conn, target_id, follower_id, "follow_request")
+    return ended
+
+
 async def follow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Account) -> str:
     """Follow the target; returns the state: 'accepted', or 'pending' until a locked or remote account accepts."""
     if follower.id == target.id:
@@ -41,10 +53,7 @@ async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Ac
             return
         if not target.is_local:
             await outbound.follow_undone(conn, urls, follower, target, follow_id)
-        await follows_store.delete(conn, follower.id, target.id)
-        await home_feed.remove_author(conn, follower.id, target.id)
-        await lists_store.remove_from_owner_lists(conn, follower.id, target.id)
-        await notifications_store.remove(conn, target.id, follower.id, "follow_request")
+        await end_follow(conn, follower.id, target.id)
 
 
 async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follower: Account, *, accept: bool) -> None:
@@ -56,10 +65,9 @@ async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follow
         if accept:
             await follows_store.accept(conn, follower.id, target.id)
             await home_feed.backfill(conn, follower.id, target.id)
-        else:
-            await follows_store.delete(conn, follower.id, target.id)
-        await notifications_store.remove(conn, target.id, follower.id, "follow_request")
-        if accept:
+            await notifications_store.remove(conn, target.id, follower.id, "follow_request")
             await notifications_store.add(conn, target.id, follower.id, "follow")
+        else:
+            await end_follow(conn, follower.id, target.id)
         if not follower.is_local and pending.uri:
             await outbound.follow_answered(conn, urls, target, follower, pending.uri, accept=accept)

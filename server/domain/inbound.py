@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from server.domain import blocking, following
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
@@ -137,9 +138,7 @@ async def follow_accepted(pool: asyncpg.Pool, follower_id: int, target: Account)
 
 async def remove_follow(pool: asyncpg.Pool, follower_id: int, target_id: int) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        if await follows_store.delete(conn, follower_id, target_id):
-            await home_feed.remove_author(conn, follower_id, target_id)
-            await notifications_store.remove(conn, target_id, follower_id, "follow_request")
+        await following.end_follow(conn, follower_id, target_id)
 
 
 async def favourite(pool: asyncpg.Pool, account: Account, status_id: int, uri: str) -> None:
@@ -183,12 +182,10 @@ async def unboost(pool: asyncpg.Pool, account: Account, uri: str) -> None:
 
 
 async def block(pool: asyncpg.Pool, blocker: Account, target: Account, uri: str) -> None:
-    """A remote account blocks a local one: follows between them end."""
+    """A remote account blocks a local one: follows between them end, each leaves the other's lists."""
     async with pool.acquire() as conn, conn.transaction():
         await interactions.add_block(conn, blocker.id, target.id, uri)
-        for a, b in ((blocker.id, target.id), (target.id, blocker.id)):
-            if await follows_store.delete(conn, a, b):
-                await home_feed.remove_author(conn, a, b)
+        await blocking.end_follows_between(conn, blocker.id, target.id)
 
 
 async def moved(pool: asyncpg.Pool, account: Account, target: Account) -> bool:

@@ -38,9 +38,11 @@ import pytest
 
 from federation import parse
 from federation.fetch import fetch_actor, key_for
+from server.domain import lists as lists_domain
 from server.domain import posting
 from server.models import Account
 from server.store import accounts as accounts_store
+from server.store import lists as lists_store
 from tests.federation.conftest import Instance, drain, start_instance, truncate
 from tests.federation.fixture_servers import World, fixture_files, start_world
 from tests.helpers import make_member
@@ -1128,11 +1130,16 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.deliver(doc)
     await k.refused_or_ignored(doc)
     variant = retarget(doc, object=k.member_uri(k.rosa))
+    blocker = await accounts_store.get_by_uri(k.pool, doc["actor"])
+    friends = await lists_domain.create(k.pool, k.rosa.id, "friends", "list", False)
+    await lists_domain.add_members(k.pool, k.rosa.id, friends.id, [blocker.id])
     await k.deliver(variant)
     await k.done(variant)
     k.expect(await k.pool.fetchval("SELECT 1 FROM blocks WHERE uri = $1 AND target_account_id = $2",
                                    variant["id"], k.rosa.id), "no block row")
     k.expect(await k.follow_state(k.rosa, doc["actor"]) is None, "rosa still follows the account that blocked her")
+    k.expect(not await lists_store.members(k.pool, friends.id, None),
+             "the account that blocked rosa is still in her list (a block ends list membership both ways)")
 
 
 # =====================================================================================
