@@ -46,6 +46,16 @@ async def verify_credentials(request: web.Request) -> web.Response:
     return web.json_response(await _credential_account(request))
 
 
+async def _stored_picture(request: web.Request, kind: str, data: bytes) -> str:
+    """An avatar or header stored as an upload; its path. Anything but an image is refused."""
+    pool, storage, user_id = request.app[POOL], storage_for(request.app[CONFIG]), current_user(request).id
+    row = await uploads.create(pool, storage, user_id, data, None, "", (0.0, 0.0))
+    if row["kind"] != "image":
+        await uploads.discard(pool, storage, user_id, row["id"])
+        raise Invalid(f"the {kind} must be an image")
+    return f"/media/{row['file_path']}"
+
+
 @routes.patch("/api/v1/accounts/update_credentials")
 @api("write:accounts")
 async def update_credentials(request: web.Request) -> web.Response:
@@ -58,12 +68,6 @@ async def update_credentials(request: web.Request) -> web.Response:
         p = params.Params(MultiDict(fields_sent))
     else:
         p = await params.read(request)
-    for kind, data in images.items():
-        row = await uploads.create(pool, storage_for(request.app[CONFIG]), user.id, data, None, "", (0.0, 0.0))
-        if row["kind"] != "image":
-            await uploads.discard(pool, storage_for(request.app[CONFIG]), user.id, row["id"])
-            raise AppError(422, f"Validation failed: the {kind} must be an image")
-        await accounts_store.set_picture(pool, user.id, kind, f"/media/{row['file_path']}")
     source = await accounts_store.get_profile_source(pool, user.id)
     fields = None
     attributes = p.nested("fields_attributes")
@@ -80,7 +84,9 @@ async def update_credentials(request: web.Request) -> web.Response:
         fields=fields,
     )
     try:
-        await profiles.update_profile(pool, request.app[URLS], user.account, update)
+        profiles.check(update, request.app[URLS])  # before any picture is stored
+        pictures = {kind: await _stored_picture(request, kind, data) for kind, data in images.items()}
+        await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures)
     except Invalid as exc:
         raise AppError(422, f"Validation failed: {exc.message}") from None
     return web.json_response(await _credential_account(request))

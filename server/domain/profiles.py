@@ -28,7 +28,19 @@ class ProfileUpdate:
     fields: list[tuple[str, str]] | None = None  # (name, value) as typed; None leaves them unchanged
 
 
-async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate) -> Account:
+@dataclass(frozen=True)
+class Checked:
+    """A profile update that passed every rule, ready to be written."""
+
+    display_name: str
+    bio: str
+    note_html: str
+    locked: bool
+    fields: list[dict[str, str]] | None
+
+
+def check(update: ProfileUpdate, urls: Urls) -> Checked:
+    """Every rule on a profile, checked before anything (a new avatar included) is written."""
     display_name = update.display_name.strip()
     bio = update.bio.replace("\r\n", "\n").strip()
     if len(display_name) > MAX_DISPLAY_NAME:
@@ -46,9 +58,19 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
         if any(len(n) > MAX_FIELD_NAME or len(v) > MAX_FIELD_VALUE or "\x00" in n + v for n, v in kept):
             raise Invalid(f"Field names and values can have at most {MAX_FIELD_NAME} characters.", field="fields")
         fields = [{"name": n, "value": _field_html(v, urls)} for n, v in kept]
+    return Checked(display_name, bio, note_html, update.locked, fields)
+
+
+async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate, *,
+                         pictures: dict[str, str] | None = None) -> Account:
+    """Save the profile and any new pictures (kind -> stored path, already checked as images) in one
+    transaction, and tell followers."""
+    checked = check(update, urls)
     async with pool.acquire() as conn, conn.transaction():
-        updated = await accounts_store.update_profile(conn, account.id, display_name, bio, note_html, update.locked,
-                                                      fields)
+        for kind, path in (pictures or {}).items():
+            await accounts_store.set_picture(conn, account.id, kind, path)
+        updated = await accounts_store.update_profile(conn, account.id, checked.display_name, checked.bio,
+                                                      checked.note_html, checked.locked, checked.fields)
         await outbound.profile_updated(conn, urls, updated)
     return updated
 

@@ -226,6 +226,14 @@ def test_avatar_and_header_uploads(kith, members):
     with pytest.raises(MastodonAPIError) as not_image:
         alice.account_update_credentials(avatar=b"not an image at all", avatar_mime_type="image/png")
     assert not_image.value.args[1] == 422
+    # A refused update changes nothing: the new avatar is not kept when the display name is too long.
+    other = io.BytesIO()
+    Image.new("RGB", (120, 120), (200, 20, 20)).save(other, "PNG")
+    with pytest.raises(MastodonAPIError) as too_long:
+        alice.account_update_credentials(avatar=other.getvalue(), avatar_mime_type="image/png",
+                                         display_name="x" * 31)
+    assert too_long.value.args[1] == 422 and "Display names" in str(too_long.value)
+    assert alice.me()["avatar"] == me["avatar"]
 
 
 def test_mutes_hide_posts_and_notifications(kith, members):
