@@ -18,6 +18,7 @@ from federation.delivery import enqueue
 from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
 from server.store import deliveries as deliveries_store
+from server.store import media as media_store
 from server.store import polls as polls_store
 from server.store import statuses as statuses_store
 from server.urls import PUBLIC, Urls
@@ -37,7 +38,7 @@ async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
         mentions=tuple(await statuses_store.mentioned_accounts(db, status_id)),
         tags=tuple(await statuses_store.tag_names(db, status_id)),
         in_reply_to_uri=parent_uri,
-        attachments=tuple(await statuses_store.local_media(db, status_id)),
+        attachments=tuple(await media_store.local_media(db, status_id)),
     )
 
 

@@ -19,7 +19,9 @@ from server.keys import CONFIG, POOL, URLS
 from server.media import uploads
 from server.media.storage import storage_for
 from server.store import accounts as accounts_store
-from server.store import api_relations
+from server.store import follows as follows_store
+from server.store import marks
+from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -34,7 +36,7 @@ async def _credential_account(request: web.Request) -> dict:
     body["source"] = {
         "privacy": "public", "sensitive": False, "language": None, "note": source["note"],
         "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
-        "follow_requests_count": await api_relations.follow_request_count(pool, user.id),
+        "follow_requests_count": await follows_store.follow_request_count(pool, user.id),
     }
     body["role"] = {"id": "0", "name": user.role.value, "permissions": "0", "color": "", "highlighted": False}
     return body
@@ -130,15 +132,15 @@ async def search_accounts(request: web.Request, q: str, *, resolve: bool, limit:
             return [await resolve_handle(request.app[FEDERATION], q)]
         except FetchError:
             pass
-    return await api_relations.search_accounts(pool, q, limit)
+    return await accounts_store.search_accounts(pool, q, limit)
 
 
 @routes.get("/api/v1/accounts/relationships")
 @api("read:follows")
 async def relationships(request: web.Request) -> web.Response:
     ids = [int(i) for i in params.Params(request.query).list("id", max_items=100) if i.isdigit() and len(i) <= 19]
-    rels = await api_relations.relationships(request.app[POOL], current_user(request).id, ids)
-    return web.json_response([rels[i] for i in ids if i in rels])
+    rels = await relationships_store.between(request.app[POOL], current_user(request).id, ids)
+    return web.json_response([entities.relationship_to_api(rels[i]) for i in ids if i in rels])
 
 
 @routes.get("/api/v1/accounts/familiar_followers")
@@ -147,7 +149,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
     """For each account: its followers whom the member follows too."""
     ids = [int(i) for i in (await params.read(request)).list("id", max_items=40) if i.isdigit() and len(i) <= 19]
     pool, urls = request.app[POOL], request.app[URLS]
-    found = await api_relations.familiar_followers(pool, current_user(request).id, ids)
+    found = await follows_store.familiar_followers(pool, current_user(request).id, ids)
     rendered = await entities.accounts(pool, urls, [a for people in found.values() for a in people])
     return web.json_response([{"id": str(i), "accounts": [rendered[a.id] for a in found.get(i, [])]} for i in ids])
 
@@ -169,7 +171,7 @@ async def account_statuses(request: web.Request) -> web.Response:
     viewer_id = viewer.id if viewer else None
     pool, urls = request.app[POOL], request.app[URLS]
     if p.bool("pinned"):
-        items = await statuses_store.pinned(pool, account.id, viewer_id)
+        items = await marks.pinned(pool, account.id, viewer_id)
     else:
         items = await statuses_store.account_timeline(
             pool, account.id, viewer_id, pg, exclude_replies=p.bool("exclude_replies"),
@@ -186,7 +188,7 @@ async def _relation_list(request: web.Request, *, followers: bool) -> web.Respon
     viewer = maybe_user(request)
     if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
         return respond(request, [], [], limit=pg.limit)  # hidden, as the AS2 collections are: the owner still sees
-    rows = await api_relations.follow_list(pool, account.id, pg, followers=followers)
+    rows = await follows_store.follow_list(pool, account.id, pg, followers=followers)
     rendered = await entities.accounts(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
@@ -204,8 +206,8 @@ async def following_list(request: web.Request) -> web.Response:
 
 
 async def _relationship(request: web.Request, target_id: int) -> web.Response:
-    rels = await api_relations.relationships(request.app[POOL], current_user(request).id, [target_id])
-    return web.json_response(rels[target_id])
+    rels = await relationships_store.between(request.app[POOL], current_user(request).id, [target_id])
+    return web.json_response(entities.relationship_to_api(rels[target_id]))
 
 
 @routes.post(r"/api/v1/accounts/{id:\d+}/follow")

@@ -17,7 +17,6 @@ from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
-from server.store import api_relations
 from server.store import domains as domains_store
 from server.store import registrations as registrations_store
 from server.store import reports as reports_store
@@ -159,7 +158,7 @@ async def accounts(request: web.Request) -> web.Response:
     if p.bool("pending"):
         found = [item["account"] for item in await registrations_store.pending(pool)]
     else:
-        found = await api_relations.search_accounts(pool, p.str("username", "", max_len=100) or "", 100,
+        found = await accounts_store.search_accounts(pool, p.str("username", "", max_len=100) or "", 100,
                                                      include_suspended=True)
     return web.json_response([await _admin_account(request, a) for a in found])
 

@@ -11,7 +11,10 @@ from typing import Any
 import asyncpg
 
 from server.models import Account, Status
-from server.store import api_details, interactions
+from server.store import accounts as accounts_store
+from server.store import interactions
+from server.store import statuses as statuses_store
+from server.store.relationships import Relationship
 from server.urls import Urls
 
 DEFAULT_AVATAR = "/static/avatar.png"
@@ -30,10 +33,10 @@ def _day(moment: datetime) -> str:
 
 async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
     """Account entities by id."""
-    counts = await api_details.account_counts(pool, [a.id for a in items])
+    counts = await accounts_store.counts(pool, [a.id for a in items])
     out = {}
     for account in items:
-        followers, following, posts, last_status = counts.get(account.id, (0, 0, 0, None))
+        count = counts.get(account.id, accounts_store.Counts())
         avatar = urls.picture(account.avatar_url) or f"{urls.base}{DEFAULT_AVATAR}"
         header = urls.picture(account.header_url) or f"{urls.base}{DEFAULT_HEADER}"
         out[account.id] = {
@@ -54,16 +57,27 @@ async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict
             "indexable": account.discoverable,
             "noindex": False,
             "created_at": _day(account.created_at),
-            "last_status_at": last_status.isoformat() if last_status else None,
-            "statuses_count": posts,
-            "followers_count": followers,
-            "following_count": following,
+            "last_status_at": count.last_status_at.isoformat() if count.last_status_at else None,
+            "statuses_count": count.posts,
+            "followers_count": count.followers,
+            "following_count": count.following,
         }
     return out
 
 
 async def account(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, Any]:
     return (await accounts(pool, urls, [item]))[item.id]
+
+
+def relationship_to_api(rel: Relationship) -> dict[str, Any]:
+    return {
+        "id": str(rel.account_id), "following": rel.following == "accepted",
+        "showing_reblogs": rel.following == "accepted", "notifying": False, "languages": None,
+        "followed_by": rel.followed_by == "accepted", "blocking": rel.blocking, "blocked_by": rel.blocked_by,
+        "muting": rel.muting, "muting_notifications": rel.muting_notifications,
+        "requested": rel.following == "pending", "requested_by": rel.followed_by == "pending",
+        "domain_blocking": False, "endorsed": False, "note": "",
+    }
 
 
 def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
@@ -79,7 +93,7 @@ def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
     }
 
 
-def _poll(status: Status, details: api_details.StatusDetails) -> dict[str, Any] | None:
+def _poll(status: Status, details: statuses_store.StatusDetails) -> dict[str, Any] | None:
     if not status.poll:
         return None
     options = status.poll.get("options", [])
@@ -103,7 +117,7 @@ async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_i
         if s.reblog:
             shown[s.reblog.id] = s.reblog
     ids = list(shown)
-    details = await api_details.status_details(pool, ids, viewer_id)
+    details = await statuses_store.status_details(pool, ids, viewer_id)
     summaries = await interactions.summaries(pool, ids, viewer_id)
     people = {s.author.id: s.author for s in shown.values()}
     for d in details.values():

@@ -18,8 +18,11 @@ from server.domain import domain_hiding
 from server.errors import AppError, Invalid
 from server.keys import POOL, URLS
 from server.models import Status
-from server.store import api_misc
+from server.store import accounts as accounts_store
+from server.store import markers as markers_store
+from server.store import push_subscriptions as push_store
 from server.store import statuses as statuses_store
+from server.store import tags as tags_store
 
 routes = web.RouteTableDef()
 
@@ -54,7 +57,7 @@ async def preferences(request: web.Request) -> web.Response:
 async def get_markers(request: web.Request) -> web.Response:
     user = current_user(request)
     wanted = params.Params(request.query).list("timeline", max_items=2) or ["home", "notifications"]
-    markers = await api_misc.markers(request.app[POOL], user.id)
+    markers = await markers_store.markers(request.app[POOL], user.id)
     return web.json_response({name: _marker(markers[name]) for name in wanted if name in markers})
 
 
@@ -76,7 +79,7 @@ async def set_markers(request: web.Request) -> web.Response:
         last = nested.str("last_read_id", max_len=19)
         if not last or not last.isdigit():
             raise AppError(422, f"Validation failed: {name}[last_read_id] must be an id")
-        out[name] = _marker(await api_misc.set_marker(request.app[POOL], user.id, name, int(last)))
+        out[name] = _marker(await markers_store.set_marker(request.app[POOL], user.id, name, int(last)))
     return web.json_response(out)
 
 
@@ -99,7 +102,7 @@ async def search(request: web.Request) -> web.Response:
         rendered = await entities.accounts(pool, urls, found)
         accounts = [rendered[a.id] for a in found]
     if kind in (None, "hashtags") and re.fullmatch(r"#?\w{1,100}", q):
-        for name in await api_misc.search_tags(pool, q.lstrip("#"), limit):
+        for name in await tags_store.search_tags(pool, q.lstrip("#"), limit):
             hashtags.append({"name": name.lower(), "url": urls.tag(name), "history": [], "following": False})
     rendered_statuses = await entities.statuses(pool, urls, statuses, user.id)
     return web.json_response({"accounts": accounts, "statuses": rendered_statuses, "hashtags": hashtags})
@@ -119,7 +122,7 @@ async def _account_list(request: web.Request, table: str) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query), maximum=80)
     pool, urls = request.app[POOL], request.app[URLS]
-    rows = await api_misc.blocked_or_muted(pool, table, user.id, pg)
+    rows = await accounts_store.blocked_or_muted(pool, table, user.id, pg)
     rendered = await entities.accounts(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
@@ -183,7 +186,7 @@ async def subscribe(request: web.Request) -> web.Response:
     alerts_params = data.nested("alerts") if data else None
     alerts = {k: alerts_params.bool(k) for k in ("mention", "status", "reblog", "follow", "follow_request",
                                                   "favourite", "poll", "update")} if alerts_params else {}
-    row = await api_misc.save_push(request.app[POOL], request[TOKEN].id, endpoint,
+    row = await push_store.save_push(request.app[POOL], request[TOKEN].id, endpoint,
                                    keys.str("p256dh", "", max_len=500) or "", keys.str("auth", "", max_len=500) or "",
                                    alerts, (data.str("policy", "all", max_len=20) if data else "all") or "all")
     return web.json_response(_subscription(row))
@@ -192,7 +195,7 @@ async def subscribe(request: web.Request) -> web.Response:
 @routes.get("/api/v1/push/subscription")
 @api("push")
 async def get_subscription(request: web.Request) -> web.Response:
-    row = await api_misc.get_push(request.app[POOL], request[TOKEN].id)
+    row = await push_store.get_push(request.app[POOL], request[TOKEN].id)
     if row is None:
         raise AppError(404, "Record not found")
     return web.json_response(_subscription(row))
@@ -201,5 +204,5 @@ async def get_subscription(request: web.Request) -> web.Response:
 @routes.delete("/api/v1/push/subscription")
 @api("push")
 async def unsubscribe(request: web.Request) -> web.Response:
-    await api_misc.delete_push(request.app[POOL], request[TOKEN].id)
+    await push_store.delete_push(request.app[POOL], request[TOKEN].id)
     return web.json_response({})

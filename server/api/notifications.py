@@ -14,8 +14,9 @@ from server.api.paging import page, respond
 from server.domain import following
 from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
-from server.store import api_relations
+from server.store import follows as follows_store
 from server.store import notifications as notifications_store
+from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -141,7 +142,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query), maximum=80)
     pool, urls = request.app[POOL], request.app[URLS]
-    rows = await api_relations.follow_requests(pool, user.id, pg)
+    rows = await follows_store.follow_requests(pool, user.id, pg)
     rendered = await entities.accounts(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
@@ -153,8 +154,8 @@ async def _answer(request: web.Request, *, accept: bool) -> web.Response:
         await following.answer_request(request.app[POOL], request.app[URLS], user.account, follower, accept=accept)
     except NotFound:
         raise AppError(404, NOT_FOUND) from None
-    rels = await api_relations.relationships(request.app[POOL], user.id, [follower.id])
-    return web.json_response(rels[follower.id])
+    rels = await relationships_store.between(request.app[POOL], user.id, [follower.id])
+    return web.json_response(entities.relationship_to_api(rels[follower.id]))
 
 
 @routes.post(r"/api/v1/follow_requests/{id:\d+}/authorize")

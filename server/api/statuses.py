@@ -14,7 +14,8 @@ from server.domain import instance, posting, reactions
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Account
-from server.store import api_relations, threads
+from server.store import accounts as accounts_store
+from server.store import marks, threads
 from server.store import statuses as statuses_store
 from server.text.plaintext import Mention
 
@@ -218,7 +219,7 @@ async def _mark(request: web.Request, table: str, *, on: bool, own_only: bool = 
         raise AppError(422, "Validation failed: you can only pin your own posts")
     if own_only and on and status.visibility.value not in ("public", "unlisted"):
         raise AppError(422, "Validation failed: only public and unlisted posts can be pinned")
-    await statuses_store.set_mark(request.app[POOL], table, user.id, status.id, on)
+    await marks.set_mark(request.app[POOL], table, user.id, status.id, on)
     return await _render(request, status.id)
 
 
@@ -251,7 +252,7 @@ async def _who(request: web.Request, *, boosted: bool) -> web.Response:
     status = await status_or_404(request, path_id(request), user.id if user else None)
     pool, urls = request.app[POOL], request.app[URLS]
     ids = await statuses_store.reactors(pool, status.id, boosts=boosted, limit=80)
-    found = await api_relations.accounts_by_ids(pool, ids)
+    found = await accounts_store.accounts_by_ids(pool, ids)
     rendered = await entities.accounts(pool, urls, [found[i] for i in ids if i in found])
     return web.json_response([rendered[i] for i in ids if i in rendered])
 

@@ -12,6 +12,7 @@ from server.api.filters import apply_filters
 from server.api.paging import page, respond
 from server.errors import AppError
 from server.keys import POOL, URLS
+from server.store import marks
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -64,7 +65,7 @@ async def tag(request: web.Request) -> web.Response:
 async def _marked(request: web.Request, table: str) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query))
-    rows = await statuses_store.marked(request.app[POOL], table, user.id, pg)
+    rows = await marks.marked(request.app[POOL], table, user.id, pg)
     return await _statuses(request, [s for _, s in rows], pg, user.id, [i for i, _ in rows])
 
 

@@ -15,6 +15,7 @@ from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
+from server.store import media as media_store
 from server.store import notifications as notifications_store
 from server.store import polls as polls_store
 from server.store import statuses as statuses_store
@@ -49,7 +50,7 @@ async def store_status(
         if status_id is None:
             return None
         mentioned = [a.id for a in local_mentions]
-        await statuses_store.add_remote_media(conn, author.id, status_id, note.attachments)
+        await media_store.add_remote_media(conn, author.id, status_id, note.attachments)
         await statuses_store.add_mentions(conn, status_id, sorted(set(mentioned + remote_mentions)))
         await statuses_store.add_tags(conn, status_id, note.hashtags)
         await home_feed.add(conn, status_id, author.id, await _readers(conn, author.id, visibility, mentioned))

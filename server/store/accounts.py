@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from server.models import Account, Role, User
+from server.store.paging import Page
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
@@ -307,3 +309,56 @@ async def set_flag(db: Executor, account_id: int, column: str, on: bool) -> bool
     return bool(await db.fetchval(
         f"UPDATE accounts SET {column} = {'now()' if on else 'NULL'} WHERE id = $1"
         f" AND {column} IS {'NULL' if on else 'NOT NULL'} RETURNING true", account_id))
+
+
+@dataclass(frozen=True)
+class Counts:
+    followers: int = 0
+    following: int = 0
+    posts: int = 0  # public and unlisted
+    last_status_at: date | None = None  # the day of the last post
+
+
+async def counts(db: Executor, ids: list[int]) -> dict[int, Counts]:
+    """What an account's profile counts, for many accounts at once."""
+    rows = await db.fetch(
+        "SELECT i.id,"
+        " (SELECT count(*) FROM follows f WHERE f.target_account_id = i.id AND f.state = 'accepted') AS followers,"
+        " (SELECT count(*) FROM follows f WHERE f.account_id = i.id AND f.state = 'accepted') AS following,"
+        " (SELECT count(*) FROM statuses s WHERE s.account_id = i.id AND s.deleted_at IS NULL"
+        "   AND s.visibility IN ('public', 'unlisted')) AS posts,"
+        " (SELECT max(s.created_at)::date FROM statuses s WHERE s.account_id = i.id AND s.deleted_at IS NULL) AS last"
+        " FROM unnest($1::bigint[]) AS i(id)",
+        ids,
+    )
+    return {r["id"]: Counts(r["followers"], r["following"], r["posts"], r["last"]) for r in rows}
+
+
+async def search_accounts(db: Executor, query: str, limit: int, *, include_suspended: bool = False) -> list[Account]:
+    """Accounts whose handle or display name starts with the query, local ones first."""
+    name, _, domain = query.partition("@")
+    rows = await db.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username <> 'kith.instance'"
+        " AND ($4 OR a.suspended_at IS NULL)"
+        " AND (lower(a.username) LIKE lower($1) || '%' OR lower(a.display_name) LIKE lower($1) || '%')"
+        " AND ($2 = '' OR lower(a.domain) LIKE lower($2) || '%')"
+        " ORDER BY a.domain IS NOT NULL, lower(a.username) LIMIT $3",
+        name.replace("%", "").replace("_", r"\_"), domain.replace("%", ""), limit, include_suspended,
+    )
+    return [account_from_row(r) for r in rows]
+
+
+async def accounts_by_ids(db: Executor, ids: list[int]) -> dict[int, Account]:
+    rows = await db.fetch(f"SELECT {account_columns('a', '')} FROM accounts a WHERE a.id = ANY($1::bigint[])", ids)
+    return {r["id"]: account_from_row(r) for r in rows}
+
+
+async def blocked_or_muted(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Account]]:
+    if table not in ("blocks", "mutes"):
+        raise ValueError(table)
+    rows = await db.fetch(
+        f"SELECT r.id AS rel_id, {ACCOUNT_COLUMNS} FROM {table} r JOIN accounts a ON a.id = r.target_account_id"
+        f" WHERE r.account_id = $1 AND {page.where('r.id', 2)} ORDER BY {page.order('r.id')} LIMIT $5",
+        account_id, *page.args, page.limit,
+    )
+    return page.newest_first([(r["rel_id"], account_from_row(r)) for r in rows])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.store.accounts import Executor
+from server.models import Account
+from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
+from server.store.paging import Page
 
 
 async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted") -> bool:
@@ -155,3 +157,46 @@ async def followers_among(db: Executor, target_id: int, account_ids: set[int]) -
         target_id, list(account_ids),
     )
     return {r["account_id"] for r in rows}
+
+
+async def follow_list(db: Executor, account_id: int, page: Page, *, followers: bool) -> list[tuple[int, Account]]:
+    """(follow id, account) pairs, newest follow first, paged by the follow's id."""
+    mine, other = ("target_account_id", "account_id") if followers else ("account_id", "target_account_id")
+    rows = await db.fetch(
+        f"SELECT f.id AS follow_id, {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.{other}"
+        f" WHERE f.{mine} = $1 AND f.state = 'accepted' AND a.suspended_at IS NULL AND {page.where('f.id', 2)}"
+        f" ORDER BY {page.order('f.id')} LIMIT $5",
+        account_id, *page.args, page.limit,
+    )
+    return page.newest_first([(r["follow_id"], account_from_row(r)) for r in rows])
+
+
+async def follow_requests(db: Executor, account_id: int, page: Page) -> list[tuple[int, Account]]:
+    rows = await db.fetch(
+        f"SELECT f.id AS follow_id, {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.account_id"
+        f" WHERE f.target_account_id = $1 AND f.state = 'pending' AND {page.where('f.id', 2)}"
+        f" ORDER BY {page.order('f.id')} LIMIT $5",
+        account_id, *page.args, page.limit,
+    )
+    return page.newest_first([(r["follow_id"], account_from_row(r)) for r in rows])
+
+
+async def follow_request_count(db: Executor, account_id: int) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM follows WHERE target_account_id = $1 AND state = 'pending'", account_id
+    )
+
+
+async def familiar_followers(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, list[Account]]:
+    rows = await db.fetch(
+        f"SELECT t.target_account_id AS target, {ACCOUNT_COLUMNS} FROM follows t"
+        " JOIN follows mine ON mine.target_account_id = t.account_id AND mine.account_id = $1"
+        " AND mine.state = 'accepted' JOIN accounts a ON a.id = t.account_id"
+        " WHERE t.target_account_id = ANY($2::bigint[]) AND t.state = 'accepted' AND a.suspended_at IS NULL"
+        " ORDER BY t.id DESC",
+        viewer_id, ids,
+    )
+    out: dict[int, list[Account]] = {}
+    for r in rows:
+        out.setdefault(r["target"], []).append(account_from_row(r))
+    return out

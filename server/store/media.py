@@ -68,3 +68,36 @@ async def by_file_key(db: Executor, key: str) -> asyncpg.Record | None:
         "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE file_path = $1 OR thumb_path = $1",
         key,
     )
+
+
+async def local_media(db: Executor, status_id: int) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT file_path, mime_type, description, blurhash, meta, focus_x, focus_y FROM media_attachments"
+        " WHERE status_id = $1 AND file_path IS NOT NULL ORDER BY id",
+        status_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def add_remote_media(db: Executor, account_id: int, status_id: int, attachments: list[dict[str, Any]]) -> None:
+    """Remote attachments are linked (their URL kept), not copied."""
+    kinds = {"image": "image", "video": "video", "audio": "audio"}
+    await db.executemany(
+        "INSERT INTO media_attachments (account_id, status_id, kind, remote_url, mime_type, description, blurhash)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [(account_id, status_id, kinds.get((a["media_type"] or "").split("/")[0], "unknown"), a["url"],
+          a["media_type"] or "", a["description"] or "", a["blurhash"]) for a in attachments],
+    )
+
+
+async def media_for(db: Executor, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Attachments per status for pages: local files (shown) and remote links."""
+    rows = await db.fetch(
+        "SELECT status_id, kind, file_path, thumb_path, remote_url, description FROM media_attachments"
+        " WHERE status_id = ANY($1::bigint[]) ORDER BY id",
+        status_ids,
+    )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["status_id"], []).append(dict(r))
+    return out

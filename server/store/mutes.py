@@ -29,3 +29,9 @@ async def muting(db: Executor, account_ids: set[int], target_ids: set[int]) -> s
         list(account_ids), list(target_ids),
     )
     return {r["account_id"] for r in rows}
+
+
+async def is_muting(db: Executor, account_id: int, target_id: int) -> bool:
+    return await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2"
+        " AND (expires_at IS NULL OR expires_at > now()))", account_id, target_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from server.models import Account, Status, Visibility
@@ -437,48 +437,11 @@ async def delete_reblog(db: Executor, account_id: int, reblog_of_id: int) -> int
     )
 
 
-async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[Status]:
-    rows = await db.fetch(
-        f"{_SELECT} JOIN pins p ON p.status_id = s.id WHERE p.account_id = $1 AND s.account_id = $1"
-        f" AND {visible_to('$2::bigint')} ORDER BY p.id DESC",
-        account_id, viewer_id,
-    )
-    return [_status(r) for r in rows]
-
-
 async def own_reblog(db: Executor, account_id: int, status_id: int) -> Status | None:
     """The account's live boost of a post (its `created_at` is the time of the boost)."""
     row = await db.fetchrow(f"{_SELECT} WHERE s.account_id = $1 AND s.reblog_of_id = $2 AND s.deleted_at IS NULL",
                             account_id, status_id)
     return _status(row) if row else None
-
-
-_MARK_TABLES = ("bookmarks", "pins")
-
-
-async def set_mark(db: Executor, table: str, account_id: int, status_id: int, on: bool) -> None:
-    """Bookmark or pin (on) a status for an account, or remove that."""
-    if table not in _MARK_TABLES:
-        raise ValueError(table)
-    if on:
-        await db.execute(
-            f"INSERT INTO {table} (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", account_id, status_id
-        )
-    else:
-        await db.execute(f"DELETE FROM {table} WHERE account_id = $1 AND status_id = $2", account_id, status_id)
-
-
-async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Status]]:
-    """(mark id, status) of an account's bookmarks or favourites, newest first, paged by the mark's id."""
-    if table not in ("bookmarks", "favourites"):
-        raise ValueError(table)
-    rows = await db.fetch(
-        f"SELECT m.id AS mark_id, {_SELECT[len('SELECT '):]} JOIN {table} m ON m.status_id = s.id"
-        f" WHERE m.account_id = $1 AND {visible_to('$1')} AND {page.where('m.id', 2)}"
-        f" ORDER BY {page.order('m.id')} LIMIT $5",
-        account_id, *page.args, page.limit,
-    )
-    return page.newest_first([(r["mark_id"], _status(r)) for r in rows])
 
 
 async def reactors(db: Executor, status_id: int, *, boosts: bool, limit: int) -> list[int]:
@@ -511,39 +474,6 @@ async def weekly_activity(db: Executor, weeks: int = 12) -> list[dict[str, str]]
     )
     return [{"week": str(int(r["week"].timestamp())), "statuses": str(r["statuses"]), "logins": str(r["logins"]),
              "registrations": str(r["registrations"])} for r in rows]
-
-
-async def local_media(db: Executor, status_id: int) -> list[dict[str, Any]]:
-    rows = await db.fetch(
-        "SELECT file_path, mime_type, description, blurhash, meta, focus_x, focus_y FROM media_attachments"
-        " WHERE status_id = $1 AND file_path IS NOT NULL ORDER BY id",
-        status_id,
-    )
-    return [dict(r) for r in rows]
-
-
-async def add_remote_media(db: Executor, account_id: int, status_id: int, attachments: list[dict[str, Any]]) -> None:
-    """Remote attachments are linked (their URL kept), not copied."""
-    kinds = {"image": "image", "video": "video", "audio": "audio"}
-    await db.executemany(
-        "INSERT INTO media_attachments (account_id, status_id, kind, remote_url, mime_type, description, blurhash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(account_id, status_id, kinds.get((a["media_type"] or "").split("/")[0], "unknown"), a["url"],
-          a["media_type"] or "", a["description"] or "", a["blurhash"]) for a in attachments],
-    )
-
-
-async def media_for(db: Executor, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Attachments per status for pages: local files (shown) and remote links."""
-    rows = await db.fetch(
-        "SELECT status_id, kind, file_path, thumb_path, remote_url, description FROM media_attachments"
-        " WHERE status_id = ANY($1::bigint[]) ORDER BY id",
-        status_ids,
-    )
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(r["status_id"], []).append(dict(r))
-    return out
 
 
 async def get_for_moderation(db: Executor, status_id: int) -> Status | None:
@@ -587,3 +517,59 @@ async def status_facts(db: Executor, status_id: int) -> Facts | None:
     return Facts(row["id"], row["account_id"], row["visibility"], row["local"], row["reblog_of_id"],
                  row["reblog_author"], row["deleted"], row["suspended"], row["has_media"], frozenset(row["tags"]),
                  frozenset(row["mentions"]))
+
+
+@dataclass
+class StatusDetails:
+    language: str | None = None
+    source_text: str = ""
+    reply_account_id: int | None = None
+    app_name: str | None = None
+    app_website: str | None = None
+    bookmarked: bool = False
+    pinned: bool = False
+    mentions: list[Account] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    own_votes: list[int] = field(default_factory=list)
+
+
+async def status_details(db: Executor, ids: list[int], viewer_id: int | None) -> dict[int, StatusDetails]:
+    out = {i: StatusDetails() for i in ids}
+    for r in await db.fetch(
+        "SELECT s.id, s.language, s.source_text, p.account_id AS reply_account, a.name AS app, a.website,"
+        " EXISTS (SELECT 1 FROM bookmarks b WHERE b.status_id = s.id AND b.account_id = $2) AS bookmarked,"
+        " EXISTS (SELECT 1 FROM pins pn WHERE pn.status_id = s.id AND pn.account_id = $2) AS pinned"
+        " FROM statuses s LEFT JOIN statuses p ON p.id = s.in_reply_to_id"
+        " LEFT JOIN oauth_apps a ON a.id = s.application_id"
+        " WHERE s.id = ANY($1::bigint[])",
+        ids, viewer_id,
+    ):
+        d = out[r["id"]]
+        d.language, d.source_text, d.reply_account_id = r["language"], r["source_text"], r["reply_account"]
+        d.app_name, d.app_website, d.bookmarked, d.pinned = r["app"], r["website"], r["bookmarked"], r["pinned"]
+    for r in await db.fetch(
+        f"SELECT m.status_id, {account_columns('a', 'm_')} FROM mentions m JOIN accounts a ON a.id = m.account_id"
+        " WHERE m.status_id = ANY($1::bigint[]) ORDER BY m.status_id, a.id",
+        ids,
+    ):
+        out[r["status_id"]].mentions.append(account_from_row(r, "m_"))
+    for r in await db.fetch(
+        "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id"
+        " WHERE st.status_id = ANY($1::bigint[]) ORDER BY t.name",
+        ids,
+    ):
+        out[r["status_id"]].tags.append(r["name"])
+    for r in await db.fetch(
+        "SELECT id, status_id, kind, file_path, thumb_path, remote_url, mime_type, description, blurhash, meta,"
+        " focus_x, focus_y FROM media_attachments WHERE status_id = ANY($1::bigint[]) ORDER BY id",
+        ids,
+    ):
+        out[r["status_id"]].media.append(dict(r))
+    for r in await db.fetch(
+        "SELECT status_id, choice FROM poll_votes WHERE status_id = ANY($1::bigint[]) AND account_id = $2"
+        " ORDER BY status_id, choice",
+        ids, viewer_id,
+    ):
+        out[r["status_id"]].own_votes.append(r["choice"])
+    return out

@@ -10,7 +10,6 @@ from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
-from server.store import api_relations
 from server.store import domains as domains_store
 from server.store import registrations as registrations_store
 from server.store import rules as rules_store
@@ -212,7 +211,7 @@ async def public_log(request: web.Request) -> web.Response:
 async def accounts_page(request: web.Request) -> web.Response:
     require_role(request, Role.ADMIN, Role.MODERATOR)
     query = request.query.get("q", "").strip().lstrip("@")[:200]
-    found = await api_relations.search_accounts(request.app[POOL], query, 50, include_suspended=True) if query else []
+    found = await accounts_store.search_accounts(request.app[POOL], query, 50, include_suspended=True) if query else []
     suspended = await accounts_store.suspended(request.app[POOL])
     return render(request, "admin/accounts.html", {"query": query, "found": found, "suspended": suspended,
                                                    "rules": await rules_store.all_rules(request.app[POOL])})

@@ -16,6 +16,7 @@ from server.keys import POOL, URLS, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
+from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
 from server.text.plaintext import Mention
@@ -44,7 +45,7 @@ async def page_context(request: web.Request, statuses: list[Status], limit: int 
         "next_max_id": cursor,
         "filtered": warned,
         "summaries": summaries,
-        "media": await statuses_store.media_for(request.app[POOL], ids),
+        "media": await media_store.media_for(request.app[POOL], ids),
     }
 
 

@@ -8,8 +8,8 @@ from federation.negotiation import wants_as2
 from federation.routes import actor_document
 from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
-from server.store import api_relations
 from server.store import follows as follows_store
+from server.store import mutes as mutes_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
 from server.web.feeds import PAGE_SIZE, page_context
@@ -41,8 +41,7 @@ async def profile(request: web.Request) -> web.Response:
         "posts_count": await statuses_store.count_by_account(pool, account.id),
         "follow_state": await follows_store.state(pool, viewer_id, account.id) if viewer_id else None,
         "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
-        "muting": bool(viewer_id and (await api_relations.relationships(pool, viewer_id, [account.id]))
-                       .get(account.id, {}).get("muting")),
+        "muting": bool(viewer_id and await mutes_store.is_muting(pool, viewer_id, account.id)),
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
     }
     return render(request, "profile.html", context)
