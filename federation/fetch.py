@@ -84,8 +84,8 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tup
             return cached
         known = await accounts_store.get_by_key_id(fed.pool, key_id)
         if known:
-            fed.keys.put(key_id, known[0], known[1])
-            return known[0], known[1]
+            fed.keys.put(key_id, known.owner, known.public_pem)
+            return known.owner, known.public_pem
     host = parse.host_of(key_id)
     if not host:
         raise FetchError("keyId is not an http(s) URL")
@@ -119,10 +119,10 @@ async def _fetch_key(fed: Federation, key_id: str) -> tuple[Account, str]:
         except parse.Invalid as exc:
             raise FetchError(f"{key_id[:200]}: {exc}") from exc
     found = await accounts_store.get_by_key_id(fed.pool, key_id)
-    if found is None or found[0].id != account.id:
+    if found is None or found.owner.id != account.id:
         raise FetchError("the key does not belong to the actor that published it")
-    fed.keys.put(key_id, found[0], found[1])
-    return found[0], found[1]
+    fed.keys.put(key_id, found.owner, found.public_pem)
+    return found.owner, found.public_pem
 
 
 async def webfinger(fed: Federation, username: str, domain: str) -> str:

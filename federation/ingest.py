@@ -16,7 +16,8 @@ from federation import parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
 from federation.service import Federation
 from server.domain import remote_posts
-from server.domain.remote_posts import Outcome, Parent
+from server.domain.inbound import Parent
+from server.domain.remote_posts import Outcome
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store

@@ -48,8 +48,8 @@ async def _audience(conn: asyncpg.Connection, status: Status, parts: render.Note
     if status.visibility != Visibility.DIRECT:
         inboxes += await deliveries_store.follower_inboxes(conn, status.author.id)
         parent = await statuses_store.parent_ref(conn, status.id)
-        if parent[2] is not None:
-            parent_author = await statuses_store.author_of(conn, parent[2])
+        if parent.id is not None:
+            parent_author = await statuses_store.author_of(conn, parent.id)
             if parent_author is not None:
                 inboxes += await deliveries_store.account_inboxes(conn, [parent_author])
     return inboxes
@@ -135,7 +135,7 @@ async def profile_updated(conn: asyncpg.Connection, urls: Urls, account: Account
     """Send the new actor document to everyone who follows the member."""
     keys = await accounts_store.get_keys(conn, account.id)
     assert keys is not None
-    doc = render.actor_to_as(account, keys[0], urls)
+    doc = render.actor_to_as(account, keys.public_pem, urls)
     doc.pop("@context")
     actor = urls.actor(account.username)
     update = render.activity("Update", actor, doc, f"{actor}#updates/{time.time_ns()}",

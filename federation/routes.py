@@ -101,7 +101,7 @@ async def actor_document(request: web.Request, account: Account) -> web.Response
     """A member's actor document, at its id or at its profile URL (never redirected: see status_document)."""
     keys = await accounts_store.get_keys(request.app[POOL], account.id)
     assert keys is not None
-    return as2_response(render.actor_to_as(account, keys[0], request.app[URLS]))
+    return as2_response(render.actor_to_as(account, keys.public_pem, request.app[URLS]))
 
 
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}")
@@ -178,7 +178,7 @@ async def _relations(request: web.Request, *, followers: bool) -> web.Response:
     hidden = request.app[CONFIG].hide_follow_lists
     if "page" not in request.query or hidden:
         counts = await follows_store.counts(pool, account.id)
-        total = counts[0] if followers else counts[1]
+        total = counts.followers if followers else counts.following
         first = None if hidden else f"{collection_id}?page=1"
         return as2_response(render.ordered_collection(collection_id, total, first=first))
     before = _cursor(request)

@@ -158,7 +158,7 @@ async def start(cfg: Config, urls: Urls, pool: asyncpg.Pool) -> Federation:
 
     actor = await instance_actor(pool)
     keys = await accounts_store.get_keys(pool, actor.id)
-    assert keys is not None and keys[1] is not None
+    assert keys is not None and keys.private_pem is not None
     policy = egress_policy(cfg)
     return Federation(
         config=cfg,
@@ -166,5 +166,5 @@ async def start(cfg: Config, urls: Urls, pool: asyncpg.Pool) -> Federation:
         pool=pool,
         policy=policy,
         session=make_session(policy),
-        instance_key=SigningKey(urls.key_id(actor), keys[1]),
+        instance_key=SigningKey(urls.key_id(actor), keys.private_pem),
     )

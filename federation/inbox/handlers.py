@@ -185,8 +185,8 @@ async def send_follow_answer(fed: Federation, target: Account, follower: Account
         await outbound.follow_answered(conn, fed.urls, target, follower, follow["id"], accept=accept)
 
 
-async def _our_follow(incoming: Incoming) -> tuple[int, Account] | None:
-    """(local follower id, followed) for the Follow an Accept/Reject answers.
+async def _our_follower(incoming: Incoming) -> int | None:
+    """Which member's Follow of the answering actor an Accept/Reject answers.
 
     By the Follow's id when it names a follow row of ours; otherwise, as Mastodon does, by the
     follower it names and the answering actor: Takahē keeps a Follow's first id across re-follows.
@@ -198,29 +198,28 @@ async def _our_follow(incoming: Incoming) -> tuple[int, Account] | None:
     if follow_id is not None:
         follower_id = await follows_store.follower_of(fed.pool, follow_id, incoming.actor.id)
         if follower_id is not None:
-            return follower_id, incoming.actor
+            return follower_id
     follower_uri = parse.optional_id(obj.get("actor")) if isinstance(obj, dict) else None
     if follower_uri is None and follow_uri is not None and follow_id is not None:
         follower_uri = follow_uri.rsplit("/follows/", 1)[0]  # our Follow ids are <member>/follows/<row id>
     if follower_uri is None:
         return None
-    follower = await _local_target(incoming, follower_uri)
-    return follower.id, incoming.actor
+    return (await _local_target(incoming, follower_uri)).id
 
 
 @handles("Accept")
 async def on_accept(incoming: Incoming) -> None:
-    found = await _our_follow(incoming)
-    if found is None:
+    follower_id = await _our_follower(incoming)
+    if follower_id is None:
         return  # not an answer to a follow of ours (or already undone)
-    await inbound.follow_accepted(incoming.fed.pool, found[0], found[1])
+    await inbound.follow_accepted(incoming.fed.pool, follower_id, incoming.actor)
 
 
 @handles("Reject")
 async def on_reject(incoming: Incoming) -> None:
-    found = await _our_follow(incoming)
-    if found is not None:
-        await inbound.remove_follow(incoming.fed.pool, found[0], found[1].id)
+    follower_id = await _our_follower(incoming)
+    if follower_id is not None:
+        await inbound.remove_follow(incoming.fed.pool, follower_id, incoming.actor.id)
 
 
 @handles("Undo")

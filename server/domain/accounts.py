@@ -128,7 +128,7 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
     """
     found = await accounts_store.get_password_hash(pool, username) if username else None
     trusted = (device is not None and found is not None
-               and await sessions_store.device_trusted(pool, device, found[0], DEVICE_DAYS))
+               and await sessions_store.device_trusted(pool, device, found.account_id, DEVICE_DAYS))
     if trusted:
         failures = await sessions_store.device_failures(pool, device, THROTTLE_MINUTES)
     else:
@@ -139,7 +139,7 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
     ok = False
     if found is not None:
         try:
-            ok = await asyncio.to_thread(_hasher.verify, found[1], password)
+            ok = await asyncio.to_thread(_hasher.verify, found.password_hash, password)
         except argon2.exceptions.VerificationError:
             ok = False
         except argon2.exceptions.InvalidHashError:

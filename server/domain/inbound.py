@@ -6,6 +6,7 @@ speak about the object; each use case here runs in one transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -28,13 +29,21 @@ async def _readers(conn: asyncpg.Connection, author_id: int, visibility: Visibil
     return sorted(readers)
 
 
+@dataclass(frozen=True)
+class Parent:
+    """The stored post a reply answers."""
+
+    id: int
+    account_id: int
+
+
 async def store_status(
     pool: asyncpg.Pool, author: Account, note: Any, visibility: Visibility, *, local_mentions: list[Account],
-    remote_mentions: list[int], parent: tuple[int, int] | None, raw: dict[str, Any],
+    remote_mentions: list[int], parent: Parent | None, raw: dict[str, Any],
 ) -> int | None:
     """Keep a remote post and put it in the feeds of local followers and mentioned members.
 
-    `parent` is (status id, author id) of a known parent. Returns the new id, or None when the
+    Returns the new id, or None when the
     post was already stored or was deleted before it arrived.
     """
     async with pool.acquire() as conn, conn.transaction():
@@ -44,7 +53,7 @@ async def store_status(
             conn, account_id=author.id, uri=note.uri, url=note.url, content=note.content,
             spoiler_text=note.spoiler_text, visibility=visibility, sensitive=note.sensitive,
             language=note.language, kind=note.kind, title=note.title, poll=note.poll,
-            in_reply_to_id=parent[0] if parent else None, in_reply_to_uri=note.in_reply_to,
+            in_reply_to_id=parent.id if parent else None, in_reply_to_uri=note.in_reply_to,
             published=note.published, raw=raw,
         )
         if status_id is None:
@@ -56,8 +65,8 @@ async def store_status(
         await home_feed.add(conn, status_id, author.id, await _readers(conn, author.id, visibility, mentioned))
         for account_id in mentioned:
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
-        if parent and parent[1] not in mentioned:
-            await notifications_store.add(conn, parent[1], author.id, "reply", status_id)
+        if parent and parent.account_id not in mentioned:
+            await notifications_store.add(conn, parent.account_id, author.id, "reply", status_id)
         await statuses_store.notify_new(conn, status_id)
     return status_id
 

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from server.domain import content_rules, inbound
+from server.domain.inbound import Parent
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import content_rules as content_rules_store
@@ -38,14 +39,6 @@ class Received:
     outcome: Outcome
     status_id: int | None = None
     rule: str = ""  # the content rule that refused it
-
-
-@dataclass(frozen=True)
-class Parent:
-    """The stored post a reply answers."""
-
-    id: int
-    account_id: int
 
 
 def subject(note: Any, author: Account, visibility: Visibility, activity: str = "Create") -> content_rules.Subject:
@@ -109,7 +102,7 @@ async def receive(pool: asyncpg.Pool, urls: Urls, author: Account, note: Any, vi
         return Received(Outcome.UNWANTED)
     status_id = await inbound.store_status(
         pool, author, note, visibility, local_mentions=local_mentions, remote_mentions=remote_mentions,
-        parent=(parent.id, parent.account_id) if parent else None, raw=raw,
+        parent=parent, raw=raw,
     )
     return Received(Outcome.STORED, status_id) if status_id is not None else Received(Outcome.KNOWN)
 

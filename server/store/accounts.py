@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -94,15 +94,20 @@ async def get_user(db: Executor, account_id: int) -> User | None:
     return User(account=account_from_row(row), email=row["email"], role=Role(row["role"])) if row else None
 
 
-async def get_password_hash(db: Executor, username: str) -> tuple[int, str] | None:
-    """(account id, argon2 hash) of the local user with this username (or email, as apps send it), if any."""
+class Credentials(NamedTuple):
+    account_id: int
+    password_hash: str  # argon2
+
+
+async def get_password_hash(db: Executor, username: str) -> Credentials | None:
+    """The credentials of the local user with this username (or email, as apps send it), if any."""
     row = await db.fetchrow(
         "SELECT u.account_id, u.password_hash FROM users u JOIN accounts a ON a.id = u.account_id"
         " WHERE a.domain IS NULL AND (lower(a.username) = lower($1) OR lower(u.email) = lower($1))"
         " ORDER BY lower(a.username) = lower($1) DESC LIMIT 1",
         username,
     )
-    return (row["account_id"], row["password_hash"]) if row else None
+    return Credentials(row["account_id"], row["password_hash"]) if row else None
 
 
 async def set_password_hash(db: Executor, account_id: int, password_hash: str) -> None:
@@ -133,10 +138,14 @@ async def count_active_users(db: Executor, days: int) -> int:
     )
 
 
-async def get_keys(db: Executor, account_id: int) -> tuple[str, str | None] | None:
-    """(public PEM, private PEM or None for remote accounts)."""
+class Keys(NamedTuple):
+    public_pem: str
+    private_pem: str | None  # None for remote accounts
+
+
+async def get_keys(db: Executor, account_id: int) -> Keys | None:
     row = await db.fetchrow("SELECT public_key_pem, private_key_pem FROM accounts WHERE id = $1", account_id)
-    return (row["public_key_pem"], row["private_key_pem"]) if row else None
+    return Keys(row["public_key_pem"], row["private_key_pem"]) if row else None
 
 
 async def insert_instance_actor(db: Executor, username: str, public_key_pem: str, private_key_pem: str) -> Account:
@@ -220,12 +229,18 @@ async def mark_deleted(db: Executor, account_id: int) -> None:
     )
 
 
-async def get_by_key_id(db: Executor, key_id: str) -> tuple[Account, str, Any] | None:
-    """(account, public key PEM, fetched_at) for a remote key id."""
+class RemoteKey(NamedTuple):
+    owner: Account
+    public_pem: str
+    fetched_at: datetime | None
+
+
+async def get_by_key_id(db: Executor, key_id: str) -> RemoteKey | None:
+    """A remote key id's owner and public key."""
     row = await db.fetchrow(
         f"SELECT {ACCOUNT_COLUMNS}, a.public_key_pem, a.fetched_at FROM accounts a WHERE a.key_id = $1", key_id
     )
-    return (account_from_row(row), row["public_key_pem"], row["fetched_at"]) if row else None
+    return RemoteKey(account_from_row(row), row["public_key_pem"], row["fetched_at"]) if row else None
 
 
 async def followers_url(db: Executor, account_id: int) -> str | None:

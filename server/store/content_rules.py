@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.store.accounts import Executor
 
 
-async def current(db: Executor) -> tuple[int, list[dict[str, Any]]] | None:
+class Ruleset(NamedTuple):
+    version_id: int
+    rules: list[dict[str, Any]]
+
+
+async def current(db: Executor) -> Ruleset | None:
     row = await db.fetchrow("SELECT id, rules FROM content_rulesets ORDER BY id DESC LIMIT 1")
-    return (row["id"], row["rules"]) if row else None
+    return Ruleset(row["id"], row["rules"]) if row else None
 
 
 async def save(db: Executor, rules: list[dict[str, Any]], actor_id: int | None, comment: str) -> int:

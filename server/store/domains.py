@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from server.store.accounts import Executor
 
@@ -61,8 +62,13 @@ async def all_policies(db: Executor) -> list[DomainPolicy]:
     return [DomainPolicy(**dict(r)) for r in rows]
 
 
-async def impact(db: Executor, domain: str) -> tuple[int, int]:
-    """(follow relationships, local members) that suspending `domain` would sever."""
+class Impact(NamedTuple):
+    follows: int
+    members: int  # local members with a follow either way
+
+
+async def impact(db: Executor, domain: str) -> Impact:
+    """What suspending `domain` would sever."""
     row = await db.fetchrow(
         "WITH dp AS (SELECT $1::text AS domain), remote AS ("
         f"  SELECT a.id FROM accounts a, dp WHERE a.domain IS NOT NULL AND {DOMAIN_MATCH}),"
@@ -72,7 +78,7 @@ async def impact(db: Executor, domain: str) -> tuple[int, int]:
         "  THEN target_account_id ELSE account_id END) AS members FROM severed",
         domain,
     )
-    return row["follows"], row["members"]
+    return Impact(row["follows"], row["members"])
 
 
 async def remote_account_ids(db: Executor, domain: str) -> list[int]:

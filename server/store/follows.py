@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from server.models import Account
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
@@ -94,14 +95,19 @@ async def state(db: Executor, account_id: int, target_id: int) -> str | None:
     )
 
 
-async def counts(db: Executor, account_id: int) -> tuple[int, int]:
-    """(followers, following) counting accepted follows only."""
+class FollowCounts(NamedTuple):
+    followers: int
+    following: int
+
+
+async def counts(db: Executor, account_id: int) -> FollowCounts:
+    """Accepted follows only."""
     row = await db.fetchrow(
         "SELECT (SELECT count(*) FROM follows WHERE target_account_id = $1 AND state = 'accepted') AS followers,"
         " (SELECT count(*) FROM follows WHERE account_id = $1 AND state = 'accepted') AS following",
         account_id,
     )
-    return row["followers"], row["following"]
+    return FollowCounts(row["followers"], row["following"])
 
 
 async def local_follower_ids(db: Executor, target_id: int) -> list[int]:

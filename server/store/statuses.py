@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from server.models import Account, Status, Visibility
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
@@ -281,9 +282,15 @@ async def tag_names(db: Executor, status_id: int) -> list[str]:
     return [r["name"] for r in rows]
 
 
-async def parent_ref(db: Executor, status_id: int) -> tuple[str | None, str | None, int | None]:
-    """What a reply points at: (parent uri if remote, parent author username if local, parent id),
-    or the bare remembered uri when the parent was never fetched."""
+class ParentRef(NamedTuple):
+    """What a reply points at; only `uri` when the parent was never fetched, nothing for a post."""
+
+    uri: str | None  # the parent's ActivityPub id if it is remote
+    username: str | None  # its author's, if it is local
+    id: int | None
+
+
+async def parent_ref(db: Executor, status_id: int) -> ParentRef:
     row = await db.fetchrow(
         "SELECT p.uri, pa.username, p.id, s.in_reply_to_uri FROM statuses s"
         " LEFT JOIN statuses p ON p.id = s.in_reply_to_id LEFT JOIN accounts pa ON pa.id = p.account_id"
@@ -291,10 +298,10 @@ async def parent_ref(db: Executor, status_id: int) -> tuple[str | None, str | No
         status_id,
     )
     if row is None or (row["id"] is None and row["in_reply_to_uri"] is None):
-        return None, None, None
+        return ParentRef(None, None, None)
     if row["id"] is None:
-        return row["in_reply_to_uri"], None, None
-    return row["uri"], row["username"], row["id"]
+        return ParentRef(row["in_reply_to_uri"], None, None)
+    return ParentRef(row["uri"], row["username"], row["id"])
 
 
 async def public_by_account(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:
@@ -409,12 +416,18 @@ async def update_source(db: Executor, status_id: int, source_text: str, language
                      " WHERE id = $1", status_id, source_text, language, visibility.value)
 
 
-async def edits(db: Executor, status_id: int) -> list[tuple[str, str, Any]]:
-    """Earlier versions, oldest first: (content, spoiler_text, when)."""
+class Edit(NamedTuple):
+    content: str
+    spoiler_text: str
+    created_at: datetime
+
+
+async def edits(db: Executor, status_id: int) -> list[Edit]:
+    """Earlier versions, oldest first."""
     rows = await db.fetch(
         "SELECT content, spoiler_text, created_at FROM status_edits WHERE status_id = $1 ORDER BY id", status_id
     )
-    return [(r["content"], r["spoiler_text"], r["created_at"]) for r in rows]
+    return [Edit(r["content"], r["spoiler_text"], r["created_at"]) for r in rows]
 
 
 async def insert_reblog(db: Executor, account_id: int, reblog_of_id: int, uri: str | None,
