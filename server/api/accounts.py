@@ -31,7 +31,7 @@ async def _credential_account(request: web.Request) -> dict:
     user = current_user(request)
     pool = request.app[POOL]
     account = await accounts_store.get_by_id(pool, user.id)
-    body = await entities.account(pool, request.app[URLS], account)
+    body = await entities.account_to_api(pool, request.app[URLS], account)
     source = await accounts_store.get_profile_source(pool, user.id)
     body["source"] = {
         "privacy": "public", "sensitive": False, "language": None, "note": source["note"],
@@ -107,7 +107,7 @@ async def lookup(request: web.Request) -> web.Response:
         account = await accounts_store.get_remote(pool, name, domain)
     if account is None or account.suspended_at is not None or account.username == "kith.instance":
         raise AppError(404, NOT_FOUND)
-    return web.json_response(await entities.account(pool, urls, account))
+    return web.json_response(await entities.account_to_api(pool, urls, account))
 
 
 @routes.get("/api/v1/accounts/search")
@@ -118,7 +118,7 @@ async def search(request: web.Request) -> web.Response:
     limit = p.int("limit", 40, minimum=1, maximum=80) or 40
     found = await search_accounts(request, q, resolve=p.bool("resolve"), limit=limit)
     pool, urls = request.app[POOL], request.app[URLS]
-    rendered = await entities.accounts(pool, urls, found)
+    rendered = await entities.accounts_to_api(pool, urls, found)
     return web.json_response([rendered[a.id] for a in found])
 
 
@@ -150,7 +150,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
     ids = [int(i) for i in (await params.read(request)).list("id", max_items=40) if i.isdigit() and len(i) <= 19]
     pool, urls = request.app[POOL], request.app[URLS]
     found = await follows_store.familiar_followers(pool, current_user(request).id, ids)
-    rendered = await entities.accounts(pool, urls, [a for people in found.values() for a in people])
+    rendered = await entities.accounts_to_api(pool, urls, [a for people in found.values() for a in people])
     return web.json_response([{"id": str(i), "accounts": [rendered[a.id] for a in found.get(i, [])]} for i in ids])
 
 
@@ -158,7 +158,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
 @api(user=False)
 async def get_account(request: web.Request) -> web.Response:
     account = await account_or_404(request, path_id(request))
-    return web.json_response(await entities.account(request.app[POOL], request.app[URLS], account))
+    return web.json_response(await entities.account_to_api(request.app[POOL], request.app[URLS], account))
 
 
 @routes.get(r"/api/v1/accounts/{id:\d+}/statuses")
@@ -177,7 +177,7 @@ async def account_statuses(request: web.Request) -> web.Response:
             pool, account.id, viewer_id, pg, exclude_replies=p.bool("exclude_replies"),
             exclude_reblogs=p.bool("exclude_reblogs"), only_media=p.bool("only_media"),
         )
-    body = await apply_filters(pool, viewer_id, "account", await entities.statuses(pool, urls, items, viewer_id))
+    body = await apply_filters(pool, viewer_id, "account", await entities.statuses_to_api(pool, urls, items, viewer_id))
     return respond(request, body, [s.id for s in items], limit=pg.limit)
 
 
@@ -189,7 +189,7 @@ async def _relation_list(request: web.Request, *, followers: bool) -> web.Respon
     if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
         return respond(request, [], [], limit=pg.limit)  # hidden, as the AS2 collections are: the owner still sees
     rows = await follows_store.follow_list(pool, account.id, pg, followers=followers)
-    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
 

@@ -146,7 +146,7 @@ async def _admin_account(request: web.Request, account) -> dict:
             "created_at": entities.iso(account.created_at), "email": None, "ip": None, "confirmed": True,
             "suspended": account.suspended_at is not None, "silenced": False, "disabled": False,
             "approved": state in (None, "approved"), "locale": None, "invite_request": None,
-            "account": await entities.account(request.app[POOL], request.app[URLS], account)}
+            "account": await entities.account_to_api(request.app[POOL], request.app[URLS], account)}
 
 
 @routes.get("/api/v1/admin/accounts")
@@ -231,7 +231,7 @@ async def reports(request: web.Request) -> web.Response:
     _staff(request)
     resolved = params.Params(request.query).bool("resolved")
     items = await reports_store.page(request.app[POOL], resolved=resolved)
-    targets = await entities.accounts(request.app[POOL], request.app[URLS], [i["target"] for i in items])
+    targets = await entities.accounts_to_api(request.app[POOL], request.app[URLS], [i["target"] for i in items])
     return web.json_response([_report_json(i, targets[i["target"].id]) for i in items])
 
 

@@ -22,10 +22,10 @@ async def render(request: web.Request, items: list[conversations_store.Conversat
     """Conversation entities: id, unread, the other accounts in it, and its newest post."""
     pool, urls = request.app[POOL], request.app[URLS]
     people = await conversations_store.participants(pool, items, viewer_id)
-    rendered_people = await entities.accounts(pool, urls, [a for group in people.values() for a in group])
+    rendered_people = await entities.accounts_to_api(pool, urls, [a for group in people.values() for a in group])
     found = await conversations_store.statuses(pool, [c.last_status_id for c in items], viewer_id)
     shown = [found[c.last_status_id] for c in items if c.last_status_id in found]
-    rendered = await entities.statuses(pool, urls, shown, viewer_id)
+    rendered = await entities.statuses_to_api(pool, urls, shown, viewer_id)
     statuses = {s.id: body for s, body in zip(shown, rendered, strict=True)}
     return [{"id": str(c.id), "unread": c.unread, "accounts": [rendered_people[a.id] for a in people[c.id]],
              "last_status": statuses.get(c.last_status_id)} for c in items]

@@ -1,4 +1,6 @@
-"""Our rows -> the JSON entities Mastodon documents (ids as strings, ISO 8601 times).
+"""Our rows -> the JSON entities Mastodon documents (ids as strings, ISO 8601 times), named by
+direction: account_to_api, status_to_api, relationship_to_api, media_to_api (the ActivityPub side
+is federation/render.status_to_as and federation/parse.as_object_to_note).
 
 Everything is loaded in batches: one query per kind of detail for a whole page of statuses.
 """
@@ -31,7 +33,7 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
 
-async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
+async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
     """Account entities by id."""
     counts = await accounts_store.counts(pool, [a.id for a in items])
     out = {}
@@ -65,8 +67,8 @@ async def accounts(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict
     return out
 
 
-async def account(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, Any]:
-    return (await accounts(pool, urls, [item]))[item.id]
+async def account_to_api(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[str, Any]:
+    return (await accounts_to_api(pool, urls, [item]))[item.id]
 
 
 def relationship_to_api(rel: Relationship) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def relationship_to_api(rel: Relationship) -> dict[str, Any]:
     }
 
 
-def media(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
+def media_to_api(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
     local = item["file_path"] is not None
     url = urls.media(item["file_path"]) if local else item["remote_url"]
     preview = urls.media(item["thumb_path"]) if local and item["thumb_path"] else url
@@ -110,7 +112,8 @@ def _poll(status: Status, details: statuses_store.StatusDetails) -> dict[str, An
     }
 
 
-async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_id: int | None) -> list[dict[str, Any]]:
+async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
+                          viewer_id: int | None) -> list[dict[str, Any]]:
     """Status entities in the same order, boosts with their `reblog` filled in."""
     shown = {s.id: s for s in items}
     for s in items:
@@ -123,7 +126,7 @@ async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_i
     for d in details.values():
         for m in d.mentions:
             people.setdefault(m.id, m)
-    account_json = await accounts(pool, urls, list(people.values()))
+    account_json = await accounts_to_api(pool, urls, list(people.values()))
 
     def one(s: Status) -> dict[str, Any]:
         d = details[s.id]
@@ -155,7 +158,7 @@ async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_i
                          for m in d.mentions],
             "tags": [{"name": t.lower(), "url": urls.tag(t)} for t in d.tags],
             "emojis": [],
-            "media_attachments": [media(m, urls) for m in d.media],
+            "media_attachments": [media_to_api(m, urls) for m in d.media],
             "poll": _poll(s, d),
             "card": None,
             "application": {"name": d.app_name, "website": d.app_website} if d.app_name else None,
@@ -175,5 +178,5 @@ async def statuses(pool: asyncpg.Pool, urls: Urls, items: list[Status], viewer_i
     return out
 
 
-async def status(pool: asyncpg.Pool, urls: Urls, item: Status, viewer_id: int | None) -> dict[str, Any]:
-    return (await statuses(pool, urls, [item], viewer_id))[0]
+async def status_to_api(pool: asyncpg.Pool, urls: Urls, item: Status, viewer_id: int | None) -> dict[str, Any]:
+    return (await statuses_to_api(pool, urls, [item], viewer_id))[0]

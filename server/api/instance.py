@@ -40,7 +40,7 @@ def _configuration(max_chars: int) -> dict:
 async def _contact(request: web.Request) -> dict | None:
     pool = request.app[POOL]
     admin = await accounts_store.first_admin(pool)
-    return (await entities.account(pool, request.app[URLS], admin)) if admin else None
+    return (await entities.account_to_api(pool, request.app[URLS], admin)) if admin else None
 
 
 @routes.get("/api/v1/instance")

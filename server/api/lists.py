@@ -88,11 +88,11 @@ async def accounts(request: web.Request) -> web.Response:
     pool, urls = request.app[POOL], request.app[URLS]
     if p.str("limit") == "0":
         members = await lists_store.members(pool, found.id, None)
-        rendered = await entities.accounts(pool, urls, members)
+        rendered = await entities.accounts_to_api(pool, urls, members)
         return web.json_response([rendered[a.id] for a in members])
     pg = page(p, default=40, maximum=40)
     members = await lists_store.members(pool, found.id, pg)
-    rendered = await entities.accounts(pool, urls, members)
+    rendered = await entities.accounts_to_api(pool, urls, members)
     return respond(request, [rendered[a.id] for a in members], [a.id for a in members], limit=pg.limit)
 
 
@@ -129,7 +129,7 @@ async def timeline(request: web.Request) -> web.Response:
     pg = page(params.Params(request.query))
     pool, urls = request.app[POOL], request.app[URLS]
     items = await lists_store.timeline(pool, found.id, user.id, pg)
-    body = await entities.statuses(pool, urls, items, user.id)
+    body = await entities.statuses_to_api(pool, urls, items, user.id)
     # Pages follow the unfiltered ids, so a page emptied by filters still links onwards.
     return respond(request, await apply_filters(pool, user.id, "home", body), [s.id for s in items],
                    limit=pg.limit)

@@ -101,7 +101,7 @@ async def _upload(request: web.Request) -> web.Response:
     focus = parse_focus(fields.get("focus")) or (0.0, 0.0)
     row = await uploads.create(request.app[POOL], storage_for(request.app[CONFIG]), current_user(request).id,
                                files["file"], files.get("thumbnail"), description, focus)
-    return web.json_response(entities.media(row, request.app[URLS]))
+    return web.json_response(entities.media_to_api(row, request.app[URLS]))
 
 
 @routes.post("/api/v1/media")
@@ -122,7 +122,7 @@ async def show(request: web.Request) -> web.Response:
     row = await media_store.get_unattached(request.app[POOL], path_id(request), current_user(request).id)
     if row is None:
         raise AppError(404, NOT_FOUND)
-    return web.json_response(entities.media(row, request.app[URLS]))
+    return web.json_response(entities.media_to_api(row, request.app[URLS]))
 
 
 @routes.put("/api/v1/media/{id}")
@@ -137,7 +137,7 @@ async def update(request: web.Request) -> web.Response:
     )
     if row is None:
         raise AppError(404, NOT_FOUND)
-    return web.json_response(entities.media(row, request.app[URLS]))
+    return web.json_response(entities.media_to_api(row, request.app[URLS]))
 
 
 @routes.delete("/api/v1/media/{id}")

@@ -99,12 +99,12 @@ async def search(request: web.Request) -> web.Response:
         statuses = await _status_by_url(request, q, resolve, user.id)
     if kind in (None, "accounts") and not statuses:
         found = await search_accounts(request, q.lstrip("@"), resolve=resolve, limit=limit)
-        rendered = await entities.accounts(pool, urls, found)
+        rendered = await entities.accounts_to_api(pool, urls, found)
         accounts = [rendered[a.id] for a in found]
     if kind in (None, "hashtags") and re.fullmatch(r"#?\w{1,100}", q):
         for name in await tags_store.search_tags(pool, q.lstrip("#"), limit):
             hashtags.append({"name": name.lower(), "url": urls.tag(name), "history": [], "following": False})
-    rendered_statuses = await entities.statuses(pool, urls, statuses, user.id)
+    rendered_statuses = await entities.statuses_to_api(pool, urls, statuses, user.id)
     return web.json_response({"accounts": accounts, "statuses": rendered_statuses, "hashtags": hashtags})
 
 
@@ -123,7 +123,7 @@ async def _account_list(request: web.Request, table: str) -> web.Response:
     pg = page(params.Params(request.query), maximum=80)
     pool, urls = request.app[POOL], request.app[URLS]
     rows = await accounts_store.blocked_or_muted(pool, table, user.id, pg)
-    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
 

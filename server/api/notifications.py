@@ -33,9 +33,9 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
             status = await statuses_store.get_visible(pool, item["status_id"], viewer_id)
             if status:
                 statuses[status.id] = status
-    rendered = await entities.statuses(pool, urls, list(statuses.values()), viewer_id)
+    rendered = await entities.statuses_to_api(pool, urls, list(statuses.values()), viewer_id)
     status_json = dict(zip(statuses, rendered, strict=True))
-    people = await entities.accounts(pool, urls, [i["account"] for i in items])
+    people = await entities.accounts_to_api(pool, urls, [i["account"] for i in items])
     out = []
     for item in items:
         if item["status_id"] and item["status_id"] not in status_json:
@@ -143,7 +143,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     pg = page(params.Params(request.query), maximum=80)
     pool, urls = request.app[POOL], request.app[URLS]
     rows = await follows_store.follow_requests(pool, user.id, pg)
-    rendered = await entities.accounts(pool, urls, [a for _, a in rows])
+    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
     return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
 
 

@@ -16,7 +16,7 @@ routes = web.RouteTableDef()
 
 async def _poll(request: web.Request, viewer_id: int | None) -> web.Response:
     status = await status_or_404(request, path_id(request), viewer_id)
-    body = await entities.status(request.app[POOL], request.app[URLS], status, viewer_id)
+    body = await entities.status_to_api(request.app[POOL], request.app[URLS], status, viewer_id)
     if body["poll"] is None:
         raise AppError(404, NOT_FOUND)
     return web.json_response(body["poll"])

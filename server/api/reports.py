@@ -41,7 +41,7 @@ async def create(request: web.Request) -> web.Response:
         )
     except Invalid as exc:
         raise AppError(422, f"Validation failed: {exc.message}") from None
-    account = await entities.account(request.app[POOL], request.app[URLS], target)
+    account = await entities.account_to_api(request.app[POOL], request.app[URLS], target)
     return web.json_response({
         "id": str(report_id), "action_taken": False, "action_taken_at": None, "category": category,
         "comment": p.str("comment", "") or "", "forwarded": p.bool("forward") and not target.is_local,

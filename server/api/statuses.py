@@ -67,7 +67,7 @@ async def _render(request: web.Request, status_id: int) -> web.Response:
     user = maybe_user(request)
     viewer_id = user.id if user else None
     status = await status_or_404(request, status_id, viewer_id)
-    return web.json_response(await entities.status(request.app[POOL], request.app[URLS], status, viewer_id))
+    return web.json_response(await entities.status_to_api(request.app[POOL], request.app[URLS], status, viewer_id))
 
 
 @routes.post("/api/v1/statuses")
@@ -119,7 +119,7 @@ async def delete(request: web.Request) -> web.Response:
     if status.author.id != user.id:
         raise AppError(404, NOT_FOUND)
     pool, urls = request.app[POOL], request.app[URLS]
-    body = await entities.status(pool, urls, status, user.id)
+    body = await entities.status_to_api(pool, urls, status, user.id)
     body["text"] = status.source_text
     await posting.delete_post(pool, urls, user.account, status.id)
     return web.json_response(body)
@@ -141,8 +141,8 @@ async def history(request: web.Request) -> web.Response:
     user = maybe_user(request)
     status = await status_or_404(request, path_id(request), user.id if user else None)
     pool, urls = request.app[POOL], request.app[URLS]
-    author = (await entities.accounts(pool, urls, [status.author]))[status.author.id]
-    current = await entities.status(pool, urls, status, user.id if user else None)
+    author = (await entities.accounts_to_api(pool, urls, [status.author]))[status.author.id]
+    current = await entities.status_to_api(pool, urls, status, user.id if user else None)
     versions = [
         {"content": content, "spoiler_text": spoiler, "sensitive": status.sensitive, "created_at": entities.iso(when),
          "account": author, "media_attachments": [], "emojis": []}
@@ -164,9 +164,9 @@ async def context(request: web.Request) -> web.Response:
     after = await threads.descendants(pool, status.id, viewer_id)
     return web.json_response({
         "ancestors": await apply_filters(pool, viewer_id, "thread",
-                                         await entities.statuses(pool, urls, before, viewer_id)),
+                                         await entities.statuses_to_api(pool, urls, before, viewer_id)),
         "descendants": await apply_filters(pool, viewer_id, "thread",
-                                           await entities.statuses(pool, urls, after, viewer_id)),
+                                           await entities.statuses_to_api(pool, urls, after, viewer_id)),
     })
 
 
@@ -253,7 +253,7 @@ async def _who(request: web.Request, *, boosted: bool) -> web.Response:
     pool, urls = request.app[POOL], request.app[URLS]
     ids = await statuses_store.reactors(pool, status.id, boosts=boosted, limit=80)
     found = await accounts_store.accounts_by_ids(pool, ids)
-    rendered = await entities.accounts(pool, urls, [found[i] for i in ids if i in found])
+    rendered = await entities.accounts_to_api(pool, urls, [found[i] for i in ids if i in found])
     return web.json_response([rendered[i] for i in ids if i in rendered])
 
 

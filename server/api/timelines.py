@@ -21,7 +21,7 @@ TAG_RE = re.compile(r"^\w{1,100}$")
 
 async def _statuses(request: web.Request, items, pg, viewer_id, ids=None, *,
                     context: str | None = None) -> web.Response:
-    body = await entities.statuses(request.app[POOL], request.app[URLS], items, viewer_id)
+    body = await entities.statuses_to_api(request.app[POOL], request.app[URLS], items, viewer_id)
     if context is not None:  # the member's filters; Link ids stay those of the unfiltered page
         body = await apply_filters(request.app[POOL], viewer_id, context, body)
     return respond(request, body, ids if ids is not None else [s.id for s in items], limit=pg.limit)

@@ -77,7 +77,7 @@ def prepare(data: bytes, thumbnail: bytes | None) -> Prepared:
 
 async def create(pool: asyncpg.Pool, storage: MediaStorage, account_id: int, data: bytes,
                  thumbnail: bytes | None, description: str, focus: tuple[float, float]) -> dict[str, Any]:
-    """Store a new unattached upload of `account_id`; its row, as `entities.media` reads it."""
+    """Store a new unattached upload of `account_id`; its row, as `entities.media_to_api` reads it."""
     prepared = await asyncio.to_thread(prepare, data, thumbnail)
     folder = new_folder()
     files = {f"{folder}/original.{prepared.ext}": (prepared.original, prepared.mime)}

@@ -1,6 +1,6 @@
 """Every query on media attachments of our own members' uploads.
 
-Rows come back as dicts with the columns `server.api.entities.media` reads. Uploads can be read,
+Rows come back as dicts with the columns `server.api.entities.media_to_api` reads. Uploads can be read,
 changed and deleted by their owner only while unattached, as Mastodon's media endpoints do: an
 attached file changes through an edit of its post, which federates.
 """

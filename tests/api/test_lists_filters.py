@@ -424,7 +424,7 @@ async def test_apply_filters_warns_and_hides_real_statuses(api, pool):
         status = await statuses_store.get_visible(pool, status_id, alice.id)
         items.append(status)
     items = await statuses_store._with_reblogs(pool, items, alice.id)
-    rendered = await entities.statuses(pool, urls, items, alice.id)
+    rendered = await entities.statuses_to_api(pool, urls, items, alice.id)
     snapshot = [dict(s) for s in rendered]
 
     home = {s["id"]: s for s in await apply_filters(pool, alice.id, "home", rendered)}

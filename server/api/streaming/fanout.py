@@ -131,7 +131,7 @@ async def status_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], ev
         if status is None:
             continue
         if viewer not in rendered:
-            rendered[viewer] = json.dumps((await entities.statuses(pool, urls, [status], viewer))[0])
+            rendered[viewer] = json.dumps((await entities.statuses_to_api(pool, urls, [status], viewer))[0])
         client.send(stream, event, rendered[viewer])
 
 
@@ -146,8 +146,8 @@ async def _conversation(pool: asyncpg.Pool, urls: Urls, status_id: int, viewer_i
         return None
     people = (await conversations_store.participants(pool, [found], viewer_id))[found.id]
     return {"id": str(found.id), "unread": found.unread,
-            "accounts": list((await entities.accounts(pool, urls, people)).values()),
-            "last_status": (await entities.statuses(pool, urls, [last], viewer_id))[0]}
+            "accounts": list((await entities.accounts_to_api(pool, urls, people)).values()),
+            "last_status": (await entities.statuses_to_api(pool, urls, [last], viewer_id))[0]}
 
 
 async def notification_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], account_id: int,
@@ -161,13 +161,13 @@ async def notification_event(pool: asyncpg.Pool, urls: Urls, clients: list[Clien
         return
     entity: dict[str, Any] = {
         "id": str(item["id"]), "type": item["type"], "created_at": entities.iso(item["created_at"]),
-        "group_key": f"ungrouped-{item['id']}", "account": await entities.account(pool, urls, item["account"]),
+        "group_key": f"ungrouped-{item['id']}", "account": await entities.account_to_api(pool, urls, item["account"]),
     }
     if item["status_id"]:
         status = await visible_status(pool, item["status_id"], account_id)
         if status is None:  # about a post they can no longer see: left out, as in the notifications API
             return
-        entity["status"] = (await entities.statuses(pool, urls, [status], account_id))[0]
+        entity["status"] = (await entities.statuses_to_api(pool, urls, [status], account_id))[0]
     payload = json.dumps(entity)
     for client, stream in targets:
         client.send(stream, "notification", payload)
