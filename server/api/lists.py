@@ -64,8 +64,7 @@ async def show(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     current = await _own_list(request)
     title, policy, exclusive = _fields(await params.read(request), current)
-    updated = await lists_store.update(request.app[POOL], current_user(request).id, current.id,
-                                       lists.check(title, policy), policy, exclusive)
+    updated = await lists.update(request.app[POOL], current_user(request).id, current.id, title, policy, exclusive)
     if updated is None:
         raise AppError(404, NOT_FOUND)
     return web.json_response(list_to_api(updated))

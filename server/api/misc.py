@@ -187,8 +187,8 @@ async def subscribe(request: web.Request) -> web.Response:
     alerts = {k: alerts_params.bool(k) for k in ("mention", "status", "reblog", "follow", "follow_request",
                                                   "favourite", "poll", "update")} if alerts_params else {}
     row = await push_store.save_push(request.app[POOL], request[TOKEN].id, endpoint,
-                                   keys.str("p256dh", "", max_len=500) or "", keys.str("auth", "", max_len=500) or "",
-                                   alerts, (data.str("policy", "all", max_len=20) if data else "all") or "all")
+                                     keys.str("p256dh", "", max_len=500) or "", keys.str("auth", "", max_len=500) or "",
+                                     alerts, (data.str("policy", "all", max_len=20) if data else "all") or "all")
     return web.json_response(_subscription(row))
 
 

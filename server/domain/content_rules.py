@@ -197,6 +197,11 @@ class Decision:
     strip_media: bool = False
     unlist: bool = False
 
+    @property
+    def last_rule(self) -> str:
+        """The rule that matched last (for a rejection, the one that rejected); '' when none matched."""
+        return self.hits[-1][0] if self.hits else ""
+
 
 def evaluate(rules: list[Rule], subject: Subject) -> Decision:
     decision = Decision()

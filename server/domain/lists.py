@@ -33,6 +33,13 @@ async def create(pool: asyncpg.Pool, owner_id: int, title: str | None, replies_p
         return await lists_store.insert(conn, owner_id, title, replies_policy, exclusive)
 
 
+async def update(pool: asyncpg.Pool, owner_id: int, list_id: int, title: str | None, replies_policy: str,
+                 exclusive: bool) -> lists_store.ListRow | None:
+    """The member's list with its new title and settings; None if they have no such list."""
+    return await lists_store.update(pool, owner_id, list_id, check(title, replies_policy), replies_policy,
+                                    exclusive)
+
+
 async def add_members(pool: asyncpg.Pool, owner_id: int, list_id: int, account_ids: list[int]) -> None:
     """Only accounts the member follows may join a list, each once (Mastodon answers 422 otherwise)."""
     async with pool.acquire() as conn, conn.transaction():

@@ -216,7 +216,7 @@ async def _check_rules(pool: asyncpg.Pool, author: Account, text: str, spoiler: 
     if decision.reject:
         what = "post" if activity == "Create" else "edit"
         await content_rules.record_hits(pool, decision, f"refused {what} by @{author.username}")
-        rule = decision.hits[-1][0]
+        rule = decision.last_rule
         raise Invalid(f"This {what} breaks the instance's rule “{rule}” and was not published.", field="content")
     return decision
 

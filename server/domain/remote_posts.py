@@ -92,7 +92,7 @@ async def receive(pool: asyncpg.Pool, urls: Urls, author: Account, note: Any, vi
     if not released:
         decision = await content_rules.check(pool, subject(note, author, visibility))
         if decision.reject:
-            return Received(Outcome.REFUSED, rule=decision.hits[-1][0] if decision.hits else "")
+            return Received(Outcome.REFUSED, rule=decision.last_rule)
         if decision.hold:
             await content_rules_store.hold(pool, decision.hold, raw)
             return Received(Outcome.HELD)
@@ -114,7 +114,7 @@ async def receive_edit(pool: asyncpg.Pool, status_id: int, author: Account, note
     if not released:
         decision = await content_rules.check(pool, subject(note, author, visibility, activity="Update"))
         if decision.reject:
-            return Received(Outcome.REFUSED, status_id, rule=decision.hits[-1][0] if decision.hits else "")
+            return Received(Outcome.REFUSED, status_id, rule=decision.last_rule)
         if decision.hold:
             await content_rules_store.hold(pool, decision.hold, raw)
             return Received(Outcome.HELD, status_id)
