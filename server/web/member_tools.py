@@ -4,6 +4,7 @@ muting with a duration, and hiding everything from a whole domain."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -21,12 +22,14 @@ MUTE_DURATIONS = {"": None, "3600": 3600, "86400": 86400, "604800": 604800}
 
 
 @routes.get("/settings/filters")
-async def filters_page(request: web.Request) -> web.Response:
+async def filters_page(request: web.Request, *, error: str = "", form: Any = None) -> web.Response:
+    """The member's filters; after a refused new filter, the form comes back as typed with the reason."""
     user = require_user(request)
     return render(request, "settings_filters.html", {
         "filters": await filters_store.owned(request.app[POOL], user.id), "contexts": filters_store.CONTEXTS,
         "hidden_domains": await domain_hiding.hidden(request.app[POOL], user.id),
-    })
+        "error": error.removeprefix("Validation failed: "), "form": form,
+    }, status=422 if error else 200)
 
 
 @routes.post("/settings/filters")
@@ -35,12 +38,15 @@ async def add_filter(request: web.Request) -> web.Response:
     form = await request.post()
     words = [w for w in field(form, "keywords", max_len=50_000).split(",") if w.strip()]
     days = field(form, "days", max_len=4)
-    if not words or (days and not days.isdigit()):
-        raise AppError(422, "A filter needs at least one keyword, and its duration is a number of days.")
-    expires = datetime.now(UTC) + timedelta(days=int(days)) if days else None
-    await filtering.create(request.app[POOL], user.id, field(form, "title", max_len=1000),
-                           [str(c) for c in form.getall("context", [])], field(form, "action", max_len=10),
-                           expires, [(w, True) for w in words])
+    try:
+        if not words or (days and not days.isdigit()):
+            raise Invalid("A filter needs at least one keyword, and its duration is a number of days.")
+        expires = datetime.now(UTC) + timedelta(days=int(days)) if days else None
+        await filtering.create(request.app[POOL], user.id, field(form, "title", max_len=1000),
+                               [str(c) for c in form.getall("context", [])], field(form, "action", max_len=10),
+                               expires, [(w, True) for w in words])
+    except Invalid as exc:
+        return await filters_page(request, error=exc.message, form=form)
     raise web.HTTPSeeOther("/settings/filters")
 
 

@@ -45,7 +45,9 @@ async def test_filters_mute_and_hidden_domains(instances):
                             ({"title": "x", "keywords": ",".join(f"k{i}" for i in range(101))}, "at most 100"),
                             ({"title": "x", "keywords": "x", "context": "everywhere"}, "not a valid context")):
         bad = await form(a.client, "/settings/filters", {"context": "home", "action": "hide", **fields})
-        assert bad.status == 422 and message in await bad.text(), fields
+        page = await bad.text()
+        assert bad.status == 422 and message in page and 'role="alert"' in page, fields
+        assert f'value="{fields["title"]}"' in page  # the form comes back as typed
     assert await a.pool.fetchval("SELECT count(*) FROM filters") == filters_before
     long_title = await form(a.client, "/settings/filters", {"title": "t" * 256, "keywords": "zzz", "context": "home",
                                                             "action": "warn"})
