@@ -20,7 +20,7 @@ import asyncpg
 from federation import httpsig, parse, queue
 from federation.egress import EgressBlocked, EgressError, fetch
 from federation.render import ACTIVITY_JSON
-from federation.service import Federation
+from federation.runtime import Federation
 from server.store import deliveries as deliveries_store
 
 log = logging.getLogger(__name__)
@@ -63,16 +63,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, min((moment - datetime.now(UTC)).total_seconds(), MAX_RETRY_AFTER))
 
 
-def _sign(scheme: str, key_id: str, private_pem: str):
-    signer = httpsig.sign_rfc9421 if scheme == "rfc9421" else httpsig.sign_cavage
-
-    def sign(method: str, url: str, headers, body: bytes | None) -> dict[str, str]:
-        return signer(method, url, dict(headers), body, key_id, private_pem)
-
-    return sign
-
-
-async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, private_pem: str,
+async def post_activity(fed: Federation, inbox: str, body: bytes, key: httpsig.SigningKey,
                         scheme: str | None) -> Outcome:
     """POST one signed activity; RFC 9421 for hosts known to use it, falling back to cavage on 400/401."""
     host = parse.host_of(inbox)
@@ -82,7 +73,7 @@ async def post_activity(fed: Federation, inbox: str, body: bytes, key_id: str, p
             response = await fetch(
                 fed.session, fed.policy, "POST", inbox, data=body,
                 headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
-                sign=_sign(attempt_scheme, key_id, private_pem),
+                sign=key.signer(attempt_scheme),
             )
         except EgressBlocked as exc:
             return Outcome(False, None, str(exc), permanent=True)
@@ -137,10 +128,10 @@ class DeliveryRunner:
             return Outcome(False, None, "the activity or its sender is gone", permanent=True)
         if await self.fed.policies.suspended(job.row["host"]):
             return Outcome(False, None, "the host was suspended", permanent=True)
-        key_id = f"{self.fed.urls.actor(activity.username)}#main-key"
+        key = httpsig.SigningKey(self.fed.urls.key_id(activity.username), activity.private_pem)
         async with self.slots, self.host_slots[job.row["host"]]:
-            return await post_activity(self.fed, job.row["inbox_url"], activity.body, key_id,
-                                       activity.private_pem, job.row["scheme"])
+            return await post_activity(self.fed, job.row["inbox_url"], activity.body, key,
+                                       job.row["scheme"])
 
     async def _failed(self, job: queue.Job, outcome: Outcome) -> None:
         pool, host = self.fed.pool, job.row["host"]

@@ -15,7 +15,7 @@ from urllib.parse import quote, urldefrag
 
 from federation import parse
 from federation.egress import EgressError, fetch_json
-from federation.service import KEY_FAILURE_COST, Federation
+from federation.runtime import KEY_FAILURE_COST, Federation
 from server.models import Account
 from server.store import accounts as accounts_store
 
@@ -71,7 +71,7 @@ async def fetch_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Ac
     doc = await fetch_document(fed, uri)
     try:
         actor = parse.as_actor_to_remote(doc)
-    except parse.Invalid as exc:
+    except parse.Malformed as exc:
         raise FetchError(f"{uri[:200]}: {exc}") from exc
     return await accounts_store.upsert_remote(fed.pool, actor)
 
@@ -116,7 +116,7 @@ async def _fetch_key(fed: Federation, key_id: str) -> tuple[Account, str]:
     if account is None:
         try:
             account = await accounts_store.upsert_remote(fed.pool, parse.as_actor_to_remote(doc))
-        except parse.Invalid as exc:
+        except parse.Malformed as exc:
             raise FetchError(f"{key_id[:200]}: {exc}") from exc
     found = await accounts_store.get_by_key_id(fed.pool, key_id)
     if found is None or found.owner.id != account.id:

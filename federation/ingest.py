@@ -14,7 +14,7 @@ from typing import Any
 
 from federation import parse
 from federation.fetch import FetchError, fetch_actor, fetch_document
-from federation.service import Federation
+from federation.runtime import Federation
 from server.domain import remote_posts
 from server.domain.inbound import Parent
 from server.domain.remote_posts import Outcome
@@ -38,7 +38,7 @@ class Retry(Exception):
 def note_of(doc: dict[str, Any]) -> parse.RemoteNote:
     try:
         return parse.as_object_to_note(doc)
-    except parse.Invalid as exc:
+    except parse.Malformed as exc:
         raise Reject(str(exc)) from None
 
 

@@ -1,7 +1,7 @@
 """Received AS2 documents -> validated, bounded, sanitised inputs for the domain layer.
 
 Raw dicts stop here. Everything a remote sends is bounded: lists are cut to a documented size,
-texts are truncated, and a document that cannot be made sense of raises `Invalid`.
+texts are truncated, and a document that cannot be made sense of raises `Malformed`.
 
 Every property that may hold several values is read through `many`: JSON-LD compaction (Takahē,
 GoToSocial and every go-fed server) writes a one-item list as the item itself, `"attachment": {...}`.
@@ -48,8 +48,8 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 PROPERTY_VALUE_TYPES = frozenset({"PropertyValue", "schema:PropertyValue", "http://schema.org#PropertyValue"})
 
 
-class Invalid(ValueError):
-    """The document is malformed or breaks a rule; the message says which."""
+class Malformed(ValueError):
+    """A remote document is malformed or breaks a bound; the message says which (never a 422 of ours)."""
 
 
 def host_of(url: str) -> str:
@@ -70,7 +70,7 @@ def many(value: Any) -> list[Any]:
 
 def _url(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_ID or not host_of(value):
-        raise Invalid(f"{what} must be an http(s) URL")
+        raise Malformed(f"{what} must be an http(s) URL")
     return value
 
 
@@ -88,7 +88,7 @@ def optional_id(value: Any) -> str | None:
         return None
     try:
         return object_id(values[0])
-    except Invalid:
+    except Malformed:
         return None
 
 
@@ -178,24 +178,24 @@ class RemoteActor:
 def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
     """A fetched actor document -> RemoteActor; the key must belong to the actor and sit on its host."""
     if not isinstance(doc, dict):
-        raise Invalid("actor is not a JSON object")
+        raise Malformed("actor is not a JSON object")
     uri = object_id(doc, "actor")
     if doc.get("type") not in ACTOR_TYPES:
-        raise Invalid(f"not an actor type: {str(doc.get('type'))[:40]!r}")
+        raise Malformed(f"not an actor type: {str(doc.get('type'))[:40]!r}")
     username = doc.get("preferredUsername")
     if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise Invalid("actor has no usable preferredUsername")
+        raise Malformed("actor has no usable preferredUsername")
     domain = host_of(uri)
     inbox = _url(doc.get("inbox"), "inbox")
     if host_of(inbox) != domain:
-        raise Invalid("inbox is not on the actor's host")
+        raise Malformed("inbox is not on the actor's host")
     key = next((k for k in many(doc.get("publicKey")) if isinstance(k, dict)), None)
     if not isinstance(key, dict) or not isinstance(key.get("publicKeyPem"), str):
-        raise Invalid("actor has no publicKey")
+        raise Malformed("actor has no publicKey")
     key_id = _url(key.get("id"), "publicKey")
     owner = key.get("owner", uri)
     if owner != uri or host_of(key_id) != domain:
-        raise Invalid("publicKey does not belong to the actor")
+        raise Malformed("publicKey does not belong to the actor")
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
     shared = endpoints.get("sharedInbox")
     shared = shared if isinstance(shared, str) and host_of(shared) == domain else None
@@ -292,10 +292,10 @@ def _poll(doc: dict[str, Any]) -> dict[str, Any] | None:
 def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
     """A Note-like object -> RemoteNote. Article/Page/Video become a title and a link."""
     if not isinstance(doc, dict):
-        raise Invalid("object is not a JSON object")
+        raise Malformed("object is not a JSON object")
     kind_name = doc.get("type")
     if kind_name not in NOTE_TYPES:
-        raise Invalid(f"unsupported object type {str(kind_name)[:40]!r}")
+        raise Malformed(f"unsupported object type {str(kind_name)[:40]!r}")
     uri = object_id(doc)
     # Lemmy/PeerTube: [person, group], or objects with a type; the person is the author
     attributed = many(doc.get("attributedTo"))
@@ -305,7 +305,7 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
     if not content and isinstance(doc.get("contentMap"), dict):
         content = _text(doc["contentMap"], MAX_CONTENT + 1)
     if len(content) > MAX_CONTENT:
-        raise Invalid(f"content is longer than {MAX_CONTENT} characters")
+        raise Malformed(f"content is longer than {MAX_CONTENT} characters")
     language = None
     if isinstance(doc.get("contentMap"), dict) and doc["contentMap"]:
         first = next(iter(doc["contentMap"]))

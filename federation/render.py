@@ -54,7 +54,7 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
         "published": iso(account.created_at),
-        "publicKey": {"id": urls.key_id(account), "owner": actor, "publicKeyPem": public_key_pem},
+        "publicKey": {"id": urls.key_id(account.username), "owner": actor, "publicKeyPem": public_key_pem},
         "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v in account.fields],
     }
     if account.avatar_url:

@@ -17,7 +17,7 @@ import asyncpg
 from federation import ingest, parse, queue
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
-from federation.service import Federation
+from federation.runtime import Federation
 from server.domain import polls
 from server.store import accounts as accounts_store
 
@@ -47,7 +47,7 @@ class InboxRunner:
             if actor.suspended_at is not None and not parse.deletes_itself(job.row["payload"]):
                 raise ingest.Reject("the sender is suspended or deleted here")  # accepted before that
             await handlers.dispatch(handlers.Incoming(self.fed, actor, job.row["payload"]))
-        except (ingest.Reject, parse.Invalid) as exc:  # refused by a rule or a bound: never retried
+        except (ingest.Reject, parse.Malformed) as exc:  # refused by a rule or a bound: never retried
             log.info("inbox item %s rejected: %s", job.id, exc)
             await queue.dead(pool, "inbox_items", job.id, f"rejected: {exc}")
         except Exception as exc:  # a transient failure or a bug: keep it and try again later

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from federation import nodeinfo
 from federation import routes as federation_routes
-from federation import service as federation_service
+from federation import runtime as federation_runtime
 from federation.inbox import receive
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from federation.workers import run_forever
 from server.api import accounts as api_accounts
 from server.api import admin as api_admin
@@ -76,7 +76,7 @@ async def _database(app: web.Application):
 
 
 async def _federation(app: web.Application):
-    fed = await federation_service.start(app[CONFIG], app[URLS], app[POOL])
+    fed = await federation_runtime.start(app[CONFIG], app[URLS], app[POOL])
     app[FEDERATION] = fed
     task = asyncio.create_task(run_forever(fed, app[DSN])) if app[CONFIG].workers else None
     yield

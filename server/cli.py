@@ -248,7 +248,7 @@ async def _user_list(pool: asyncpg.Pool) -> None:
 
 async def _worker(cfg: Config) -> None:
     """Federation workers only, sharing the database with `kith run` (any number of them)."""
-    from federation import service
+    from federation import runtime
     from federation.workers import run_forever
     from server.app import database_url
     from server.media.storage import storage_for
@@ -259,7 +259,7 @@ async def _worker(cfg: Config) -> None:
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-        fed = await service.start(cfg, Urls(cfg.base_url, storage_for(cfg)), pool)
+        fed = await runtime.start(cfg, Urls(cfg.base_url, storage_for(cfg)), pool)
         task = asyncio.current_task()
         assert task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

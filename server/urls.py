@@ -105,6 +105,6 @@ class Urls:
             return self.media(path.removeprefix("/media/"))
         return f"{self.base}{path}" if path and path.startswith("/") else path
 
-    def key_id(self, account: Account) -> str:
+    def key_id(self, username: str) -> str:
         """The id of a local account's public key (what its signatures name as keyId)."""
-        return f"{self.actor(account.username)}#main-key"
+        return f"{self.actor(username)}#main-key"

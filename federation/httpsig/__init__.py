@@ -15,6 +15,9 @@ the clock is a parameter. Verification returns a :class:`VerifiedSignature` or r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 from federation.httpsig.cavage import _CavageSignature, _parse_cavage, _verify_cavage, sign_cavage
 from federation.httpsig.common import (
     MAX_CLOCK_SKEW,
@@ -36,6 +39,7 @@ __all__ = [
     "MAX_FIELD_LENGTH",
     "SignatureError",
     "SignedRequest",
+    "SigningKey",
     "VerifiedSignature",
     "content_digest_header",
     "digest_header",
@@ -44,6 +48,23 @@ __all__ = [
     "sign_rfc9421",
     "verify",
 ]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A local actor's key, as outgoing requests are signed with it."""
+
+    key_id: str
+    private_pem: str
+
+    def signer(self, scheme: str = "cavage") -> Callable[[str, str, Mapping[str, str], bytes | None], dict[str, str]]:
+        """Signs each hop of a request: draft-cavage as Mastodon expects, or RFC 9421 for hosts known to use it."""
+        sign = sign_rfc9421 if scheme == "rfc9421" else sign_cavage
+
+        def hop(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
+            return sign(method, url, dict(headers), body, self.key_id, self.private_pem)
+
+        return hop
 
 
 def key_id_of(req: SignedRequest) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from federation import ingest, outbound, parse
 from federation.fetch import FetchError, fetch_actor
 from federation.ingest import Reject, Retry, account_for, import_note, note_of, status_ref
-from federation.service import Federation
+from federation.runtime import Federation
 from server.domain import inbound, polls
 from server.errors import Invalid
 from server.models import Account
@@ -66,7 +66,7 @@ def _object(incoming: Incoming) -> Any:
 def _object_id(obj: Any) -> str:
     try:
         return parse.object_id(obj)
-    except parse.Invalid as exc:
+    except parse.Malformed as exc:
         raise Reject(str(exc)) from None
 
 
@@ -131,7 +131,7 @@ async def on_update(incoming: Incoming) -> None:
             return
         try:
             actor = parse.as_actor_to_remote(obj)
-        except parse.Invalid as exc:
+        except parse.Malformed as exc:
             raise Reject(str(exc)) from None
         await accounts_store.upsert_remote(incoming.fed.pool, actor)
         return

@@ -14,7 +14,7 @@ from aiohttp import web
 from federation import httpsig, parse
 from federation.egress import EgressError, parse_json
 from federation.fetch import FetchError, key_for
-from federation.service import FEDERATION, Federation
+from federation.runtime import FEDERATION, Federation
 from server.errors import AppError
 from server.keys import POOL
 from server.models import Account
@@ -105,7 +105,7 @@ async def receive(request: web.Request) -> web.Response:
     try:
         activity_id = parse.object_id(activity, "activity")
         actor_uri = parse.object_id(activity.get("actor"), "actor")
-    except parse.Invalid as exc:
+    except parse.Malformed as exc:
         raise _reject(400, str(exc)) from None
     if not isinstance(activity.get("type"), str):
         raise _reject(400, "activity has no type")

@@ -6,7 +6,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from federation.fetch import FetchError, resolve_handle
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.api import entities, params
 from server.api.auth import api, current_user, maybe_user
 from server.api.common import NOT_FOUND, account_or_404, path_id

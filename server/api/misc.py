@@ -9,7 +9,7 @@ from aiohttp import web
 
 from federation import ingest
 from federation.fetch import FetchError
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.api import entities, params
 from server.api.accounts import search_accounts
 from server.api.auth import TOKEN, api, current_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.fetch import FetchError, resolve_handle
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
 from server.api.common import NOT_FOUND, path_id, status_or_404

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from federation.fetch import FetchError
 from federation.ingest import Reject, Retry, import_note
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.domain import content_rules
 from server.errors import AppError, Invalid
 from server.keys import POOL

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.fetch import FetchError, resolve_handle
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.domain import posting
 from server.domain.filtering import filter_for_pages
 from server.domain.instance import CURRENT

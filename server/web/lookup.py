@@ -7,7 +7,7 @@ import re
 from aiohttp import web
 
 from federation.fetch import FetchError, resolve_handle
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.errors import NotFound
 from server.keys import POOL, URLS, USER
 from server.models import Account

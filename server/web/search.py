@@ -8,7 +8,7 @@ from aiohttp import web
 
 from federation import ingest
 from federation.fetch import FetchError, resolve_handle
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from server.keys import POOL, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store

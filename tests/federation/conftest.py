@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from federation.delivery import DeliveryRunner
-from federation.service import FEDERATION
+from federation.runtime import FEDERATION
 from federation.workers import InboxRunner
 from server.config import load_config
 from server.db.migrate import migrate

@@ -12,7 +12,7 @@ import asyncpg
 from aiohttp import web
 
 from federation import httpsig
-from federation.egress import EgressPolicy, Signer, make_session
+from federation.egress import EgressPolicy, make_session
 from federation.inbox.writer import InboxWriter
 from federation.nodeinfo import VERSION
 from federation.policies import PolicyCache
@@ -23,21 +23,6 @@ KEY_FETCHES_PER_HOST_PER_MINUTE = 30
 KEY_REFETCH_SECONDS = 300
 KEY_FAILURE_SECONDS = 600
 KEY_FAILURE_COST = 5
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    key_id: str
-    private_pem: str
-
-    def signer(self) -> Signer:
-        """Signs each hop of an outgoing request the way Mastodon expects (draft-cavage)."""
-
-        def sign(method: str, url: str, headers, body: bytes | None) -> dict[str, str]:
-            signed = httpsig.sign_cavage(method, url, dict(headers), body, self.key_id, self.private_pem)
-            return {k: v for k, v in signed.items() if k.lower() in ("host", "date", "digest", "signature")}
-
-        return sign
 
 
 @dataclass
@@ -122,7 +107,7 @@ class Federation:
     pool: asyncpg.Pool
     policy: EgressPolicy
     session: aiohttp.ClientSession
-    instance_key: SigningKey
+    instance_key: httpsig.SigningKey
     key_fetches: HostLimiter = field(default_factory=lambda: HostLimiter(KEY_FETCHES_PER_HOST_PER_MINUTE))
     # A key that stops verifying is re-fetched at most once per KEY_REFETCH_SECONDS; one that could not
     # be fetched is not asked for again for KEY_FAILURE_SECONDS, and a failed fetch costs its host
@@ -166,5 +151,5 @@ async def start(cfg: Config, urls: Urls, pool: asyncpg.Pool) -> Federation:
         pool=pool,
         policy=policy,
         session=make_session(policy),
-        instance_key=SigningKey(urls.key_id(actor), keys.private_pem),
+        instance_key=httpsig.SigningKey(urls.key_id(actor.username), keys.private_pem),
     )
