@@ -30,33 +30,37 @@ def _now() -> datetime:
 
 
 async def note_parts(db: Any, urls: Urls, status_id: int) -> render.NoteParts:
-    """A status's mentions, hashtags and parent id, as its Note needs them."""
-    parent_uri, parent_user, parent_id = await statuses_store.parent_ref(db, status_id)
-    if parent_uri is None and parent_user is not None:
-        parent_uri = urls.status_uri(parent_user, parent_id)
+    """A stored status's mentions, hashtags, parent and attachments, as its Note needs them."""
+    parent = await statuses_store.parent_ref(db, status_id)
+    parent_uri = parent.uri
+    if parent_uri is None and parent.username is not None:
+        parent_uri = urls.status_uri(parent.username, parent.id)
     return render.NoteParts(
         mentions=tuple(await statuses_store.mentioned_accounts(db, status_id)),
         tags=tuple(await statuses_store.tag_names(db, status_id)),
         in_reply_to_uri=parent_uri,
         attachments=tuple(await media_store.local_media(db, status_id)),
+        parent_author_id=parent.author_id,
     )
 
 
 async def _audience(conn: asyncpg.Connection, status: Status, parts: render.NoteParts) -> list[str]:
-    """Inboxes a post goes to: remote followers (not for direct posts) and every mentioned remote account."""
-    inboxes = await deliveries_store.account_inboxes(conn, [m.id for m in parts.mentions])
+    """Inboxes a post goes to: every mentioned remote account and, unless it is direct, the remote
+    followers and the author of the post it replies to."""
+    accounts = [m.id for m in parts.mentions]
+    if status.visibility != Visibility.DIRECT and parts.parent_author_id is not None:
+        accounts.append(parts.parent_author_id)
+    inboxes = await deliveries_store.account_inboxes(conn, accounts)
     if status.visibility != Visibility.DIRECT:
         inboxes += await deliveries_store.follower_inboxes(conn, status.author.id)
-        parent = await statuses_store.parent_ref(conn, status.id)
-        if parent.id is not None:
-            parent_author = await statuses_store.author_of(conn, parent.id)
-            if parent_author is not None:
-                inboxes += await deliveries_store.account_inboxes(conn, [parent_author])
     return inboxes
 
 
-async def status_created(conn: asyncpg.Connection, urls: Urls, status: Status, *, update: bool = False) -> None:
-    parts = await note_parts(conn, urls, status.id)
+async def status_created(conn: asyncpg.Connection, urls: Urls, status: Status, parts: render.NoteParts | None = None,
+                         *, update: bool = False) -> None:
+    """Send a new or edited post; `parts` when the caller has just built them, else they are read back."""
+    if parts is None:
+        parts = await note_parts(conn, urls, status.id)
     note = render.status_to_as(status, parts, urls)
     # Mastodon's edit ids are `#updates/<seconds>`; milliseconds keep two edits within a second distinct.
     activity_id = f"{note['id']}/activity" if not update else \

@@ -83,6 +83,7 @@ class NoteParts:
     tags: tuple[str, ...] = ()
     in_reply_to_uri: str | None = None
     attachments: tuple[dict[str, Any], ...] = ()  # media_attachments rows of local uploads
+    parent_author_id: int | None = None  # not rendered: the author of the post replied to also receives it
 
 
 def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]:

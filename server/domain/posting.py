@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from federation import outbound
+from federation.render import NoteParts
 from server.domain import content_rules
 from server.errors import Invalid, NotFound
 from server.models import Account, Status, Visibility
@@ -168,6 +169,7 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         visibility = Visibility.UNLISTED
     async with pool.acquire() as conn, conn.transaction():
         rendered = await _render(conn, urls, text, remote)
+        parent = None
         if post.in_reply_to_id is not None:
             parent = await statuses_store.get_visible(conn, post.in_reply_to_id, author.id)
             if parent is None or parent.reblog_of_id is not None:
@@ -178,16 +180,17 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
             visibility=visibility, in_reply_to_id=post.in_reply_to_id, sensitive=sensitive,
             language=post.language, poll=_poll_json(post.poll), application_id=post.application_id,
         )
-        if media_ids and await statuses_store.attach_media(conn, status_id, author.id, media_ids) != len(
-                set(media_ids)):
+        attached = await statuses_store.attach_media(conn, status_id, author.id, media_ids) if media_ids else []
+        if len(attached) != len(set(media_ids)):
             raise Invalid("Some attachments do not exist, are not yours, or are already used.", field="media_ids")
         if idempotency_key and not await statuses_store.remember_idempotency_key(
                 conn, author.id, idempotency_key, status_id):
             raise Invalid("This request is already being processed.", field="idempotency_key")
         await content_rules.record_hits(conn, decision, urls.status_uri(author.username, status_id))
+        mentioned = {a.id: a for a in rendered.local + rendered.remote if a.id != author.id}
         local_ids = [a.id for a in rendered.local if a.id != author.id]
-        await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
-        await statuses_store.add_tags(conn, status_id, rendered.tags)
+        await statuses_store.add_mentions(conn, status_id, list(mentioned))
+        tags = await statuses_store.add_tags(conn, status_id, rendered.tags)
         readers = {author.id, *local_ids}
         if visibility != Visibility.DIRECT:
             readers.update(await follows_store.local_follower_ids(conn, author.id))
@@ -196,7 +199,12 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
         status = await statuses_store.get_visible(conn, status_id, author.id)
         assert status is not None
-        await outbound.status_created(conn, urls, status)
+        # What the Note needs was built above: federation does not read it back.
+        await outbound.status_created(conn, urls, status, NoteParts(
+            mentions=tuple(mentioned[i] for i in sorted(mentioned)), tags=tuple(tags),
+            in_reply_to_uri=urls.status_id_uri(parent) if parent else None, attachments=tuple(attached),
+            parent_author_id=parent.author.id if parent else None,
+        ))
         await statuses_store.notify_new(conn, status_id)
     return status_id
 

@@ -70,10 +70,13 @@ async def by_file_key(db: Executor, key: str) -> asyncpg.Record | None:
     )
 
 
+# What a Note's attachment is rendered from (federation/render.py).
+NOTE_COLUMNS = "id, file_path, mime_type, description, blurhash, meta, focus_x, focus_y"
+
+
 async def local_media(db: Executor, status_id: int) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        "SELECT file_path, mime_type, description, blurhash, meta, focus_x, focus_y FROM media_attachments"
-        " WHERE status_id = $1 AND file_path IS NOT NULL ORDER BY id",
+        f"SELECT {NOTE_COLUMNS} FROM media_attachments WHERE status_id = $1 AND file_path IS NOT NULL ORDER BY id",
         status_id,
     )
     return [dict(r) for r in rows]

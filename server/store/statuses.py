@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from server.models import Account, Status, Visibility
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH, domain_match
+from server.store.media import NOTE_COLUMNS as MEDIA_NOTE_COLUMNS
 from server.store.paging import Page
 
 
@@ -131,14 +132,14 @@ async def remember_idempotency_key(db: Executor, account_id: int, key: str, stat
     return made is not None
 
 
-async def attach_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> int:
-    """Attach the author's unattached uploads; returns how many were attached."""
+async def attach_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> list[dict[str, Any]]:
+    """Attach the author's unattached uploads; returns those attached, as a Note renders them."""
     rows = await db.fetch(
         "UPDATE media_attachments SET status_id = $1 WHERE id = ANY($3::bigint[]) AND account_id = $2"
-        " AND status_id IS NULL RETURNING id",
+        f" AND status_id IS NULL RETURNING {MEDIA_NOTE_COLUMNS}",
         status_id, account_id, media_ids,
     )
-    return len(rows)
+    return sorted((dict(r) for r in rows), key=lambda r: r["id"])
 
 
 async def replace_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> None:
@@ -162,20 +163,28 @@ async def add_mentions(db: Executor, status_id: int, account_ids: list[int]) -> 
     )
 
 
-async def add_tags(db: Executor, status_id: int, names: list[str]) -> None:
-    for name in names:
-        tag_id = await db.fetchval(
-            "WITH found AS (SELECT id FROM tags WHERE lower(name) = lower($1)),"
-            " made AS (INSERT INTO tags (name) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM found)"
-            "  ON CONFLICT (lower(name)) DO NOTHING RETURNING id)"
-            " SELECT id FROM found UNION ALL SELECT id FROM made",
-            name,
+async def add_tags(db: Executor, status_id: int, names: list[str]) -> list[str]:
+    """Link the status to these hashtags, creating the new ones; returns the tags' names as stored, in
+    `tag_names` order."""
+    stored: list[str] = []
+    left = list(names)
+    for _ in range(2):  # a tag another transaction is creating is invisible to the first pass
+        rows = await db.fetch(
+            "WITH wanted AS (SELECT DISTINCT ON (lower(n)) n AS name FROM unnest($2::text[]) AS n),"
+            " made AS (INSERT INTO tags (name) SELECT name FROM wanted ON CONFLICT (lower(name)) DO NOTHING"
+            "  RETURNING id, name),"
+            " found AS (SELECT t.id, t.name FROM tags t JOIN wanted w ON lower(t.name) = lower(w.name)),"
+            " tagged AS (SELECT id, name FROM made UNION SELECT id, name FROM found),"
+            " linked AS (INSERT INTO status_tags (status_id, tag_id) SELECT $1, id FROM tagged ON CONFLICT DO NOTHING)"
+            " SELECT name FROM tagged",
+            status_id, left,
         )
-        if tag_id is None:  # a concurrent insert won the race; it is there now
-            tag_id = await db.fetchval("SELECT id FROM tags WHERE lower(name) = lower($1)", name)
-        await db.execute(
-            "INSERT INTO status_tags (status_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", status_id, tag_id
-        )
+        stored += [r["name"] for r in rows]
+        done = {r["name"].lower() for r in rows}
+        left = [n for n in left if n.lower() not in done]
+        if not left:
+            break
+    return sorted(stored, key=str.casefold)
 
 
 async def get_visible(db: Executor, status_id: int, viewer_id: int | None) -> Status | None:
@@ -276,10 +285,9 @@ async def mentioned_accounts(db: Executor, status_id: int) -> list[Account]:
 
 async def tag_names(db: Executor, status_id: int) -> list[str]:
     rows = await db.fetch(
-        "SELECT t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = $1 ORDER BY t.name",
-        status_id,
+        "SELECT t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = $1", status_id,
     )
-    return [r["name"] for r in rows]
+    return sorted((r["name"] for r in rows), key=str.casefold)
 
 
 class ParentRef(NamedTuple):
@@ -288,11 +296,13 @@ class ParentRef(NamedTuple):
     uri: str | None  # the parent's ActivityPub id if it is remote
     username: str | None  # its author's, if it is local
     id: int | None
+    author_id: int | None = None  # who wrote it, unless it was deleted since
 
 
 async def parent_ref(db: Executor, status_id: int) -> ParentRef:
     row = await db.fetchrow(
-        "SELECT p.uri, pa.username, p.id, s.in_reply_to_uri FROM statuses s"
+        "SELECT p.uri, pa.username, p.id, s.in_reply_to_uri,"
+        " CASE WHEN p.deleted_at IS NULL THEN p.account_id END AS author_id FROM statuses s"
         " LEFT JOIN statuses p ON p.id = s.in_reply_to_id LEFT JOIN accounts pa ON pa.id = p.account_id"
         " WHERE s.id = $1",
         status_id,
@@ -301,7 +311,7 @@ async def parent_ref(db: Executor, status_id: int) -> ParentRef:
         return ParentRef(None, None, None)
     if row["id"] is None:
         return ParentRef(row["in_reply_to_uri"], None, None)
-    return ParentRef(row["uri"], row["username"], row["id"])
+    return ParentRef(row["uri"], row["username"], row["id"], row["author_id"])
 
 
 async def public_by_account(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:

@@ -92,6 +92,15 @@ async def start_instance(database_url: str, tmp_path, **settings) -> Instance:
 
 
 @pytest.fixture
+async def kith(instance_databases: dict[str, str], tmp_path) -> AsyncIterator[Instance]:
+    """One instance, for tests whose other side is the scripted `remote` (or nobody)."""
+    await truncate(instance_databases["kith_a"])
+    instance = await start_instance(instance_databases["kith_a"], tmp_path)
+    yield instance
+    await instance.client.close()
+
+
+@pytest.fixture
 async def instances(instance_databases: dict[str, str], tmp_path) -> AsyncIterator[tuple[Instance, Instance]]:
     for url in instance_databases.values():
         await truncate(url)

@@ -66,3 +66,45 @@ async def test_every_activity_sent_has_published_and_gotosocial_accepts_it(insta
     assert create_["published"] == create_["object"]["published"]
     assert update["published"] == update["object"]["updated"]  # an edit is published when it was made
     assert PUBLIC in announce["to"]
+
+
+async def test_a_composed_reply_sends_the_note_its_id_serves(kith, remote):
+    """create_post hands federation what it built (no read-back): the Note sent must be the stored one."""
+    import io
+
+    from PIL import Image
+
+    from server.keys import URLS
+    from server.media import uploads
+
+    urls = kith.app[URLS]
+    alice = await make_member(kith.pool, "alice")
+    await make_member(kith.pool, "bob")
+    gts, follower = remote.add_actor("gts"), remote.add_actor("fan")
+    await follow(kith, remote, follower, alice)
+    await kith.pool.execute("INSERT INTO tags (name) VALUES ('Kith')")  # stored spelling wins over '#kith'
+    parent = note(remote, gts, 1, content="<p>@alice hi</p>", cc=[f"{kith.base}/users/alice"],
+                  tag=[{"type": "Mention", "href": f"{kith.base}/users/alice"}])
+    assert (await remote.post(gts, f"{kith.base}/inbox", create(gts, parent))).status == 202
+    await drain(kith)
+    parent_id = await kith.pool.fetchval("SELECT id FROM statuses WHERE uri = $1", parent["id"])
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(picture, "PNG")
+    media = await uploads.create(kith.pool, urls.storage, alice.id, picture.getvalue(), None, "a red square", (0, 0))
+
+    async def resolve(mention):
+        return await fetch_actor(kith.fed, gts.id) if mention.username == "gts" else None
+
+    post_id = await posting.create_post(kith.pool, urls, alice, posting.NewPost(
+        f"@bob @gts@{remote.host} @alice #kith #Zebra #apple", in_reply_to_id=parent_id, media_ids=[media["id"]],
+    ), 500, resolve)
+    await drain(kith)
+
+    sent = [r for r in remote.received if r.activity["type"] == "Create"]
+    assert [r.path for r in sent] == ["/inbox"]  # the parent's author and the follower share one inbox
+    served = await (await kith.client.get(f"/users/alice/statuses/{post_id}", headers=AS2)).json(content_type=None)
+    served.pop("@context", None)
+    assert sent[0].activity["object"] == served
+    assert served["inReplyTo"] == parent["id"]
+    assert [t["name"] for t in served["tag"]] == ["@bob", f"@gts@{remote.host}", "#apple", "#Kith", "#Zebra"]
+    assert [a["name"] for a in served["attachment"]] == ["a red square"]
