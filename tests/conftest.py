@@ -1,7 +1,12 @@
 """Shared fixtures: one real PostgreSQL per test session, truncated between tests.
 
 The database is the embedded server from `pgserver` (the same one `kith run` uses), or the
-server named by KITH_TEST_DATABASE_URL. Migrations run once; each test starts from empty tables.
+server named by KITH_TEST_DATABASE_URL. Migrations run once; each test starts from empty tables
+but for the instance actor, which a running instance never loses either.
+
+In this process only, passwords are hashed with argon2's cheapest parameters and account keys come
+from a per-session cache (tests/keys.py): the real costs (~0.12 s per hash or check, ~0.05 s per
+key) would otherwise be most of the suite's time. `kith` processes the tests start are unaffected.
 """
 
 from __future__ import annotations
@@ -16,15 +21,39 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.request import urlopen
 
+import argon2
 import asyncpg
 import pytest
 
 from server.config import Config, load_config
 from server.db.migrate import migrate
 from server.db.pool import create_pool
+from server.domain import accounts as accounts_domain
+from server.models import Account
+from server.urls import INSTANCE_ACTOR
+from tests.helpers import log_in, make_member
+from tests.keys import next_keypair
 
 REPO = Path(__file__).resolve().parents[1]
-KEEP_TABLES = {"schema_migrations"}
+KEEP_TABLES = {"schema_migrations", "accounts"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_crypto() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts_domain, "_hasher", argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        patch.setattr(accounts_domain, "generate_rsa_keypair", next_keypair)
+        yield
+
+
+async def empty_tables(db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """Every table emptied but the migrations' record, and every account gone but the instance actor."""
+    tables = await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1::text[])",
+        list(KEEP_TABLES),
+    )
+    await db.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+    await db.execute("DELETE FROM accounts WHERE domain IS NOT NULL OR username <> $1", INSTANCE_ACTOR)
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +82,8 @@ async def session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
-    """The test database with every table emptied first (the migrations' record is kept)."""
-    tables = await session_pool.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1::text[])",
-        list(KEEP_TABLES),
-    )
-    if tables:
-        await session_pool.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+    """The test database, emptied first (see empty_tables)."""
+    await empty_tables(session_pool)
     return session_pool
 
 
@@ -90,6 +114,19 @@ async def client(aiohttp_client, config: Config, pool: asyncpg.Pool):
     from server.app import make_app
 
     return await aiohttp_client(make_app(config))
+
+
+@pytest.fixture
+async def member(pool: asyncpg.Pool) -> Account:
+    """alice, a member with the test password."""
+    return await make_member(pool, "alice")
+
+
+@pytest.fixture
+async def logged_in(client, member: Account) -> Account:
+    """`member`, signed in on `client` through the login form."""
+    await log_in(client, member.username)
+    return member
 
 
 def kith_env(extra: dict[str, str] | None = None) -> dict[str, str]:

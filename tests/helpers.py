@@ -45,3 +45,9 @@ async def post_status(client, content: str, visibility: str = "public", spoiler_
         allow_redirects=False,
     )
     return resp.status
+
+
+async def submit(client, action: str, fields: dict | None = None, *, page: str = "/"):
+    """Send a form as a browser without JavaScript does: the CSRF token read from `page`, no redirect followed."""
+    token = await csrf_token(client, page)
+    return await client.post(action, data={**(fields or {}), "csrf_token": token}, allow_redirects=False)

@@ -9,7 +9,7 @@ import secrets
 
 from server.api.auth import token_hash
 from server.store import oauth as oauth_store
-from tests.helpers import make_member
+from tests.helpers import make_member, submit
 
 
 async def make_token(pool, account_id: int | None, scopes: list[str]) -> str:
@@ -180,7 +180,7 @@ async def test_oauth_rejects_bad_apps_and_redirects(client, pool):
 
 
 async def test_member_sees_and_revokes_authorized_apps(client, pool):
-    from tests.helpers import csrf_token, log_in
+    from tests.helpers import log_in
 
     alice = await make_member(pool, "alice")
     token = await make_token(pool, alice.id, ["read"])
@@ -188,8 +188,7 @@ async def test_member_sees_and_revokes_authorized_apps(client, pool):
     page = await (await client.get("/settings/apps")).text()
     assert "Rules test" in page and "<code>read</code>" in page
     app_id = await pool.fetchval("SELECT id FROM oauth_apps")
-    resp = await client.post(f"/settings/apps/{app_id}/revoke", data={"csrf_token": await csrf_token(client)},
-                             allow_redirects=False)
+    resp = await submit(client, f"/settings/apps/{app_id}/revoke")
     assert resp.status == 303
     assert (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status == 401
     assert "No apps are authorized" in await (await client.get("/settings/apps")).text()

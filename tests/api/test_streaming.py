@@ -33,7 +33,7 @@ from server.store import oauth as oauth_store
 from server.store import statuses as statuses_store
 from server.urls import Urls
 from tests.conftest import KithProcess
-from tests.helpers import csrf_token, log_in, make_member
+from tests.helpers import log_in, make_member, submit
 
 WAIT = 10  # seconds; only ever reached when something is broken
 
@@ -435,8 +435,7 @@ async def test_revoking_a_token_closes_its_streams_in_every_process(apps, pool):
     web_token = secrets.token_urlsafe(24)
     await oauth_store.insert_token(pool, token_hash(web_token), None, web_app.id, reader.id, ["read"])
     web_ws = await connect(b, web_token, stream="public")
-    resp = await a.post(f"/settings/apps/{web_app.id}/revoke",
-                        data={"csrf_token": await csrf_token(a, "/settings/apps")}, allow_redirects=False)
+    resp = await submit(a, f"/settings/apps/{web_app.id}/revoke", page="/settings/apps")
     assert resp.status == 303
     assert (await closed(web_ws)).extra == "revoked"
 

@@ -10,13 +10,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from federation.delivery import DeliveryRunner
+from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
 from federation.workers import InboxRunner
 from server.config import load_config
 from server.db.migrate import migrate
+from server.domain import following
 from server.domain.polls import announce_results
 from server.keys import POOL
-from tests.conftest import free_port
+from server.models import Account
+from tests.conftest import empty_tables, free_port
 
 DATABASES = ("kith_a", "kith_b")
 
@@ -68,10 +71,7 @@ class Instance:
 async def truncate(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
-        tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-        )
-        await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+        await empty_tables(conn)
     finally:
         await conn.close()
 
@@ -109,6 +109,15 @@ async def instances(instance_databases: dict[str, str], tmp_path) -> AsyncIterat
     yield a, b
     await a.client.close()
     await b.client.close()
+
+
+async def follow_across(follower_at: Instance, follower: Account, target_at: Instance, target: str) -> Account:
+    """`follower` follows the member `target` of the other instance (found by WebFinger, as a member
+    would) and both instances settle; returns `target` as the follower's instance knows it."""
+    remote = await resolve_handle(follower_at.fed, f"{target}@{target_at.host}")
+    await following.follow(follower_at.pool, follower_at.fed.urls, follower, remote)
+    await drain(follower_at, target_at)
+    return remote
 
 
 async def drain(*instances: Instance, rounds: int = 20) -> None:

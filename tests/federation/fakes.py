@@ -15,8 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from federation import httpsig
-from federation.keys import generate_rsa_keypair
 from tests.conftest import free_port
+from tests.keys import next_keypair
 
 AS2 = "application/activity+json"
 CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
@@ -71,7 +71,7 @@ class FakeRemote:
         return f"http://{self.host}"
 
     def add_actor(self, username: str) -> FakeActor:
-        private_pem, public_pem = generate_rsa_keypair()
+        private_pem, public_pem = next_keypair()
         actor = FakeActor(username, self.base, private_pem, public_pem)
         self.actors[username] = actor
         return actor

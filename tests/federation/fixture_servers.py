@@ -23,7 +23,6 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from federation import httpsig
-from federation.keys import generate_rsa_keypair
 from federation.parse import ACTOR_TYPES, NOTE_TYPES
 from tests.conftest import free_port
 from tests.federation.fakes import Received
+from tests.keys import keypairs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "activities"
 AS2 = "application/activity+json"
@@ -213,16 +212,6 @@ def _synthesized_person(uri: str) -> dict[str, Any]:
     }
 
 
-_KEYS: list[tuple[str, str]] = []  # generated once per test session: RSA key generation is the slow part
-
-
-def _keys(count: int) -> list[tuple[str, str]]:
-    if len(_KEYS) < count:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            _KEYS.extend(pool.map(lambda _: generate_rsa_keypair(), range(count - len(_KEYS))))
-    return _KEYS[:count]
-
-
 def _handlers(host: Host, world_ref: list[World]) -> web.Application:
     async def get(request: web.Request) -> web.Response:
         url = f"{host.base}{request.raw_path}"
@@ -285,7 +274,7 @@ async def start_world() -> World:
     all_docs = {**actor_docs, **synthesized}
 
     actors: dict[str, Actor] = {}
-    for (uri, doc), (private_pem, public_pem) in zip(sorted(all_docs.items()), _keys(len(all_docs)), strict=True):
+    for (uri, doc), (private_pem, public_pem) in zip(sorted(all_docs.items()), keypairs(len(all_docs)), strict=True):
         actors[uri] = Actor(uri, doc["publicKey"]["id"], private_pem, public_pem, doc, uri in synthesized)
     # The fixtures' placeholder key -> each owner's own public key, wherever a publicKey appears.
     for doc in [*docs.values(), *all_docs.values()]:

@@ -2,12 +2,11 @@
 rules acting on inbound posts (reject, hold, content warning) and on local ones, hit counts,
 the trail, versions and rollback, export and import."""
 
-from federation.fetch import resolve_handle
-from server.domain import following, posting
+from server.domain import posting
 from server.models import Role
 from tests.conftest import kith_cli
-from tests.federation.conftest import drain
-from tests.helpers import csrf_token, log_in, make_member
+from tests.federation.conftest import drain, follow_across
+from tests.helpers import csrf_token, log_in, make_member, submit
 
 RULES = """
 [[rules]]
@@ -34,10 +33,7 @@ hashtags = ["spiders"]
 
 
 async def save(client, text, do="save", days="7"):
-    return await client.post("/admin/content-rules", data={"rules": text, "do": do, "days": days,
-                                                           "comment": "test",
-                                                           "csrf_token": await csrf_token(client, "/")},
-                             allow_redirects=False)
+    return await submit(client, "/admin/content-rules", {"rules": text, "do": do, "days": days, "comment": "test"})
 
 
 async def test_rules_refuse_bad_input_dry_run_then_act(instances):
@@ -45,9 +41,7 @@ async def test_rules_refuse_bad_input_dry_run_then_act(instances):
     await make_member(a.pool, "admin1", Role.ADMIN)
     alice = await make_member(a.pool, "alice")
     bob = await make_member(b.pool, "bob")
-    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
-    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
-    await drain(a, b)
+    await follow_across(a, alice, b, "bob")
     await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("get free crypto today"), 500)
     await drain(a, b)  # before any rule: stored
     await log_in(a.client, "admin1")
@@ -99,23 +93,22 @@ async def test_rules_refuse_bad_input_dry_run_then_act(instances):
     assert 'name = "crypto spam"' in exported
 
 
-async def test_members_cannot_edit_rules_and_local_reject(instances):
-    a, _ = instances
-    await make_member(a.pool, "admin1", Role.ADMIN)
-    await make_member(a.pool, "member")
-    alice = await make_member(a.pool, "alice")
-    await log_in(a.client, "member")
-    assert (await a.client.get("/admin/content-rules")).status == 403
-    assert (await save(a.client, RULES)).status == 403
-    await log_in(a.client, "admin1")
-    await save(a.client, '[[rules]]\nname = "no slurs"\naction = "reject"\nlocal = true\n'
+async def test_members_cannot_edit_rules_and_local_reject(kith):
+    await make_member(kith.pool, "admin1", Role.ADMIN)
+    await make_member(kith.pool, "member")
+    alice = await make_member(kith.pool, "alice")
+    await log_in(kith.client, "member")
+    assert (await kith.client.get("/admin/content-rules")).status == 403
+    assert (await save(kith.client, RULES)).status == 403
+    await log_in(kith.client, "admin1")
+    await save(kith.client, '[[rules]]\nname = "no slurs"\naction = "reject"\nlocal = true\n'
                          '[rules.when]\nkeywords = ["badword"]\n')
     try:
-        await posting.create_post(a.pool, a.fed.urls, alice, posting.NewPost("a badword here"), 500)
+        await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("a badword here"), 500)
         raise AssertionError("the rule did not refuse the post")
     except Exception as exc:
         assert "no slurs" in str(exc)
-    assert await a.pool.fetchval("SELECT count(*) FROM statuses") == 0
+    assert await kith.pool.fetchval("SELECT count(*) FROM statuses") == 0
 
 
 EDIT_RULES = RULES + """
@@ -156,9 +149,7 @@ async def test_edits_are_judged_like_new_posts(instances):
     warned = await a.client.put(f"/api/v1/statuses/{created['id']}", json={"status": "look #spiders"}, headers=auth)
     assert warned.status == 200 and (await warned.json())["spoiler_text"] == "spiders"
 
-    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
-    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
-    await drain(a, b)
+    await follow_across(a, alice, b, "bob")
     post_id = await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("an ordinary post"), 500)
     await drain(a, b)
     copy = "SELECT content FROM statuses WHERE uri IS NOT NULL AND reblog_of_id IS NULL"
@@ -172,8 +163,7 @@ async def test_edits_are_judged_like_new_posts(instances):
     await drain(a, b)
     assert "ordinary" in await a.pool.fetchval(copy)  # held for review
     held_id = await a.pool.fetchval("SELECT id FROM held_activities")
-    approved = await a.client.post(f"/admin/content-rules/held/{held_id}", allow_redirects=False,
-                                   data={"decision": "approve", "csrf_token": await csrf_token(a.client)})
+    approved = await submit(a.client, f"/admin/content-rules/held/{held_id}", {"decision": "approve"})
     assert approved.status == 303
     assert "casino" in await a.pool.fetchval(copy)  # approved: the edit applies
     assert await a.pool.fetchval("SELECT count(*) FROM status_edits se JOIN statuses s ON s.id = se.status_id"

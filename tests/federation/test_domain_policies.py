@@ -6,13 +6,8 @@ from federation.fetch import FetchError, resolve_handle
 from server.domain import following, posting
 from server.models import Role
 from tests.conftest import kith_cli
-from tests.federation.conftest import drain
-from tests.helpers import csrf_token, log_in, make_member
-
-
-async def submit(client, page, action, fields):
-    return await client.post(action, data={**fields, "csrf_token": await csrf_token(client, page)},
-                             allow_redirects=False)
+from tests.federation.conftest import drain, follow_across
+from tests.helpers import csrf_token, log_in, make_member, submit
 
 
 async def test_suspend_with_preview_then_enforced_everywhere(instances):
@@ -20,19 +15,17 @@ async def test_suspend_with_preview_then_enforced_everywhere(instances):
     await make_member(a.pool, "admin1", Role.ADMIN)
     alice = await make_member(a.pool, "alice")
     bob = await make_member(b.pool, "bob")
-    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
-    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
-    await drain(a, b)
+    await follow_across(b, bob, a, "alice")
     assert await a.pool.fetchval("SELECT count(*) FROM follows") == 1
 
     await log_in(a.client, "admin1")
     fields = {"domain": b.host, "severity": "suspend", "public_comment": "spam", "private_comment": "ticket 7"}
-    preview = await submit(a.client, "/admin/domains", "/admin/domains", fields)
+    preview = await submit(a.client, "/admin/domains", fields, page="/admin/domains")
     page = await preview.text()
     assert preview.status == 200
     assert re.search(r"severs <strong>1</strong> follow relationship of <strong>1</strong> member", page)
     assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0  # nothing applied yet
-    applied = await submit(a.client, "/admin/domains", "/admin/domains", {**fields, "confirm": "yes"})
+    applied = await submit(a.client, "/admin/domains", {**fields, "confirm": "yes"}, page="/admin/domains")
     assert applied.status == 303
     assert await a.pool.fetchval("SELECT count(*) FROM follows") == 0
     log = await a.pool.fetchrow("SELECT action, target, reason FROM moderation_log")
@@ -70,34 +63,30 @@ async def test_limited_domain_is_kept_out_of_public_timelines_and_needs_approval
     from server.store.domains import DomainPolicy
 
     await moderation.set_domain_policy(a.pool, DomainPolicy(b.host, "limit"), None)  # applies at once here
-    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
-    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
-    await drain(a, b)
+    await follow_across(b, bob, a, "alice")
     assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
     assert await b.pool.fetchval("SELECT state FROM follows") == "pending"
 
 
-async def test_staff_routes_are_closed_to_members_and_moderators(instances):
-    a, _ = instances
-    await make_member(a.pool, "mod", Role.MODERATOR)
-    await make_member(a.pool, "member")
-    await log_in(a.client, "member")
-    assert (await a.client.get("/admin/domains")).status == 403
-    resp = await submit(a.client, "/", "/admin/domains", {"domain": "x.example", "confirm": "yes"})
+async def test_staff_routes_are_closed_to_members_and_moderators(kith):
+    await make_member(kith.pool, "mod", Role.MODERATOR)
+    await make_member(kith.pool, "member")
+    await log_in(kith.client, "member")
+    assert (await kith.client.get("/admin/domains")).status == 403
+    resp = await submit(kith.client, "/admin/domains", {"domain": "x.example", "confirm": "yes"})
     assert resp.status == 403
-    await log_in(a.client, "mod")
-    assert (await a.client.get("/admin/domains")).status == 403  # admin-only
-    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+    await log_in(kith.client, "mod")
+    assert (await kith.client.get("/admin/domains")).status == 403  # admin-only
+    assert await kith.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
 
 
-async def test_bad_domains_are_refused(instances):
-    a, _ = instances
-    await make_member(a.pool, "admin1", Role.ADMIN)
-    await log_in(a.client, "admin1")
+async def test_bad_domains_are_refused(kith):
+    await make_member(kith.pool, "admin1", Role.ADMIN)
+    await log_in(kith.client, "admin1")
     for domain in ("not a domain", "-bad-.example", "", "a" * 300):
-        resp = await submit(a.client, "/admin/domains", "/admin/domains", {"domain": domain, "confirm": "yes"})
+        resp = await submit(kith.client, "/admin/domains", {"domain": domain, "confirm": "yes"}, page="/admin/domains")
         assert resp.status == 422, domain
-    assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
+    assert await kith.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
 
 
 def test_domain_command_line(database_url):
@@ -121,14 +110,12 @@ async def test_blocklist_import_reports_bad_lines_previews_then_applies(instance
     await make_member(a.pool, "admin1", Role.ADMIN)
     alice = await make_member(a.pool, "alice")
     bob = await make_member(b.pool, "bob")
-    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
-    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
-    await drain(a, b)
+    await follow_across(b, bob, a, "alice")
     await log_in(a.client, "admin1")
     bad = ("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
            "good.example,suspend,false,false,ok,false\nnot a domain,suspend,false,false,,false\n"
            "x.example,silence-ish,false,false,,false\ny.example,limit,maybe,false,,false\n")
-    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": bad})
+    resp = await submit(a.client, "/admin/domains/import", {"csv": bad}, page="/admin/domains")
     page = await resp.text()
     assert resp.status == 422
     assert "line 3: Not a domain name" in page and "line 4: Severity must be" in page and "line 5: reject_media" in page
@@ -137,11 +124,11 @@ async def test_blocklist_import_reports_bad_lines_previews_then_applies(instance
     good = ("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
             f"{b.host.split(':')[0]},suspend,true,true,from the shared list,true\n"
             "quiet.example,limit,false,false,,false\n")
-    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": good})
+    resp = await submit(a.client, "/admin/domains/import", {"csv": good}, page="/admin/domains")
     page = await resp.text()
     assert resp.status == 200 and "1 follow of 1 member" in page and "Apply 2 entries" in page
     assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 0
-    resp = await submit(a.client, "/admin/domains", "/admin/domains/import", {"csv": good, "confirm": "yes"})
+    resp = await submit(a.client, "/admin/domains/import", {"csv": good, "confirm": "yes"}, page="/admin/domains")
     assert resp.status == 303
     assert await a.pool.fetchval("SELECT count(*) FROM domain_policies") == 2
     assert await a.pool.fetchval("SELECT count(*) FROM follows WHERE target_account_id = $1", alice.id) == 0
@@ -174,10 +161,10 @@ async def test_allowlist_mode_federates_only_with_allowed_domains(instances, rem
     await make_member(a.pool, "admin1", Role.ADMIN)
     await make_member(a.pool, "alice")
     await log_in(a.client, "admin1")
-    resp = await submit(a.client, "/admin/settings", "/admin/settings", {
+    resp = await submit(a.client, "/admin/settings", {
         "instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
         "invites_by": "staff", "max_post_chars": "500", "federation_mode": "allowlist", "languages": "en",
-        "public_log": "anonymous"})
+        "public_log": "anonymous"}, page="/admin/settings")
     assert resp.status == 303
     mallory = remote.add_actor("mallory")
     like = {"id": f"{mallory.id}/likes/1", "type": "Like", "actor": mallory.id, "object": f"{a.base}/x"}
@@ -187,7 +174,8 @@ async def test_allowlist_mode_federates_only_with_allowed_domains(instances, rem
         raise AssertionError("fetched from a domain that is not allowed")
     except FetchError:
         pass
-    assert (await submit(a.client, "/admin/domains", "/admin/domains/allow", {"domain": remote.host})).status == 303
+    assert (await submit(a.client, "/admin/domains/allow",
+                         {"domain": remote.host}, page="/admin/domains")).status == 303
     assert (await remote.post(mallory, f"{a.base}/inbox", {**like, "id": f"{mallory.id}/likes/2"})).status == 202
     page = await (await a.client.get("/admin/domains")).text()
     assert "allowlist mode" in page and remote.host in page
@@ -239,26 +227,25 @@ async def test_lifting_a_suspension_brings_the_domain_back(instances, instance_d
     assert "edited after the suspension" in await home.text()
 
 
-async def test_a_mastodon_export_pasted_into_the_import_form(instances):
+async def test_a_mastodon_export_pasted_into_the_import_form(kith):
     """Mastodon's own export (with `silence`) pasted into the form, sent as the browser sends it:
     multipart, with the file input left empty. Bad lines first, then fixed: preview, apply, export."""
     from pathlib import Path
 
     from aiohttp import FormData
 
-    a, _ = instances
-    await make_member(a.pool, "admin1", Role.ADMIN)
-    await log_in(a.client, "admin1")
+    await make_member(kith.pool, "admin1", Role.ADMIN)
+    await log_in(kith.client, "admin1")
     exported_by_mastodon = (Path(__file__).parents[1] / "data/blocklists/mastodon-export.csv").read_text()
 
     async def paste(text: str, **extra: str):
         form = FormData()
-        form.add_field("csrf_token", await csrf_token(a.client, "/admin/domains"))
+        form.add_field("csrf_token", await csrf_token(kith.client, "/admin/domains"))
         form.add_field("csv", text)
         form.add_field("file", b"", filename="", content_type="application/octet-stream")  # nothing chosen
         for name, value in extra.items():
             form.add_field(name, value)
-        return await a.client.post("/admin/domains/import", data=form, allow_redirects=False)
+        return await kith.client.post("/admin/domains/import", data=form, allow_redirects=False)
 
     broken = exported_by_mastodon + "not a domain,silence,false,false,,false\n"
     resp = await paste(broken)
@@ -269,7 +256,7 @@ async def test_a_mastodon_export_pasted_into_the_import_form(instances):
     page = await resp.text()
     assert resp.status == 200 and "Apply 3 entries" in page
     assert (await paste(exported_by_mastodon, confirm="yes")).status == 303
-    severities = dict(await a.pool.fetch("SELECT domain, severity FROM domain_policies"))
+    severities = dict(await kith.pool.fetch("SELECT domain, severity FROM domain_policies"))
     assert severities == {"spam.example": "suspend", "loud.example": "limit", "slow.example": "noop"}
-    exported = await (await a.client.get("/admin/domains/export.csv")).text()
+    exported = await (await kith.client.get("/admin/domains/export.csv")).text()
     assert sorted(exported.splitlines()) == sorted(exported_by_mastodon.splitlines())

@@ -30,8 +30,7 @@ async def follow(kith, remote, actor, member):
     await drain(kith)
 
 
-async def test_signed_create_is_stored_and_answered_202_once(instances, remote):
-    kith, _ = instances
+async def test_signed_create_is_stored_and_answered_202_once(kith, remote):
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     await follow(kith, remote, mallory, alice)
@@ -50,8 +49,7 @@ async def test_signed_create_is_stored_and_answered_202_once(instances, remote):
     assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", activity["object"]["id"]) == 1
 
 
-async def test_unsigned_and_badly_signed_requests_are_refused(instances, remote):
-    kith, _ = instances
+async def test_unsigned_and_badly_signed_requests_are_refused(kith, remote):
     mallory = remote.add_actor("mallory")
     eve = remote.add_actor("eve")
     activity = create(mallory, note(remote, mallory, 2))
@@ -85,8 +83,7 @@ async def test_unsigned_and_badly_signed_requests_are_refused(instances, remote)
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
 
 
-async def test_malformed_bodies_get_precise_errors(instances, remote):
-    kith, _ = instances
+async def test_malformed_bodies_get_precise_errors(kith, remote):
     mallory = remote.add_actor("mallory")
     inbox = f"{kith.base}/inbox"
     cases = [
@@ -105,8 +102,7 @@ async def test_malformed_bodies_get_precise_errors(instances, remote):
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
 
 
-async def test_origin_rules_are_enforced_by_the_worker(instances, remote):
-    kith, _ = instances
+async def test_origin_rules_are_enforced_by_the_worker(kith, remote):
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     victim = remote.add_actor("victim")
@@ -160,8 +156,7 @@ async def test_embedded_objects_from_other_hosts_are_refetched(instances, remote
     assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE content LIKE '%never wrote%'") == 0
 
 
-async def test_delete_before_create_leaves_a_tombstone(instances, remote):
-    kith, _ = instances
+async def test_delete_before_create_leaves_a_tombstone(kith, remote):
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     await follow(kith, remote, mallory, alice)
@@ -179,8 +174,7 @@ async def test_delete_before_create_leaves_a_tombstone(instances, remote):
     assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", post["object"]["id"]) == 0
 
 
-async def test_unknown_types_are_ignored_cleanly(instances, remote):
-    kith, _ = instances
+async def test_unknown_types_are_ignored_cleanly(kith, remote):
     mallory = remote.add_actor("mallory")
     odd = {"id": f"{mallory.id}/activities/odd", "type": "Dance", "actor": mallory.id, "object": "x"}
     assert (await remote.post(mallory, f"{kith.base}/inbox", odd)).status == 202
@@ -198,10 +192,9 @@ async def signed_get(remote, actor, url):
             return resp.status
 
 
-async def test_signed_fetch_shows_followers_only_posts_to_followers(instances, remote):
+async def test_signed_fetch_shows_followers_only_posts_to_followers(kith, remote):
     from tests.helpers import log_in, post_status
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     friend = remote.add_actor("friend")
     stranger = remote.add_actor("stranger")
@@ -268,10 +261,9 @@ async def test_signed_get_of_a_posts_web_url_is_answered_there(instance_database
         await kith.client.close()
 
 
-async def test_concurrent_deliveries_of_one_activity_store_it_once(instances, remote):
+async def test_concurrent_deliveries_of_one_activity_store_it_once(kith, remote):
     import asyncio
 
-    kith, _ = instances
     mallory = remote.add_actor("mallory")
     activity = {"id": f"{mallory.id}/activities/twice", "type": "Like", "actor": mallory.id, "object": "x"}
     await remote.post(mallory, f"{kith.base}/inbox", {**activity, "id": f"{mallory.id}/activities/warm"})
@@ -281,8 +273,7 @@ async def test_concurrent_deliveries_of_one_activity_store_it_once(instances, re
         "SELECT count(*) FROM inbox_items WHERE activity_id = $1", activity["id"]) == 1
 
 
-async def test_nul_characters_and_non_utf8_are_refused(instances, remote):
-    kith, _ = instances
+async def test_nul_characters_and_non_utf8_are_refused(kith, remote):
     mallory = remote.add_actor("mallory")
     activity = {"id": f"{mallory.id}/activities/nul", "type": "Note", "actor": mallory.id, "content": "a\u0000b"}
     assert (await remote.post(mallory, f"{kith.base}/inbox", activity)).status == 400
@@ -293,11 +284,10 @@ async def test_nul_characters_and_non_utf8_are_refused(instances, remote):
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items") == 0
 
 
-async def test_a_reused_id_with_new_content_is_stored_and_a_repeat_is_not(instances, remote):
+async def test_a_reused_id_with_new_content_is_stored_and_a_repeat_is_not(kith, remote):
     """Takahē reuses `<post>#update` for every edit: the id alone does not make a duplicate, id and body do."""
     import asyncio
 
-    kith, _ = instances
     mallory = remote.add_actor("mallory")
     first = {"id": f"{mallory.id}/statuses/1#update", "type": "Update", "actor": mallory.id,
              "object": note(remote, mallory, 1, content="<p>first edit</p>")}
@@ -311,9 +301,8 @@ async def test_a_reused_id_with_new_content_is_stored_and_a_repeat_is_not(instan
     assert [r["payload"]["object"]["content"] for r in rows] == ["<p>first edit</p>", "<p>second edit</p>"]
 
 
-async def test_a_reply_cycle_is_walked_once(instances, remote):
+async def test_a_reply_cycle_is_walked_once(kith, remote):
     """A replies to B and B to A: each is fetched at most once, and the walk stops where it began."""
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     await follow(kith, remote, mallory, alice)
@@ -336,13 +325,12 @@ async def test_a_reply_cycle_is_walked_once(instances, remote):
     assert await kith.pool.fetchval("SELECT state FROM inbox_items") == "done"
 
 
-async def test_a_post_over_a_bound_is_rejected_once_without_retry(instances, remote, caplog):
+async def test_a_post_over_a_bound_is_rejected_once_without_retry(kith, remote, caplog):
     """A Note over the 100,000-character bound: dead after one attempt, one log line, no traceback."""
     import logging
 
     from federation.parse import MAX_CONTENT
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     await follow(kith, remote, mallory, alice)
@@ -359,14 +347,13 @@ async def test_a_post_over_a_bound_is_rejected_once_without_retry(instances, rem
     assert await kith.pool.fetchval("SELECT count(*) FROM statuses WHERE uri = $1", huge["object"]["id"]) == 0
 
 
-async def test_a_signature_for_another_host_is_refused(instances, remote):
+async def test_a_signature_for_another_host_is_refused(kith, remote):
     """A GET signed for `Host: other.example`, and a delivery captured on its way to another server
     and replayed here, are refused with 401: the signed host must be this instance's."""
     import aiohttp
 
     from tests.helpers import log_in, post_status
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     friend = remote.add_actor("friend")
     await follow(kith, remote, friend, alice)
@@ -392,12 +379,11 @@ async def test_a_signature_for_another_host_is_refused(instances, remote):
     assert (await remote.post(friend, f"{kith.base}/inbox", created)).status == 202  # signed for us: accepted
 
 
-async def test_takahe_names_its_accept_after_our_follow(instances, remote):
+async def test_takahe_names_its_accept_after_our_follow(kith, remote):
     """Takahē's Accept of our Follow has the id `<our follow id>/#accept`, on our host: accepted."""
     from federation.fetch import fetch_actor
     from server.domain import following
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     ada = remote.add_actor("ada")
     target = await fetch_actor(kith.fed, ada.id)
@@ -413,14 +399,13 @@ async def test_takahe_names_its_accept_after_our_follow(instances, remote):
     assert (await remote.post(ada, f"{kith.base}/inbox", forged)).status == 400
 
 
-async def test_a_suspended_remote_account_is_severed_and_ignored(instances, remote):
+async def test_a_suspended_remote_account_is_severed_and_ignored(kith, remote):
     """Suspended by a moderator: its follows end both ways (no more followers-only posts), its Likes
     are refused or dropped (even one accepted just before), and once lifted it may follow again."""
     from server.domain import account_actions, posting
     from server.models import Role
     from server.store import accounts as accounts_store
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     mod = await make_member(kith.pool, "mod", Role.MODERATOR)
     mallory = remote.add_actor("mallory")
@@ -453,8 +438,7 @@ async def test_a_suspended_remote_account_is_severed_and_ignored(instances, remo
     assert await kith.pool.fetchval("SELECT count(*) FROM follows WHERE account_id = $1", account.id) == 1
 
 
-async def test_a_deleted_actors_key_signs_nothing_more(instances, remote):
-    kith, _ = instances
+async def test_a_deleted_actors_key_signs_nothing_more(kith, remote):
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     await follow(kith, remote, mallory, alice)
@@ -468,14 +452,13 @@ async def test_a_deleted_actors_key_signs_nothing_more(instances, remote):
     assert await kith.pool.fetchval("SELECT count(*) FROM inbox_items WHERE activity_id = $1", later["id"]) == 0
 
 
-async def test_bad_signatures_and_unknown_keys_cannot_make_us_fetch_storms(instances, remote):
+async def test_bad_signatures_and_unknown_keys_cannot_make_us_fetch_storms(kith, remote):
     """100 requests with a wrong signature for a known key re-fetch it once; 120 random unknown
     key ids on one host cost at most a few fetches (failures spend the host's budget faster)."""
     import asyncio
 
     from tests.federation.fakes import FakeActor
 
-    kith, _ = instances
     alice = await make_member(kith.pool, "alice")
     mallory = remote.add_actor("mallory")
     eve = remote.add_actor("eve")

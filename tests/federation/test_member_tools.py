@@ -2,15 +2,9 @@
 
 from aiohttp.test_utils import TestClient
 
-from federation.fetch import resolve_handle
-from server.domain import following, posting
-from tests.federation.conftest import drain
-from tests.helpers import csrf_token, log_in, make_member, post_status
-
-
-async def form(client, action, fields, page="/"):
-    return await client.post(action, data={**fields, "csrf_token": await csrf_token(client, page)},
-                             allow_redirects=False)
+from server.domain import posting
+from tests.federation.conftest import drain, follow_across
+from tests.helpers import log_in, make_member, post_status, submit
 
 
 async def test_filters_mute_and_hidden_domains(instances):
@@ -21,21 +15,22 @@ async def test_filters_mute_and_hidden_domains(instances):
     await log_in(a.client, "alice")
     chatty = TestClient(a.client.server)
     await log_in(chatty, "chatty")
-    await form(a.client, "/@chatty/follow", {})
+    await submit(a.client, "/@chatty/follow", {})
     await post_status(chatty, "talking about spoilers for the finale")
     await post_status(chatty, "my lunch was a sandwich")
 
-    assert (await form(a.client, "/settings/filters", {"title": "Finale", "keywords": "finale", "context": "home",
+    assert (await submit(a.client, "/settings/filters", {"title": "Finale", "keywords": "finale", "context": "home",
                                                        "action": "warn"})).status == 303
     home = await (await a.client.get("/")).text()
     assert "<summary>Filtered: Finale</summary>" in home and "sandwich" in home
     filter_id = await a.pool.fetchval("SELECT id FROM filters")
-    await form(a.client, f"/settings/filters/{filter_id}/delete", {})
-    await form(a.client, "/settings/filters", {"title": "Food", "keywords": "sandwich, soup", "context": "home",
+    await submit(a.client, f"/settings/filters/{filter_id}/delete", {})
+    await submit(a.client, "/settings/filters", {"title": "Food", "keywords": "sandwich, soup", "context": "home",
                                                "action": "hide"})
     home = await (await a.client.get("/")).text()
     assert "sandwich" not in home and "finale" in home
-    bad = await form(a.client, "/settings/filters", {"title": "", "keywords": "x", "context": "home", "action": "hide"})
+    bad = await submit(a.client, "/settings/filters",
+                       {"title": "", "keywords": "x", "context": "home", "action": "hide"})
     assert bad.status == 422
     # The same limits as the API's: a 256-character title is kept whole, longer ones, keywords over
     # 200 characters and more than 100 keywords are refused, and nothing is written.
@@ -44,36 +39,34 @@ async def test_filters_mute_and_hidden_domains(instances):
                             ({"title": "x", "keywords": "k" * 201}, "Keyword is too long"),
                             ({"title": "x", "keywords": ",".join(f"k{i}" for i in range(101))}, "at most 100"),
                             ({"title": "x", "keywords": "x", "context": "everywhere"}, "not a valid context")):
-        bad = await form(a.client, "/settings/filters", {"context": "home", "action": "hide", **fields})
+        bad = await submit(a.client, "/settings/filters", {"context": "home", "action": "hide", **fields})
         page = await bad.text()
         assert bad.status == 422 and message in page and 'role="alert"' in page, fields
         assert f'value="{fields["title"]}"' in page  # the form comes back as typed
     assert await a.pool.fetchval("SELECT count(*) FROM filters") == filters_before
-    long_title = await form(a.client, "/settings/filters", {"title": "t" * 256, "keywords": "zzz", "context": "home",
+    long_title = await submit(a.client, "/settings/filters", {"title": "t" * 256, "keywords": "zzz", "context": "home",
                                                             "action": "warn"})
     assert long_title.status == 303
     assert await a.pool.fetchval("SELECT title FROM filters WHERE title LIKE 'ttt%'") == "t" * 256
 
-    assert (await form(a.client, "/@chatty/mute", {"duration": "3600"})).status == 303
+    assert (await submit(a.client, "/@chatty/mute", {"duration": "3600"})).status == 303
     assert "finale" not in await (await a.client.get("/")).text()
     expires = await a.pool.fetchval("SELECT expires_at > now() + interval '50 minutes' FROM mutes")
     assert expires is True
     assert "Unmute @<bdi>chatty</bdi>" in await (await a.client.get("/@chatty")).text()
-    await form(a.client, "/@chatty/unmute", {})
-    self_mute = await form(a.client, "/@alice/mute", {"duration": ""})
+    await submit(a.client, "/@chatty/unmute", {})
+    self_mute = await submit(a.client, "/@alice/mute", {"duration": ""})
     assert self_mute.status == 422 and "cannot mute yourself" in await self_mute.text()
     assert await a.pool.fetchval("SELECT count(*) FROM mutes") == 0
     assert "finale" in await (await a.client.get("/")).text()
     await chatty.session.close()
 
-    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
-    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
-    await drain(a, b)
+    await follow_across(a, alice, b, "bob")
     await posting.create_post(b.pool, b.fed.urls, bob, posting.NewPost("hello from b"), 500)
     await drain(a, b)
     assert "hello from b" in await (await a.client.get("/")).text()
-    resp = await form(a.client, "/settings/domains", {"domain": b.host, "next": f"/@bob@{b.host}"},
-                      page=f"/@bob@{b.host}")
+    resp = await submit(a.client, "/settings/domains", {"domain": b.host, "next": f"/@bob@{b.host}"},
+                        page=f"/@bob@{b.host}")
     assert resp.status == 303 and resp.headers["Location"] == f"/@bob@{b.host}"
     assert "hello from b" not in await (await a.client.get("/")).text()
     assert await a.pool.fetchval("SELECT count(*) FROM follows WHERE account_id = $1", alice.id) == 1  # only chatty

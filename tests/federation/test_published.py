@@ -11,8 +11,7 @@ from tests.helpers import make_member
 AS2 = {"Accept": "application/activity+json"}
 
 
-async def test_every_activity_sent_has_published_and_gotosocial_accepts_it(instances, remote):
-    kith, _ = instances
+async def test_every_activity_sent_has_published_and_gotosocial_accepts_it(kith, remote):
     urls = kith.fed.urls
     remote.strict_published = True
     alice = await make_member(kith.pool, "alice")

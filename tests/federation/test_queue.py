@@ -22,17 +22,16 @@ async def _queued_follow(a, b):
     return alice, bob
 
 
-async def test_concurrent_claims_are_disjoint(instances):
-    a, _ = instances
-    alice = await make_member(a.pool, "alice")
-    activity = await a.pool.fetchval(
+async def test_concurrent_claims_are_disjoint(kith):
+    alice = await make_member(kith.pool, "alice")
+    activity = await kith.pool.fetchval(
         "INSERT INTO outbox_activities (account_id, payload) VALUES ($1, '{}') RETURNING id", alice.id
     )
-    await a.pool.execute(
+    await kith.pool.execute(
         "INSERT INTO deliveries (activity_id, inbox_url, host)"
         " SELECT $1, 'http://h' || g || '.test/inbox', 'h' || g || '.test' FROM generate_series(1, 60) g", activity
     )
-    claims = await asyncio.gather(*(queue.claim(a.pool, "deliveries", "inbox_url", 25) for _ in range(4)))
+    claims = await asyncio.gather(*(queue.claim(kith.pool, "deliveries", "inbox_url", 25) for _ in range(4)))
     ids = [job.id for jobs in claims for job in jobs]
     assert len(ids) == 60 and len(set(ids)) == 60
 

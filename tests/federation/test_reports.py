@@ -4,8 +4,8 @@ arrive in the queue, moderators note and resolve."""
 from federation.fetch import resolve_handle
 from server.domain import posting
 from server.models import Role
-from tests.federation.conftest import drain
-from tests.helpers import csrf_token, log_in, make_member
+from tests.federation.conftest import drain, follow_across
+from tests.helpers import csrf_token, log_in, make_member, submit
 
 
 async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
@@ -59,28 +59,27 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
     assert alice.id
 
 
-async def test_reports_through_the_api(instances):
+async def test_reports_through_the_api(kith):
     import secrets
 
     from server.api.auth import token_hash
     from server.store import oauth as oauth_store
 
-    a, _ = instances
-    alice = await make_member(a.pool, "alice")
-    troll = await make_member(a.pool, "troll")
-    app = await oauth_store.insert_app(a.pool, "cid", "s", "t", None, ["urn:ietf:wg:oauth:2.0:oob"], ["write"])
+    alice = await make_member(kith.pool, "alice")
+    troll = await make_member(kith.pool, "troll")
+    app = await oauth_store.insert_app(kith.pool, "cid", "s", "t", None, ["urn:ietf:wg:oauth:2.0:oob"], ["write"])
     token = secrets.token_urlsafe(16)
-    await oauth_store.insert_token(a.pool, token_hash(token), None, app.id, alice.id, ["write:reports"])
+    await oauth_store.insert_token(kith.pool, token_hash(token), None, app.id, alice.id, ["write:reports"])
     headers = {"Authorization": f"Bearer {token}"}
-    resp = await a.client.post("/api/v1/reports", data={"account_id": str(troll.id), "comment": "rude",
+    resp = await kith.client.post("/api/v1/reports", data={"account_id": str(troll.id), "comment": "rude",
                                                         "category": "other"}, headers=headers)
     assert resp.status == 200 and (await resp.json())["target_account"]["acct"] == "troll"
     for fields in ({"account_id": str(alice.id)}, {"account_id": str(troll.id), "category": "nonsense"},
                    {"account_id": str(troll.id), "rule_ids[]": "123"},
                    {"account_id": str(troll.id), "status_ids[]": "5"}):
-        bad = await a.client.post("/api/v1/reports", data=fields, headers=headers)
+        bad = await kith.client.post("/api/v1/reports", data=fields, headers=headers)
         assert bad.status == 422, fields
-    assert await a.pool.fetchval("SELECT count(*) FROM reports") == 1
+    assert await kith.pool.fetchval("SELECT count(*) FROM reports") == 1
 
 
 async def test_suspending_a_member_hides_them_signs_them_out_and_federates_it(instances):
@@ -89,11 +88,8 @@ async def test_suspending_a_member_hides_them_signs_them_out_and_federates_it(in
     await make_member(a.pool, "boss", Role.ADMIN)
     troll = await make_member(a.pool, "troll")
     bob = await make_member(b.pool, "bob")
-    from server.domain import following
 
-    remote_troll = await resolve_handle(b.fed, f"troll@{a.host}")
-    await following.follow(b.pool, b.fed.urls, bob, remote_troll)
-    await drain(a, b)
+    await follow_across(b, bob, a, "troll")
     await posting.create_post(a.pool, a.fed.urls, troll, posting.NewPost("trolling"), 500)
     await drain(a, b)
     assert await b.pool.fetchval("SELECT count(*) FROM statuses WHERE deleted_at IS NULL") == 1
@@ -109,9 +105,7 @@ async def test_suspending_a_member_hides_them_signs_them_out_and_federates_it(in
     empty = await mod.post(f"/admin/accounts/{troll.id}", data={"action": "suspend",
                                                                 "csrf_token": await csrf_token(mod)})
     assert empty.status == 422  # a rule or a reason is needed
-    done = await mod.post(f"/admin/accounts/{troll.id}", data={"action": "suspend", "reason": "harassment",
-                                                               "csrf_token": await csrf_token(mod)},
-                          allow_redirects=False)
+    done = await submit(mod, f"/admin/accounts/{troll.id}", {"action": "suspend", "reason": "harassment"})
     assert done.status == 303
     boss = await a.pool.fetchval("SELECT account_id FROM users WHERE role = 'admin'")
     refused = await mod.post(f"/admin/accounts/{boss}", data={"action": "suspend", "reason": "x",

@@ -155,9 +155,7 @@ async def test_notes_collections_and_visibility(client, pool):
     assert following["orderedItems"] == ["http://kith.test/users/bob"]
 
 
-async def test_deleted_note_is_gone(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_deleted_note_is_gone(client, logged_in, pool):
     await post_status(client, "short-lived")
     status_id = await pool.fetchval("SELECT id FROM statuses")
     from tests.helpers import csrf_token

@@ -2,7 +2,7 @@
 
 from federation.fetch import resolve_handle
 from server.domain import following, posting
-from tests.federation.conftest import drain
+from tests.federation.conftest import drain, follow_across
 from tests.helpers import make_member
 
 
@@ -69,9 +69,7 @@ async def test_poll_votes_travel_both_ways(instances):
     a, b = instances
     alice = await make_member(a.pool, "alice")
     bob = await make_member(b.pool, "bob")
-    remote_bob = await resolve_handle(a.fed, f"bob@{b.host}")
-    await following.follow(a.pool, a.fed.urls, alice, remote_bob)
-    await drain(a, b)
+    await follow_across(a, alice, b, "bob")
     question = posting.NewPost("Tea or coffee?", poll=posting.NewPoll(["tea", "coffee"], 3600))
     status_id = await posting.create_post(b.pool, b.fed.urls, bob, question, 500)
     await drain(a, b)
@@ -97,9 +95,7 @@ async def test_attachments_federate_as_documents(instances):
     a, b = instances
     alice = await make_member(a.pool, "alice")
     bob = await make_member(b.pool, "bob")
-    remote_alice = await resolve_handle(b.fed, f"alice@{a.host}")
-    await following.follow(b.pool, b.fed.urls, bob, remote_alice)
-    await drain(a, b)
+    await follow_across(b, bob, a, "alice")
     app = await oauth_store.insert_app(a.pool, "cid", "secret", "t", None, ["urn:ietf:wg:oauth:2.0:oob"], ["write"])
     token = secrets.token_urlsafe(16)
     await oauth_store.insert_token(a.pool, token_hash(token), None, app.id, alice.id, ["write"])

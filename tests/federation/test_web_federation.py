@@ -5,12 +5,7 @@ import re
 from aiohttp.test_utils import TestClient
 
 from tests.federation.conftest import drain
-from tests.helpers import csrf_token, log_in, make_member, post_status
-
-
-async def submit(client: TestClient, page: str, action: str, fields: dict | None = None):
-    token = await csrf_token(client, page)
-    return await client.post(action, data={**(fields or {}), "csrf_token": token}, allow_redirects=False)
+from tests.helpers import csrf_token, log_in, make_member, post_status, submit
 
 
 async def test_search_follow_react_and_reply(instances):
@@ -22,7 +17,7 @@ async def test_search_follow_react_and_reply(instances):
 
     page = await (await a.client.get("/search", params={"q": f"@bob@{b.host}"})).text()
     assert f"@bob@{b.host}" in page and f'action="/@bob@{b.host}/follow"' in page
-    resp = await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    resp = await submit(a.client, f"/@bob@{b.host}/follow", page="/search")
     assert resp.status == 303
     # bob is not locked: Following at once, as Mastodon shows it, before bob's server has answered
     assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
@@ -40,8 +35,8 @@ async def test_search_follow_react_and_reply(instances):
     assert "A post from B" in home
     local_id = int(re.search(rf'href="/@bob@{re.escape(b.host)}/(\d+)"', home).group(1))
 
-    await submit(a.client, "/", f"/statuses/{local_id}/favourite", {"next": "/"})
-    await submit(a.client, "/", f"/statuses/{local_id}/boost", {"next": "/"})
+    await submit(a.client, f"/statuses/{local_id}/favourite", {"next": "/"})
+    await submit(a.client, f"/statuses/{local_id}/boost", {"next": "/"})
     await drain(a, b)
     notes = await (await b.client.get("/notifications")).text()
     assert "favourited your post" in notes and "boosted your post" in notes
@@ -49,10 +44,10 @@ async def test_search_follow_react_and_reply(instances):
 
     thread = await (await a.client.get(f"/@bob@{b.host}/{local_id}")).text()
     assert f"@bob@{b.host} </textarea>" in thread
-    resp = await submit(a.client, f"/@bob@{b.host}/{local_id}", "/", {
+    resp = await submit(a.client, "/", {
         "content": f"@bob@{b.host} a reply from A", "visibility": "public", "in_reply_to_id": str(local_id),
         "next": f"/@bob@{b.host}/{local_id}",
-    })
+    }, page=f"/@bob@{b.host}/{local_id}")
     assert resp.status == 303 and resp.headers["Location"] == f"/@bob@{b.host}/{local_id}"
     await drain(a, b)
     original = await b.pool.fetchval("SELECT id FROM statuses WHERE uri IS NULL AND reblog_of_id IS NULL")
@@ -61,8 +56,8 @@ async def test_search_follow_react_and_reply(instances):
     bob_thread = await (await b.client.get(f"/@bob/{original}")).text()
     assert "a reply from A" in bob_thread
 
-    await submit(a.client, "/", f"/statuses/{local_id}/unfavourite", {"next": "/"})
-    await submit(a.client, "/", f"/statuses/{local_id}/unboost", {"next": "/"})
+    await submit(a.client, f"/statuses/{local_id}/unfavourite", {"next": "/"})
+    await submit(a.client, f"/statuses/{local_id}/unboost", {"next": "/"})
     await drain(a, b)
     assert await b.pool.fetchval("SELECT count(*) FROM favourites") == 0
     assert await b.pool.fetchval(
@@ -75,10 +70,11 @@ async def test_locked_account_approves_remote_follow(instances):
     await make_member(b.pool, "bob")
     await log_in(a.client, "carol")
     await log_in(b.client, "bob")
-    resp = await submit(b.client, "/settings/profile", "/settings/profile",
-                        {"display_name": "Bob B.", "note": "I approve followers", "locked": "on"})
+    resp = await submit(b.client, "/settings/profile",
+                        {"display_name": "Bob B.", "note": "I approve followers", "locked": "on"},
+                        page="/settings/profile")
     assert resp.status == 303
-    await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    await submit(a.client, f"/@bob@{b.host}/follow", page="/search")
     await drain(a, b)
     assert await a.pool.fetchval("SELECT state FROM follows") == "pending"
     waiting = await (await a.client.get(f"/@bob@{b.host}")).text()
@@ -87,7 +83,7 @@ async def test_locked_account_approves_remote_follow(instances):
     notes = await (await b.client.get("/notifications")).text()
     assert "asked to follow you" in notes
     follower_id = await b.pool.fetchval("SELECT account_id FROM follows")
-    resp = await submit(b.client, "/notifications", f"/follow_requests/{follower_id}/accept")
+    resp = await submit(b.client, f"/follow_requests/{follower_id}/accept", page="/notifications")
     assert resp.status == 303
     await drain(a, b)
     assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
@@ -102,12 +98,12 @@ async def test_profile_update_reaches_followers(instances):
     await make_member(b.pool, "bob")
     await log_in(a.client, "alice")
     await log_in(b.client, "bob")
-    await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    await submit(a.client, f"/@bob@{b.host}/follow", page="/search")
     await drain(a, b)
-    await submit(b.client, "/settings/profile", "/settings/profile", {"display_name": "Robert", "note": "new bio"})
+    await submit(b.client, "/settings/profile", {"display_name": "Robert", "note": "new bio"}, page="/settings/profile")
     await drain(a, b)
     assert await a.pool.fetchval("SELECT display_name FROM accounts WHERE domain IS NOT NULL") == "Robert"
-    bad = await submit(b.client, "/settings/profile", "/settings/profile", {"display_name": "x" * 31})
+    bad = await submit(b.client, "/settings/profile", {"display_name": "x" * 31}, page="/settings/profile")
     assert bad.status == 422
 
 
@@ -117,13 +113,13 @@ async def test_block_is_federated_and_hides_posts_both_ways(instances):
     await make_member(b.pool, "bob")
     await log_in(a.client, "alice")
     await log_in(b.client, "bob")
-    await submit(b.client, "/search", f"/@alice@{a.host}/follow")
+    await submit(b.client, f"/@alice@{a.host}/follow", page="/search")
     await drain(a, b)
     await post_status(a.client, "alice before the block")
     await drain(a, b)
     assert "alice before the block" in await (await b.client.get("/")).text()
 
-    resp = await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/block")
+    resp = await submit(a.client, f"/@bob@{b.host}/block", page=f"/@bob@{b.host}")
     assert resp.status == 303
     await drain(a, b)
     assert await a.pool.fetchval("SELECT count(*) FROM follows") == 0
@@ -133,7 +129,7 @@ async def test_block_is_federated_and_hides_posts_both_ways(instances):
     assert "alice before the block" not in await (await b.client.get(f"/@alice@{a.host}")).text()
     assert "Unblock @<bdi>bob@" in await (await a.client.get(f"/@bob@{b.host}")).text()
 
-    await submit(a.client, f"/@bob@{b.host}", f"/@bob@{b.host}/unblock")
+    await submit(a.client, f"/@bob@{b.host}/unblock", page=f"/@bob@{b.host}")
     await drain(a, b)
     assert await b.pool.fetchval("SELECT count(*) FROM blocks") == 0
 

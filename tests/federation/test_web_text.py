@@ -3,8 +3,7 @@
 import re
 
 from tests.federation.conftest import drain
-from tests.federation.test_web_federation import submit
-from tests.helpers import log_in, make_member, post_status
+from tests.helpers import log_in, make_member, post_status, submit
 
 RLO = "\u202e"
 SPOOF = f"Admin{RLO}gpj.exe"
@@ -30,8 +29,8 @@ async def test_bidi_override_in_display_name_is_isolated_local_and_remote(instan
     await make_member(b.pool, "bob")
     await log_in(a.client, "alice")
     await log_in(b.client, "bob")
-    resp = await submit(b.client, "/settings/profile", "/settings/profile",
-                        {"display_name": SPOOF, "note": "hello"})
+    resp = await submit(b.client, "/settings/profile",
+                        {"display_name": SPOOF, "note": "hello"}, page="/settings/profile")
     assert resp.status == 303
     assert await post_status(b.client, "A post from B") == 303
     own_id = await b.pool.fetchval("SELECT id FROM statuses")
@@ -39,7 +38,7 @@ async def test_bidi_override_in_display_name_is_isolated_local_and_remote(instan
     assert_isolated(await (await b.client.get("/@bob")).text(), SPOOF)
     assert_isolated(await (await b.client.get(f"/@bob/{own_id}")).text(), SPOOF)
 
-    await submit(a.client, "/search", f"/@bob@{b.host}/follow")
+    await submit(a.client, f"/@bob@{b.host}/follow", page="/search")
     await drain(a, b)
     remote_profile = await (await a.client.get(f"/@bob@{b.host}")).text()
     assert_isolated(remote_profile, SPOOF)
@@ -51,7 +50,7 @@ async def test_bidi_override_in_display_name_is_isolated_local_and_remote(instan
     assert f"<strong><bdi>{SPOOF}</bdi></strong>" in home
     local_id = int(re.search(rf'href="/@bob@{re.escape(b.host)}/(\d+)"', home).group(1))
     assert_isolated(await (await a.client.get(f"/@bob@{b.host}/{local_id}")).text(), SPOOF)
-    await submit(b.client, "/search", f"/@alice@{a.host}/follow")
+    await submit(b.client, f"/@alice@{a.host}/follow", page="/search")
     await drain(a, b)
     notes = await (await a.client.get("/notifications")).text()
     assert "followed you" in notes
@@ -62,7 +61,7 @@ PHISH = '<a href="https://evil.example/phish">https://bank.example</a>'
 REVEALED = "https://bank.example (evil.example)</a>"
 
 
-async def test_misleading_links_from_a_remote_profile_and_post_show_the_real_host(instances, remote):
+async def test_misleading_links_from_a_remote_profile_and_post_show_the_real_host(kith, remote):
     """The exact payload in a profile field, a bio and a post: the web page and the API both show evil.example."""
     from dataclasses import dataclass, field
 
@@ -75,7 +74,6 @@ async def test_misleading_links_from_a_remote_profile_and_post_show_the_real_hos
         def document(self) -> dict:
             return {**super().document(), **self.extra}
 
-    kith, _ = instances
     await make_member(kith.pool, "alice")
     await log_in(kith.client, "alice")
     plain = remote.add_actor("mallory")

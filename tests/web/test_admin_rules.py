@@ -1,22 +1,19 @@
 """Server rules: written by admins, published on /about, at sign-up, to apps and in NodeInfo."""
 
 from server.models import Role
-from tests.helpers import csrf_token, log_in, make_member
+from tests.helpers import csrf_token, log_in, make_member, submit
 
 
 async def test_admin_writes_rules_that_everyone_sees(client, pool):
     await make_member(pool, "admin1", Role.ADMIN)
     await log_in(client, "admin1")
     for text, hint in (("Be kind", "No harassment, ever."), ("No spam", "")):
-        resp = await client.post("/admin/rules", data={"text": text, "hint": hint,
-                                                       "csrf_token": await csrf_token(client, "/admin/rules")},
-                                 allow_redirects=False)
+        resp = await submit(client, "/admin/rules", {"text": text, "hint": hint}, page="/admin/rules")
         assert resp.status == 303
     rule_ids = [r["id"] for r in await pool.fetch("SELECT id FROM server_rules ORDER BY position")]
     # move "No spam" first
-    resp = await client.post(f"/admin/rules/{rule_ids[1]}", data={
-        "text": "No spam", "hint": "Ads count as spam.", "position": "0",
-        "csrf_token": await csrf_token(client, "/admin/rules")}, allow_redirects=False)
+    resp = await submit(client, f"/admin/rules/{rule_ids[1]}",
+                        {"text": "No spam", "hint": "Ads count as spam.", "position": "0"}, page="/admin/rules")
     assert resp.status == 303
     bad = await client.post("/admin/rules", data={"text": "", "csrf_token": await csrf_token(client, "/admin/rules")})
     assert bad.status == 422

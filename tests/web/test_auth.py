@@ -1,6 +1,6 @@
 """Sign-up, sign-in, sign-out, CSRF and throttling through the real forms."""
 
-from tests.helpers import PASSWORD, csrf_token, log_in, make_member
+from tests.helpers import PASSWORD, csrf_token, log_in, make_member, submit
 
 
 async def test_signup_creates_account_and_signs_in(client, pool):
@@ -146,7 +146,7 @@ async def test_guessing_cannot_lock_the_owner_out_of_a_browser_they_used_before(
     jar = client.session.cookie_jar
     assert (await _login(client, "alice", PASSWORD, "198.51.100.7")).status == 303
     device = next(c.value for c in jar if c.key == "kith_device")
-    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+    await submit(client, "/logout")
 
     jar.clear()  # the attacker's browser, from its own address
     for _ in range(5):
@@ -162,7 +162,7 @@ async def test_guessing_cannot_lock_the_owner_out_of_a_browser_they_used_before(
     jar.update_cookies({"kith_device": device})
     assert (await _login(client, "alice", PASSWORD, "203.0.113.5")).status == 303
     assert "What's on your mind?" in await (await client.get("/")).text()
-    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+    await submit(client, "/logout")
 
     jar.clear()  # the owner signing in gave the strangers no fresh budget
     assert (await _login(client, "alice", PASSWORD, "198.51.100.9")).status == 429
@@ -174,7 +174,7 @@ async def test_a_device_cookie_has_its_own_small_budget(client, pool):
     await make_member(pool, "bob")
     jar = client.session.cookie_jar
     assert (await _login(client, "alice", PASSWORD, "198.51.100.7")).status == 303
-    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/")}, allow_redirects=False)
+    await submit(client, "/logout")
     for i in range(5):
         assert (await _login(client, "alice", "wrong", f"198.51.100.{10 + i}")).status == 401
     assert (await _login(client, "alice", PASSWORD, "198.51.100.20")).status == 429

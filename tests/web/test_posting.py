@@ -12,9 +12,7 @@ async def new_client(aiohttp_client, client: TestClient) -> TestClient:
     return await aiohttp_client(client.server)
 
 
-async def test_compose_and_read_back(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_compose_and_read_back(client, logged_in, pool):
     assert await post_status(client, "Hello #Kith from https://example.com/x, see\nnext line") == 303
     home = await (await client.get("/")).text()
     assert '<a href="https://example.com/x" rel="nofollow noopener">example.com/x</a>' in home
@@ -26,9 +24,7 @@ async def test_compose_and_read_back(client, pool):
     assert "example.com/x" in await page.text()
 
 
-async def test_markup_is_escaped(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_markup_is_escaped(client, logged_in, pool):
     await post_status(client, '<script>alert(1)</script><img src=x onerror=alert(2)> "quoted"',
                       spoiler_text="<b>cw</b>")
     home = await (await client.get("/")).text()
@@ -37,9 +33,7 @@ async def test_markup_is_escaped(client, pool):
     assert "&lt;b&gt;cw&lt;/b&gt;" in home
 
 
-async def test_bad_posts_are_refused_and_nothing_is_stored(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_bad_posts_are_refused_and_nothing_is_stored(client, logged_in, pool):
     for content, visibility, message in [
         ("", "public", "cannot be empty"),
         ("   \n  ", "public", "cannot be empty"),
@@ -68,9 +62,7 @@ async def test_visitors_cannot_post(client, pool):
     assert await pool.fetchval("SELECT count(*) FROM statuses") == 0
 
 
-async def test_feed_is_chronological_with_keyset_pagination(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_feed_is_chronological_with_keyset_pagination(client, logged_in, pool):
     for i in range(25):
         await post_status(client, f"post number {i}")
     first = await (await client.get("/")).text()
@@ -173,9 +165,7 @@ async def test_delete_own_post_only(aiohttp_client, client, pool):
     assert "to be deleted" not in await (await client.get("/")).text()
 
 
-async def test_hashtag_page_lists_public_posts_with_the_tag(client, pool):
-    await make_member(pool, "alice")
-    await log_in(client, "alice")
+async def test_hashtag_page_lists_public_posts_with_the_tag(client, logged_in, pool):
     await post_status(client, "public #Gardening")
     await post_status(client, "quiet #gardening", "private")
     await post_status(client, "other #cooking")

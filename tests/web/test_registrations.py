@@ -3,15 +3,14 @@
 from aiohttp.test_utils import TestClient
 
 from server.models import Role
-from tests.helpers import csrf_token, log_in, make_member
+from tests.helpers import csrf_token, log_in, make_member, submit
 
 
 async def set_settings(client, **changes):
     fields = {"instance_name": "Kith", "instance_description": "d", "contact_email": "", "registrations": "open",
               "invites_by": "staff", "max_post_chars": "500", "federation_mode": "blocklist",
               "languages": "en", "public_log": "anonymous", **changes}
-    return await client.post("/admin/settings", data={**fields, "csrf_token": await csrf_token(client, "/")},
-                             allow_redirects=False)
+    return await submit(client, "/admin/settings", {**fields})
 
 
 async def sign_up(client, username, **extra):

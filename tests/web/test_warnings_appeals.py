@@ -3,12 +3,7 @@
 from aiohttp.test_utils import TestClient
 
 from server.models import Role
-from tests.helpers import csrf_token, log_in, make_member, post_status
-
-
-async def form(client, action, fields):
-    return await client.post(action, data={**fields, "csrf_token": await csrf_token(client, "/")},
-                             allow_redirects=False)
+from tests.helpers import csrf_token, log_in, make_member, post_status, submit
 
 
 async def test_limit_warn_appeal_and_decision(client, pool):
@@ -22,9 +17,9 @@ async def test_limit_warn_appeal_and_decision(client, pool):
     assert "VERY LOUD POST" in await (await client.get("/local")).text()
 
     await log_in(client, "mod")
-    warned = await form(client, f"/admin/accounts/{loud.id}", {"action": "warn", "rule_ids": str(rule_id)})
+    warned = await submit(client, f"/admin/accounts/{loud.id}", {"action": "warn", "rule_ids": str(rule_id)})
     assert warned.status == 303
-    assert (await form(client, f"/admin/accounts/{loud.id}", {"action": "limit", "reason": "shouting",
+    assert (await submit(client, f"/admin/accounts/{loud.id}", {"action": "limit", "reason": "shouting",
                                                                "rule_ids": str(rule_id)})).status == 303
     assert "VERY LOUD POST" not in await (await client.get("/local")).text()  # limited: out of public timelines
     assert "VERY LOUD POST" in await (await client.get("/@loud")).text()  # still on the profile
@@ -33,13 +28,13 @@ async def test_limit_warn_appeal_and_decision(client, pool):
     assert "Your account was limited" in notices and "No shouting" in notices and "shouting" in notices
     limit_id = await pool.fetchval("SELECT id FROM account_warnings WHERE action = 'limit'")
     warn_id = await pool.fetchval("SELECT id FROM account_warnings WHERE action = 'warn'")
-    assert (await form(member, f"/settings/moderation/{warn_id}/appeal", {"appeal": "sorry"})).status == 409
-    assert (await form(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": ""})).status == 422
-    assert (await form(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": "I was quoting"})).status == 303
-    assert (await form(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": "again"})).status == 409
+    assert (await submit(member, f"/settings/moderation/{warn_id}/appeal", {"appeal": "sorry"})).status == 409
+    assert (await submit(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": ""})).status == 422
+    assert (await submit(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": "I was quoting"})).status == 303
+    assert (await submit(member, f"/settings/moderation/{limit_id}/appeal", {"appeal": "again"})).status == 409
 
     assert "I was quoting" in await (await client.get("/admin/appeals")).text()
-    assert (await form(client, f"/admin/appeals/{limit_id}", {"decision": "approve"})).status == 303
+    assert (await submit(client, f"/admin/appeals/{limit_id}", {"decision": "approve"})).status == 303
     assert "VERY LOUD POST" in await (await client.get("/local")).text()  # the limit is lifted
     assert "Your appeal was approved" in await (await member.get("/settings/moderation")).text()
     log = [r["action"] for r in await pool.fetch("SELECT action FROM moderation_log ORDER BY id")]
@@ -53,9 +48,10 @@ async def test_sensitive_mark_and_email_domain_blocks(client, pool):
     await make_member(pool, "boss", Role.ADMIN)
     target = await make_member(pool, "target")
     await log_in(client, "boss")
-    assert (await form(client, f"/admin/accounts/{target.id}", {"action": "sensitive", "reason": "gore"})).status == 303
+    assert (await submit(client, f"/admin/accounts/{target.id}",
+                         {"action": "sensitive", "reason": "gore"})).status == 303
     assert await pool.fetchval("SELECT sensitized_at IS NOT NULL FROM accounts WHERE id = $1", target.id) is True
-    assert (await form(client, "/admin/email-domains", {"domain": "spam-mail.example"})).status == 303
+    assert (await submit(client, "/admin/email-domains", {"domain": "spam-mail.example"})).status == 303
     visitor = TestClient(client.server)
     resp = await visitor.post("/signup", data={"username": "newbie", "password": "long enough pw",
                                                "email": "x@eu.spam-mail.example",
@@ -69,5 +65,5 @@ async def test_sensitive_mark_and_email_domain_blocks(client, pool):
     await visitor.session.close()
     members = TestClient(client.server)
     await log_in(members, "newbie", "long enough pw")
-    assert (await form(members, "/admin/email-domains", {"domain": "other.example"})).status == 403
+    assert (await submit(members, "/admin/email-domains", {"domain": "other.example"})).status == 403
     await members.session.close()
