@@ -85,12 +85,9 @@ async def update_credentials(request: web.Request) -> web.Response:
         locked=p.bool("locked", user.account.locked),
         fields=fields,
     )
-    try:
-        profiles.check(update, request.app[URLS])  # before any picture is stored
-        pictures = {kind: await _stored_picture(request, kind, data) for kind, data in images.items()}
-        await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures)
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    profiles.check(update, request.app[URLS])  # before any picture is stored
+    pictures = {kind: await _stored_picture(request, kind, data) for kind, data in images.items()}
+    await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures)
     return web.json_response(await _credential_account(request))
 
 

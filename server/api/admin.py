@@ -13,7 +13,7 @@ from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.domain import account_actions, moderation, registrations
 from server.domain import reports as reports_domain
-from server.errors import AppError, Invalid, NotFound
+from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
@@ -73,10 +73,7 @@ async def _save_block(request: web.Request, domain: str, current: DomainPolicy |
         private_comment=p.str("private_comment", base.private_comment, max_len=2000) or "",
         obfuscate=p.bool("obfuscate", base.obfuscate),
     )
-    try:
-        await moderation.set_domain_policy(request.app[POOL], policy, user.id, "admin API")
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    await moderation.set_domain_policy(request.app[POOL], policy, user.id, "admin API")
     return web.json_response(_block_json(await _policy(request, moderation.normalise_domain(domain))))
 
 
@@ -122,11 +119,8 @@ async def domain_allows(request: web.Request) -> web.Response:
 async def create_domain_allow(request: web.Request) -> web.Response:
     user = _staff(request, Role.ADMIN)
     p = await params.read(request)
-    try:
-        domain = moderation.normalise_domain(p.str("domain", "", max_len=300) or "")
-        await moderation.allow_domain(request.app[POOL], domain, user.id)
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    domain = moderation.normalise_domain(p.str("domain", "", max_len=300) or "")
+    await moderation.allow_domain(request.app[POOL], domain, user.id)
     return web.json_response(_allow_json(next(a for a in await domains_store.allows(request.app[POOL])
                                               if a.domain == domain)))
 
@@ -210,8 +204,6 @@ async def action(request: web.Request) -> web.Response:
     try:
         await account_actions.act(request.app[POOL], request.app[URLS], user.id, target, "suspend", rule_ids,
                                   p.str("text", "", max_len=2000) or "admin API")
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
     except NotFound as exc:
         raise AppError(409, exc.message) from None
     return web.json_response({})

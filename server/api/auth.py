@@ -8,7 +8,7 @@ from aiohttp import web
 
 from server.domain import scopes
 from server.domain.oauth import token_hash
-from server.errors import AppError
+from server.errors import AppError, Invalid
 from server.keys import POOL
 from server.models import User
 from server.store import accounts as accounts_store
@@ -54,7 +54,10 @@ def api(scope: str | None = None, *, user: bool = True) -> Callable[[Handler], H
                 request[TOKEN] = token
             if who is not None:
                 request[API_USER] = who
-            return await handler(request)
+            try:
+                return await handler(request)
+            except Invalid as exc:  # a rule of the domain refused the write: Mastodon's wording
+                raise AppError(422, f"Validation failed: {exc.message}") from None
 
         guarded.__name__ = handler.__name__
         guarded.__doc__ = handler.__doc__

@@ -15,7 +15,7 @@ from server.api.accounts import search_accounts
 from server.api.auth import TOKEN, api, current_user
 from server.api.paging import page, respond
 from server.domain import domain_hiding
-from server.errors import AppError, Invalid
+from server.errors import AppError
 from server.keys import POOL, URLS
 from server.models import Status
 from server.store import accounts as accounts_store
@@ -147,11 +147,8 @@ async def unblock_domain(request: web.Request) -> web.Response:
 
 async def _hide_domain(request: web.Request, *, hidden: bool) -> web.Response:
     p = await params.read(request)
-    try:
-        await domain_hiding.hide(request.app[POOL], current_user(request).id, p.str("domain", "", max_len=300) or "",
-                                 hidden=hidden)
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    await domain_hiding.hide(request.app[POOL], current_user(request).id, p.str("domain", "", max_len=300) or "",
+                             hidden=hidden)
     return web.json_response({})
 
 

@@ -8,7 +8,7 @@ from server.api import entities, params
 from server.api.auth import api, current_user, maybe_user
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.domain import polls
-from server.errors import AppError, Invalid, NotFound
+from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
 
 routes = web.RouteTableDef()
@@ -41,6 +41,4 @@ async def vote(request: web.Request) -> web.Response:
         await polls.vote(request.app[POOL], request.app[URLS], user.account, path_id(request), [int(c) for c in raw])
     except NotFound:
         raise AppError(404, NOT_FOUND) from None
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
     return await _poll(request, user.id)

@@ -8,7 +8,7 @@ from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import account_or_404
 from server.domain import reports
-from server.errors import AppError, Invalid
+from server.errors import AppError
 from server.keys import POOL, URLS
 from server.store import reports as reports_store
 
@@ -32,15 +32,12 @@ async def create(request: web.Request) -> web.Response:
         raise AppError(422, "Validation failed: account_id is required")
     rule_ids = _ids(p.list("rule_ids", max_items=50), "rule_ids")
     category = p.str("category", max_len=20) or ("violation" if rule_ids else "other")
-    try:
-        report_id = await reports.file_report(
-            request.app[POOL], request.app[URLS], user.account, target,
-            status_ids=_ids(p.list("status_ids", max_items=50), "status_ids"),
-            comment=p.str("comment", "", max_len=5000) or "", category=category, rule_ids=rule_ids,
-            forward=p.bool("forward"),
-        )
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    report_id = await reports.file_report(
+        request.app[POOL], request.app[URLS], user.account, target,
+        status_ids=_ids(p.list("status_ids", max_items=50), "status_ids"),
+        comment=p.str("comment", "", max_len=5000) or "", category=category, rule_ids=rule_ids,
+        forward=p.bool("forward"),
+    )
     account = await entities.account_to_api(request.app[POOL], request.app[URLS], target)
     return web.json_response({
         "id": str(report_id), "action_taken": False, "action_taken_at": None, "category": category,

@@ -10,13 +10,13 @@ from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.api.filters import apply_filters
-from server.domain import instance, posting, reactions
-from server.errors import AppError, Invalid, NotFound
+from server.domain import instance, marks, posting, reactions
+from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
 from server.models import Account
 from server.store import accounts as accounts_store
-from server.store import marks, threads
 from server.store import statuses as statuses_store
+from server.store import threads
 from server.text.plaintext import Mention
 
 routes = web.RouteTableDef()
@@ -78,13 +78,10 @@ async def create(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise AppError(422, "Validation failed: Idempotency-Key must be 1 to 200 characters")
-    try:
-        status_id = await posting.create_post(
-            request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
-            (await instance.current(request.app)).max_post_chars, _resolver(request), idempotency_key=key,
-        )
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
+    status_id = await posting.create_post(
+        request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
+        (await instance.current(request.app)).max_post_chars, _resolver(request), idempotency_key=key,
+    )
     return await _render(request, status_id)
 
 
@@ -105,8 +102,6 @@ async def edit(request: web.Request) -> web.Response:
                                 _resolver(request))
     except NotFound:
         raise AppError(404, NOT_FOUND) from None
-    except Invalid as exc:
-        raise AppError(422, f"Validation failed: {exc.message}") from None
     return await _render(request, path_id(request))
 
 
@@ -212,39 +207,36 @@ async def unreblog(request: web.Request) -> web.Response:
     return await _react(request, reactions.boost, undo=True)
 
 
-async def _mark(request: web.Request, table: str, *, on: bool, own_only: bool = False) -> web.Response:
-    user = current_user(request)
-    status = await status_or_404(request, path_id(request), user.id)
-    if own_only and status.author.id != user.id:
-        raise AppError(422, "Validation failed: you can only pin your own posts")
-    if own_only and on and status.visibility.value not in ("public", "unlisted"):
-        raise AppError(422, "Validation failed: only public and unlisted posts can be pinned")
-    await marks.set_mark(request.app[POOL], table, user.id, status.id, on)
-    return await _render(request, status.id)
+async def _mark(request: web.Request, mark, *, undo: bool) -> web.Response:
+    try:
+        await mark(request.app[POOL], current_user(request).account, path_id(request), undo=undo)
+    except NotFound:
+        raise AppError(404, NOT_FOUND) from None
+    return await _render(request, path_id(request))
 
 
 @routes.post(r"/api/v1/statuses/{id:\d+}/bookmark")
 @api("write:bookmarks")
 async def bookmark(request: web.Request) -> web.Response:
-    return await _mark(request, "bookmarks", on=True)
+    return await _mark(request, marks.bookmark, undo=False)
 
 
 @routes.post(r"/api/v1/statuses/{id:\d+}/unbookmark")
 @api("write:bookmarks")
 async def unbookmark(request: web.Request) -> web.Response:
-    return await _mark(request, "bookmarks", on=False)
+    return await _mark(request, marks.bookmark, undo=True)
 
 
 @routes.post(r"/api/v1/statuses/{id:\d+}/pin")
 @api("write:accounts")
 async def pin(request: web.Request) -> web.Response:
-    return await _mark(request, "pins", on=True, own_only=True)
+    return await _mark(request, marks.pin, undo=False)
 
 
 @routes.post(r"/api/v1/statuses/{id:\d+}/unpin")
 @api("write:accounts")
 async def unpin(request: web.Request) -> web.Response:
-    return await _mark(request, "pins", on=False, own_only=True)
+    return await _mark(request, marks.pin, undo=True)
 
 
 async def _who(request: web.Request, *, boosted: bool) -> web.Response:

@@ -22,6 +22,20 @@ async def set_mark(db: Executor, table: str, account_id: int, status_id: int, on
         await db.execute(f"DELETE FROM {table} WHERE account_id = $1 AND status_id = $2", account_id, status_id)
 
 
+async def lock_pins(db: Executor, account_id: int) -> None:
+    """Serialise one member's pinning until the transaction ends (the limit is checked under it)."""
+    await db.execute("SELECT pg_advisory_xact_lock(hashtext('pins'), hashtext($1::text))", str(account_id))
+
+
+async def pin_count(db: Executor, account_id: int) -> int:
+    return await db.fetchval("SELECT count(*) FROM pins WHERE account_id = $1", account_id)
+
+
+async def is_pinned(db: Executor, account_id: int, status_id: int) -> bool:
+    return await db.fetchval("SELECT EXISTS (SELECT 1 FROM pins WHERE account_id = $1 AND status_id = $2)",
+                             account_id, status_id)
+
+
 async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Status]]:
     """(mark id, status) of an account's bookmarks or favourites, newest first, paged by the mark's id."""
     if table not in ("bookmarks", "favourites"):

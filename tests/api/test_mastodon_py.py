@@ -152,6 +152,21 @@ def test_bookmarks_pins_markers_and_search(kith, members):
     status = alice.status_post("pin me")
     alice.status_pin(status["id"])
     assert [s["id"] for s in bob.account_statuses(alice.me()["id"], pinned=True)] == [status["id"]]
+    # Mastodon's pin rules: your own public or unlisted posts, at most five
+    for refused, who in ((alice.status_post("mine, followers only", visibility="private"), alice), (status, bob)):
+        with pytest.raises(MastodonAPIError) as not_pinnable:
+            who.status_pin(refused["id"])
+        assert not_pinnable.value.args[1] == 422
+    more = [alice.status_post(f"pin {n}")["id"] for n in range(5)]
+    for status_id in more[:4]:
+        alice.status_pin(status_id)
+    with pytest.raises(MastodonAPIError) as too_many:
+        alice.status_pin(more[4])
+    assert too_many.value.args[1] == 422 and "at most 5" in too_many.value.args[-1]
+    alice.status_pin(more[0])  # pinning a pinned post again is no new pin
+    alice.status_unpin(status["id"])
+    alice.status_pin(more[4])
+    assert {s["id"] for s in bob.account_statuses(alice.me()["id"], pinned=True)} == set(more)
     bob.status_bookmark(status["id"])
     assert [s["id"] for s in bob.bookmarks()] == [status["id"]]
     bob.markers_set(["home"], [status["id"]])
