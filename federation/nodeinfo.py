@@ -6,8 +6,7 @@ import json
 
 from aiohttp import web
 
-from server.domain import instance
-from server.keys import POOL, URLS
+from server.keys import POOL, SETTINGS, URLS
 from server.store import accounts as accounts_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -29,7 +28,7 @@ async def well_known(request: web.Request) -> web.Response:
 @routes.get(r"/nodeinfo/{version:2\.[01]}")
 async def document(request: web.Request) -> web.Response:
     version = request.match_info["version"]
-    site = await instance.current(request.app)
+    site = await request.app[SETTINGS].current()
     pool = request.app[POOL]
     software = {"name": "kith", "version": VERSION}
     if version == "2.1":

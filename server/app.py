@@ -31,7 +31,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.domain import instance
-from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, URLS
+from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, SETTINGS, URLS
 from server.media.storage import storage_for
 from server.routing import with_trailing_slashes
 from server.store import settings as settings_store
@@ -71,6 +71,7 @@ async def _database(app: web.Application):
     app[POOL] = pool
     app[DSN] = dsn
     app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
+    app[SETTINGS] = instance.Settings(pool, app[CONFIG])
     yield
     await pool.close()
 
@@ -96,7 +97,6 @@ def make_app(cfg: Config) -> web.Application:
     app[URLS] = Urls(cfg.base_url, storage_for(cfg))
     app[JINJA] = make_environment()
     ratelimit.setup(app)
-    instance.setup(app)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(api_streaming.streaming_ctx)

@@ -7,6 +7,7 @@ import jinja2
 from aiohttp import web
 
 from server.config import Config
+from server.domain.instance import InstanceSettings, Settings
 from server.models import User
 from server.urls import Urls
 
@@ -16,8 +17,10 @@ DSN = web.AppKey("dsn", str)
 URLS = web.AppKey("urls", Urls)
 JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
+SETTINGS = web.AppKey("instance_settings", Settings)
 
 # Per-request values set by the middlewares.
 USER = web.RequestKey("user", User | None)
+SITE = web.RequestKey("instance_settings", InstanceSettings)  # the instance's settings, for pages
 CSRF_BROWSER_ID = web.RequestKey("csrf_browser_id", str)
 CSRF_NEW_COOKIE = web.RequestKey("csrf_new_cookie", str)

@@ -9,8 +9,7 @@ from aiohttp import web
 from federation.nodeinfo import VERSION
 from server.api import entities
 from server.api.auth import api
-from server.domain import instance
-from server.keys import POOL, URLS
+from server.keys import POOL, SETTINGS, URLS
 from server.store import accounts as accounts_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -47,7 +46,7 @@ async def _contact(request: web.Request) -> dict | None:
 @routes.get("/api/v1/instance/")
 @api(user=False)
 async def v1(request: web.Request) -> web.Response:
-    site, urls, pool = await instance.current(request.app), request.app[URLS], request.app[POOL]
+    site, urls, pool = await request.app[SETTINGS].current(), request.app[URLS], request.app[POOL]
     configuration = _configuration(site.max_post_chars)
     configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
     return web.json_response({
@@ -67,7 +66,7 @@ async def v1(request: web.Request) -> web.Response:
 @routes.get("/api/v2/instance/")
 @api(user=False)
 async def v2(request: web.Request) -> web.Response:
-    site, urls = await instance.current(request.app), request.app[URLS]
+    site, urls = await request.app[SETTINGS].current(), request.app[URLS]
     configuration = _configuration(site.max_post_chars)
     configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
     configuration["vapid"] = {"public_key": ""}
@@ -110,7 +109,7 @@ async def activity(request: web.Request) -> web.Response:
 @routes.get("/api/v1/instance/extended_description")
 @api(user=False)
 async def extended_description(request: web.Request) -> web.Response:
-    site = await instance.current(request.app)
+    site = await request.app[SETTINGS].current()
     return web.json_response({"updated_at": None, "content": f"<p>{html.escape(site.instance_description)}</p>"})
 
 

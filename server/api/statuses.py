@@ -10,9 +10,9 @@ from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.api.filters import apply_filters
-from server.domain import instance, marks, posting, reactions
+from server.domain import marks, posting, reactions
 from server.errors import AppError, NotFound
-from server.keys import POOL, URLS
+from server.keys import POOL, SETTINGS, URLS
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store
@@ -80,7 +80,7 @@ async def create(request: web.Request) -> web.Response:
         raise AppError(422, "Validation failed: Idempotency-Key must be 1 to 200 characters")
     status_id = await posting.create_post(
         request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
-        (await instance.current(request.app)).max_post_chars, _resolver(request), idempotency_key=key,
+        (await request.app[SETTINGS].current()).max_post_chars, _resolver(request), idempotency_key=key,
     )
     return await _render(request, status_id)
 
@@ -98,7 +98,7 @@ async def edit(request: web.Request) -> web.Response:
     p = await params.read(request)
     try:
         await posting.edit_post(request.app[POOL], request.app[URLS], user.account, path_id(request),
-                                _new_post(p, request), (await instance.current(request.app)).max_post_chars,
+                                _new_post(p, request), (await request.app[SETTINGS].current()).max_post_chars,
                                 _resolver(request))
     except NotFound:
         raise AppError(404, NOT_FOUND) from None

@@ -10,12 +10,10 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
-from aiohttp import web
 
 from server.config import REGISTRATION_MODES, Config
 from server.domain import moderation
 from server.errors import Invalid
-from server.keys import CONFIG, POOL
 from server.store import domains as domains_store
 from server.store import settings as settings_store
 
@@ -46,33 +44,37 @@ class InstanceSettings:
 EDITABLE = tuple(f.name for f in dataclasses.fields(InstanceSettings))
 
 
-@dataclass
-class _Cache:
-    value: InstanceSettings | None = None
-    loaded: float = 0.0
-
-
-CACHE = web.AppKey("instance_settings", _Cache)
-CURRENT = web.RequestKey("instance_settings", InstanceSettings)  # set for pages by the session middleware
-
-
 def defaults(cfg: Config) -> InstanceSettings:
     return InstanceSettings(**{name: getattr(cfg, name) for name in EDITABLE})
 
 
-def setup(app: web.Application) -> None:
-    app[CACHE] = _Cache()
+class Settings:
+    """One process's view of the settings: the database's values over the config's defaults."""
 
+    def __init__(self, pool: asyncpg.Pool, cfg: Config) -> None:
+        self.pool, self.cfg = pool, cfg
+        self._value: InstanceSettings | None = None
+        self._loaded = 0.0
 
-async def current(app: web.Application) -> InstanceSettings:
-    cache = app[CACHE]
-    if cache.value is None or time.monotonic() - cache.loaded > TTL:
-        stored = await settings_store.get_many(app[POOL], [f"instance.{n}" for n in EDITABLE])
-        base = defaults(app[CONFIG])
-        cache.value = dataclasses.replace(base, **{n: stored[f"instance.{n}"] for n in EDITABLE
-                                                   if f"instance.{n}" in stored})
-        cache.loaded = time.monotonic()
-    return cache.value
+    async def current(self) -> InstanceSettings:
+        if self._value is None or time.monotonic() - self._loaded > TTL:
+            stored = await settings_store.get_many(self.pool, [f"instance.{n}" for n in EDITABLE])
+            self._value = dataclasses.replace(defaults(self.cfg), **{n: stored[f"instance.{n}"] for n in EDITABLE
+                                                                    if f"instance.{n}" in stored})
+            self._loaded = time.monotonic()
+        return self._value
+
+    async def save(self, values: InstanceSettings, actor_id: int) -> None:
+        """Validate, store what changed and log it; this process sees the change at once."""
+        values = validate(values)
+        before = await self.current()
+        async with self.pool.acquire() as conn, conn.transaction():
+            changed = {n: getattr(values, n) for n in EDITABLE if getattr(values, n) != getattr(before, n)}
+            await settings_store.set_many(conn, {f"instance.{n}": v for n, v in changed.items()})
+            if changed:
+                await domains_store.log(conn, actor_id, "settings: changed", ", ".join(sorted(changed)))
+        self._value = None
+        moderation.policies_changed()  # the federation mode is one of them
 
 
 def validate(values: InstanceSettings) -> InstanceSettings:
@@ -97,16 +99,3 @@ def validate(values: InstanceSettings) -> InstanceSettings:
     if not 1 <= values.max_post_chars <= 100_000:
         raise Invalid("The post length limit must be between 1 and 100000.", field="max_post_chars")
     return dataclasses.replace(values, instance_name=name, instance_description=values.instance_description.strip())
-
-
-async def save(app: web.Application, values: InstanceSettings, actor_id: int) -> None:
-    values = validate(values)
-    pool: asyncpg.Pool = app[POOL]
-    before = await current(app)
-    async with pool.acquire() as conn, conn.transaction():
-        changed = {n: getattr(values, n) for n in EDITABLE if getattr(values, n) != getattr(before, n)}
-        await settings_store.set_many(conn, {f"instance.{n}": v for n, v in changed.items()})
-        if changed:
-            await domains_store.log(conn, actor_id, "settings: changed", ", ".join(sorted(changed)))
-    app[CACHE].value = None
-    moderation.policies_changed()  # the federation mode is one of them

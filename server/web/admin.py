@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_actions, blocklists, instance, instance_rules, moderation, registrations
-from server.domain.instance import CURRENT, InstanceSettings
+from server.domain import account_actions, blocklists, instance_rules, moderation, registrations
+from server.domain.instance import InstanceSettings
 from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, URLS
+from server.keys import POOL, SETTINGS, SITE, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
 from server.store import domains as domains_store
@@ -48,7 +48,7 @@ async def _page(request: web.Request, **context) -> web.Response:
     status = context.pop("status", 200)
     defaults = {"policies": policies, "preview": None, "form": {}, "import_errors": [], "import_preview": None,
                 "import_text": "", "allowed": await domains_store.allowed_domains(request.app[POOL]),
-                "mode": (await instance.current(request.app)).federation_mode}
+                "mode": (await request.app[SETTINGS].current()).federation_mode}
     return render(request, "admin/domains.html", {**defaults, **context}, status=status)
 
 
@@ -195,7 +195,7 @@ async def public_policies(request: web.Request) -> web.Response:
 @routes.get("/about/log")
 async def public_log(request: web.Request) -> web.Response:
     """The moderation log, as the public sees it: what was done and when, not by whom."""
-    site = request[CURRENT]
+    site = request[SITE]
     if site.public_log == "off":
         raise AppError(404, "This instance does not publish its moderation log.")
     entries = await domains_store.recent_log(request.app[POOL])
@@ -262,7 +262,7 @@ async def decide_application(request: web.Request) -> web.Response:
 @routes.get("/admin/settings")
 async def settings_page(request: web.Request) -> web.Response:
     require_role(request, Role.ADMIN)
-    return render(request, "admin/settings.html", {"values": await instance.current(request.app)})
+    return render(request, "admin/settings.html", {"values": await request.app[SETTINGS].current()})
 
 
 @routes.post("/admin/settings")
@@ -282,7 +282,7 @@ async def save_settings(request: web.Request) -> web.Response:
         public_log=field(form, "public_log", max_len=20),
     )
     try:
-        await instance.save(request.app, values, user.id)
+        await request.app[SETTINGS].save(values, user.id)
     except Invalid as exc:
         # What was typed comes back as typed (not as parsed: an invalid number is not -1).
         return render(request, "admin/settings.html", {"values": values, "error": exc.message,

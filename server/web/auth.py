@@ -6,9 +6,8 @@ from aiohttp import web
 
 from server.domain import accounts as accounts_domain
 from server.domain import registrations
-from server.domain.instance import CURRENT
 from server.errors import AppError
-from server.keys import CONFIG, POOL, USER
+from server.keys import CONFIG, POOL, SITE, USER
 from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.web import sessions
@@ -57,7 +56,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def _signup_page(request: web.Request, *, status: int = 200, **context) -> web.Response:
-    site = request[CURRENT]
+    site = request[SITE]
     invite = context.pop("invite", request.query.get("invite", ""))[:100]
     defaults = {"registrations": site.registrations, "rules": await rules_store.all_rules(request.app[POOL]),
                 "invite": invite,
@@ -79,7 +78,7 @@ async def signup(request: web.Request) -> web.Response:
     reason = field(form, "reason", max_len=5000)
     invite = field(form, "invite", max_len=100)
     try:
-        account, signed_in = await registrations.sign_up(request.app[POOL], request[CURRENT], username, password,
+        account, signed_in = await registrations.sign_up(request.app[POOL], request[SITE], username, password,
                                                          email or None, reason=reason, invite=invite)
     except AppError as exc:
         kept = {"username": username, "email": email, "reason": reason}

@@ -10,9 +10,8 @@ from federation.fetch import FetchError, resolve_handle
 from federation.runtime import FEDERATION
 from server.domain import posting
 from server.domain.filtering import filter_for_pages
-from server.domain.instance import CURRENT
 from server.errors import AppError, Invalid
-from server.keys import POOL, URLS, USER
+from server.keys import POOL, SITE, URLS, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import interactions
@@ -61,7 +60,7 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
     statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
     context = {
         **await page_context(request, statuses, context="home"),
-        "max_chars": request[CURRENT].max_post_chars,
+        "max_chars": request[SITE].max_post_chars,
         "error": error,
         "error_field": error_field,
         "form": form or {"visibility": "public"},
@@ -88,7 +87,7 @@ async def compose(request: web.Request) -> web.Response:
         visibility=field(form, "visibility", max_len=20) or "public",
         in_reply_to_id=int(reply_to) if reply_to else None,
     )
-    site = request[CURRENT]
+    site = request[SITE]
     fed = request.app[FEDERATION]
 
     async def resolve(mention: Mention) -> Account | None:

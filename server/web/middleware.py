@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from server.config import Config
-from server.domain import instance
 from server.errors import AppError
-from server.keys import CONFIG, CSRF_NEW_COOKIE, USER
+from server.keys import CONFIG, CSRF_NEW_COOKIE, SETTINGS, SITE, USER
 from server.web import csrf, sessions
 from server.web.render import render
 
@@ -111,7 +110,7 @@ async def session_and_csrf(request: web.Request, handler):
         if request.method == "GET":
             raise web.HTTPSeeOther("/settings/moderation")
         raise AppError(403, "Your account is suspended. Read the notice and appeal at /settings/moderation.")
-    request[instance.CURRENT] = await instance.current(request.app)
+    request[SITE] = await request.app[SETTINGS].current()
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page
     if request.method not in ("GET", "HEAD", "OPTIONS") and not unrouted:

@@ -7,9 +7,8 @@ from aiohttp import web
 from federation.negotiation import wants_as2
 from federation.routes import status_document
 from server.domain import posting, reactions
-from server.domain.instance import CURRENT
 from server.errors import NotFound
-from server.keys import POOL, URLS, USER
+from server.keys import POOL, SITE, URLS, USER
 from server.store import statuses as statuses_store
 from server.store import threads
 from server.web.feeds import page_context
@@ -46,7 +45,7 @@ async def status_page(request: web.Request) -> web.Response:
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({
         "status": status, "ancestors": before, "descendants": after, "reply_prefill": mention,
-        "max_chars": request[CURRENT].max_post_chars, "remote_url": None if status.is_local else
+        "max_chars": request[SITE].max_post_chars, "remote_url": None if status.is_local else
         request.app[URLS].status_url(status),
     })
     return render(request, "status.html", context)

@@ -9,8 +9,8 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from server.domain.instance import CURRENT, defaults
-from server.keys import CONFIG, JINJA, URLS, USER
+from server.domain.instance import defaults
+from server.keys import CONFIG, JINJA, SITE, URLS, USER
 from server.web.csrf import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -49,7 +49,7 @@ def make_environment() -> jinja2.Environment:
 
 def render(request: web.Request, template: str, context: dict[str, Any] | None = None, *,
            status: int = 200) -> web.Response:
-    site = request.get(CURRENT) or defaults(request.app[CONFIG])
+    site = request.get(SITE) or defaults(request.app[CONFIG])
     page = request.app[JINJA].get_template(template).render(
         {
             "user": request.get(USER),

@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain import account_actions, profiles, registrations
-from server.domain.instance import CURRENT
 from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, URLS
+from server.keys import POOL, SITE, URLS
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
 from server.store import registrations as registrations_store
@@ -61,7 +60,7 @@ async def revoke_app(request: web.Request) -> web.Response:
 @routes.get("/settings/invites")
 async def invites(request: web.Request) -> web.Response:
     user = require_user(request)
-    site = request[CURRENT]
+    site = request[SITE]
     return render(request, "settings_invites.html", {
         "allowed": registrations.may_invite(user, site), "mode": site.registrations,
         "invites": await registrations_store.invites_of(request.app[POOL], user.id),
@@ -76,7 +75,7 @@ async def create_invite(request: web.Request) -> web.Response:
     if (uses and not uses.isdigit()) or (days and not days.isdigit()):
         raise AppError(422, "Uses and days must be whole numbers.")
     try:
-        await registrations.create_invite(request.app[POOL], user, request[CURRENT], int(uses) if uses else None,
+        await registrations.create_invite(request.app[POOL], user, request[SITE], int(uses) if uses else None,
                                           int(days) if days else None)
     except Invalid as exc:
         raise AppError(422, exc.message) from None
