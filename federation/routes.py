@@ -186,8 +186,8 @@ async def _relations(request: web.Request, *, followers: bool) -> web.Response:
         pool, account.id, f"{urls.base}/users/", followers=followers, before_id=before, limit=PAGE_SIZE
     )
     page_id = f"{collection_id}?page=1" + (f"&max_id={before}" if before else "")
-    next_page = f"{collection_id}?page=1&max_id={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
-    return as2_response(render.collection_page(page_id, collection_id, [u for _, u in rows], next_page=next_page))
+    next_page = f"{collection_id}?page=1&max_id={rows[-1].cursor}" if len(rows) == PAGE_SIZE else None
+    return as2_response(render.collection_page(page_id, collection_id, [row.item for row in rows], next_page=next_page))
 
 
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}/followers")

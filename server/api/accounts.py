@@ -12,7 +12,7 @@ from server.api.auth import api, current_user, maybe_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.media import read_upload
-from server.api.paging import page, respond
+from server.api.paging import page, respond, respond_accounts
 from server.domain import blocking, following, muting, profiles
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS
@@ -181,13 +181,11 @@ async def account_statuses(request: web.Request) -> web.Response:
 async def _relation_list(request: web.Request, *, followers: bool) -> web.Response:
     account = await account_or_404(request, path_id(request))
     pg = page(params.Params(request.query), maximum=80)
-    pool, urls = request.app[POOL], request.app[URLS]
     viewer = maybe_user(request)
     if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
         return respond(request, [], [], limit=pg.limit)  # hidden, as the AS2 collections are: the owner still sees
-    rows = await follows_store.follow_list(pool, account.id, pg, followers=followers)
-    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
-    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+    rows = await follows_store.follow_list(request.app[POOL], account.id, pg, followers=followers)
+    return await respond_accounts(request, rows, pg)
 
 
 @routes.get(r"/api/v1/accounts/{id:\d+}/followers")

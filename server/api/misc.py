@@ -13,7 +13,7 @@ from federation.runtime import FEDERATION
 from server.api import entities, params
 from server.api.accounts import search_accounts
 from server.api.auth import TOKEN, api, current_user
-from server.api.paging import page, respond
+from server.api.paging import page, respond_accounts
 from server.domain import domain_hiding
 from server.errors import AppError
 from server.keys import POOL, URLS
@@ -121,10 +121,8 @@ async def _status_by_url(request: web.Request, url: str, resolve: bool, viewer_i
 async def _account_list(request: web.Request, table: str) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query), maximum=80)
-    pool, urls = request.app[POOL], request.app[URLS]
-    rows = await accounts_store.blocked_or_muted(pool, table, user.id, pg)
-    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
-    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+    rows = await accounts_store.blocked_or_muted(request.app[POOL], table, user.id, pg)
+    return await respond_accounts(request, rows, pg)
 
 
 @routes.get("/api/v1/domain_blocks")

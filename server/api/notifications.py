@@ -10,7 +10,7 @@ from server.api import entities, params
 from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters_to_notifications
-from server.api.paging import page, respond
+from server.api.paging import page, respond, respond_accounts
 from server.domain import following
 from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
@@ -141,10 +141,8 @@ async def clear(request: web.Request) -> web.Response:
 async def follow_requests(request: web.Request) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query), maximum=80)
-    pool, urls = request.app[POOL], request.app[URLS]
-    rows = await follows_store.follow_requests(pool, user.id, pg)
-    rendered = await entities.accounts_to_api(pool, urls, [a for _, a in rows])
-    return respond(request, [rendered[a.id] for _, a in rows], [i for i, _ in rows], limit=pg.limit)
+    rows = await follows_store.follow_requests(request.app[POOL], user.id, pg)
+    return await respond_accounts(request, rows, pg)
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:

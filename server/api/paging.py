@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from server.api.entities import accounts_to_api
 from server.api.params import Params
-from server.keys import URLS
-from server.store.paging import Page
+from server.keys import POOL, URLS
+from server.models import Account
+from server.store.paging import Page, Paged
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -22,6 +24,12 @@ def page(p: Params, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -
 
     limit = p.int("limit", default, minimum=1) or default
     return Page(max_id=ident("max_id"), since_id=ident("since_id"), min_id=ident("min_id"), limit=min(limit, maximum))
+
+
+async def respond_accounts(request: web.Request, rows: list[Paged[Account]], pg: Page) -> web.Response:
+    """A page of accounts (followers, blocks, follow requests…), paged by the relation's id."""
+    rendered = await accounts_to_api(request.app[POOL], request.app[URLS], [r.item for r in rows])
+    return respond(request, [rendered[r.item.id] for r in rows], [r.cursor for r in rows], limit=pg.limit)
 
 
 def respond(request: web.Request, body: list[Any], ids: list[int], *, limit: int) -> web.Response:

@@ -66,7 +66,7 @@ async def _marked(request: web.Request, table: str) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query))
     rows = await marks.marked(request.app[POOL], table, user.id, pg)
-    return await _statuses(request, [s for _, s in rows], pg, user.id, [i for i, _ in rows])
+    return await _statuses(request, [r.item for r in rows], pg, user.id, [r.cursor for r in rows])
 
 
 @routes.get("/api/v1/bookmarks")

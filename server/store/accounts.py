@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from server.models import Account, Role, User
-from server.store.paging import Page
+from server.store.paging import Page, Paged
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
@@ -368,7 +368,7 @@ async def accounts_by_ids(db: Executor, ids: list[int]) -> dict[int, Account]:
     return {r["id"]: account_from_row(r) for r in rows}
 
 
-async def blocked_or_muted(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Account]]:
+async def blocked_or_muted(db: Executor, table: str, account_id: int, page: Page) -> list[Paged[Account]]:
     if table not in ("blocks", "mutes"):
         raise ValueError(table)
     rows = await db.fetch(
@@ -376,4 +376,4 @@ async def blocked_or_muted(db: Executor, table: str, account_id: int, page: Page
         f" WHERE r.account_id = $1 AND {page.where('r.id', 2)} ORDER BY {page.order('r.id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
-    return page.newest_first([(r["rel_id"], account_from_row(r)) for r in rows])
+    return page.newest_first([Paged(r["rel_id"], account_from_row(r)) for r in rows])

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from server.models import Account
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
-from server.store.paging import Page
+from server.store.paging import Page, Paged
 
 
 async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted") -> bool:
@@ -122,7 +122,7 @@ async def local_follower_ids(db: Executor, target_id: int) -> list[int]:
 
 async def collection_uris(
     db: Executor, account_id: int, base_actor: str, *, followers: bool, before_id: int | None, limit: int
-) -> list[tuple[int, str]]:
+) -> list[Paged[str]]:
     """(follow id, actor id) pages of an account's followers (or of whom it follows), newest first.
 
     Local accounts have no stored id; theirs is `base_actor` + username.
@@ -137,7 +137,7 @@ async def collection_uris(
         before_id,
         limit,
     )
-    return [(r["id"], r["uri"]) for r in rows]
+    return [Paged(r["id"], r["uri"]) for r in rows]
 
 
 async def follower_of(db: Executor, follow_id: int, target_id: int) -> int | None:
@@ -165,7 +165,7 @@ async def followers_among(db: Executor, target_id: int, account_ids: set[int]) -
     return {r["account_id"] for r in rows}
 
 
-async def follow_list(db: Executor, account_id: int, page: Page, *, followers: bool) -> list[tuple[int, Account]]:
+async def follow_list(db: Executor, account_id: int, page: Page, *, followers: bool) -> list[Paged[Account]]:
     """(follow id, account) pairs, newest follow first, paged by the follow's id."""
     mine, other = ("target_account_id", "account_id") if followers else ("account_id", "target_account_id")
     rows = await db.fetch(
@@ -174,17 +174,17 @@ async def follow_list(db: Executor, account_id: int, page: Page, *, followers: b
         f" ORDER BY {page.order('f.id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
-    return page.newest_first([(r["follow_id"], account_from_row(r)) for r in rows])
+    return page.newest_first([Paged(r["follow_id"], account_from_row(r)) for r in rows])
 
 
-async def follow_requests(db: Executor, account_id: int, page: Page) -> list[tuple[int, Account]]:
+async def follow_requests(db: Executor, account_id: int, page: Page) -> list[Paged[Account]]:
     rows = await db.fetch(
         f"SELECT f.id AS follow_id, {ACCOUNT_COLUMNS} FROM follows f JOIN accounts a ON a.id = f.account_id"
         f" WHERE f.target_account_id = $1 AND f.state = 'pending' AND {page.where('f.id', 2)}"
         f" ORDER BY {page.order('f.id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
-    return page.newest_first([(r["follow_id"], account_from_row(r)) for r in rows])
+    return page.newest_first([Paged(r["follow_id"], account_from_row(r)) for r in rows])
 
 
 async def follow_request_count(db: Executor, account_id: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.models import Status
 from server.store.accounts import Executor
-from server.store.paging import Page
+from server.store.paging import Page, Paged
 from server.store.statuses import _SELECT, _status, visible_to
 
 _MARK_TABLES = ("bookmarks", "pins")
@@ -36,7 +36,7 @@ async def is_pinned(db: Executor, account_id: int, status_id: int) -> bool:
                              account_id, status_id)
 
 
-async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[tuple[int, Status]]:
+async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[Paged[Status]]:
     """(mark id, status) of an account's bookmarks or favourites, newest first, paged by the mark's id."""
     if table not in ("bookmarks", "favourites"):
         raise ValueError(table)
@@ -46,7 +46,7 @@ async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[
         f" ORDER BY {page.order('m.id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
-    return page.newest_first([(r["mark_id"], _status(r)) for r in rows])
+    return page.newest_first([Paged(r["mark_id"], _status(r)) for r in rows])
 
 
 async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[Status]:

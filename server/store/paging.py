@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
+
+
+class Paged(NamedTuple, Generic[T]):
+    """An item of a page ordered by another row's id (the follow, block or bookmark): the cursor."""
+
+    cursor: int
+    item: T
 
 
 @dataclass(frozen=True)
