@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import asyncpg
 
 from federation import outbound
@@ -26,24 +28,48 @@ async def end_follow(conn: asyncpg.Connection, follower_id: int, target_id: int)
     return ended
 
 
+class Started(NamedTuple):
+    state: str | None  # 'accepted' or 'pending'; None when the target blocks the follower
+    new: bool  # False when the follow already existed
+
+
+async def start_follow(conn: asyncpg.Connection, follower: Account, target: Account, state: str, *,
+                       uri: str | None = None) -> Started:
+    """The one way a follow begins, ours or another server's (`uri`, its Follow activity): refused when
+    the target blocks the follower; an accepted follow brings the target's known posts into the
+    follower's feed; a local target hears of the follow or the request."""
+    if await interactions.is_blocking(conn, target.id, follower.id):
+        return Started(None, False)
+    new = await follows_store.insert(conn, follower.id, target.id, state=state, uri=uri)
+    if new and state == "accepted":
+        await home_feed.backfill(conn, follower.id, target.id)
+    current = await follows_store.state(conn, follower.id, target.id)
+    await notifications_store.add(conn, target.id, follower.id, "follow" if current == "accepted" else "follow_request")
+    return Started(current, new)
+
+
+async def accept_follow(conn: asyncpg.Connection, follower_id: int, target_id: int) -> bool:
+    """The one way a pending follow is accepted (by our member, or by the server of the account ours
+    follows): the follower's feed gets the target's known posts. False when none was pending."""
+    done = await follows_store.accept(conn, follower_id, target_id)
+    if done:
+        await home_feed.backfill(conn, follower_id, target_id)
+    return done
+
+
 async def follow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Account) -> str:
     """Follow the target; returns the state: 'accepted', or 'pending' until a locked or remote account accepts."""
     if follower.id == target.id:
         raise Invalid("You cannot follow yourself.")
     state = "pending" if target.locked or not target.is_local else "accepted"
     async with pool.acquire() as conn, conn.transaction():
-        if await interactions.is_blocking(conn, target.id, follower.id):
+        started = await start_follow(conn, follower, target, state)
+        if started.state is None:
             raise Invalid("You cannot follow this account.")
-        if await follows_store.insert(conn, follower.id, target.id, state=state):
-            if state == "accepted":
-                await home_feed.backfill(conn, follower.id, target.id)
-            if target.is_local:
-                kind = "follow" if state == "accepted" else "follow_request"
-                await notifications_store.add(conn, target.id, follower.id, kind)
-            else:
-                follow_id = await follows_store.id_of(conn, follower.id, target.id)
-                await outbound.follow_sent(conn, urls, follower, target, follow_id)
-        return await follows_store.state(conn, follower.id, target.id)
+        if started.new and not target.is_local:
+            follow_id = await follows_store.id_of(conn, follower.id, target.id)
+            await outbound.follow_sent(conn, urls, follower, target, follow_id)
+        return started.state
 
 
 async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Account) -> None:
@@ -63,8 +89,7 @@ async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follow
         if pending is None:
             raise NotFound("There is no such follow request.")
         if accept:
-            await follows_store.accept(conn, follower.id, target.id)
-            await home_feed.backfill(conn, follower.id, target.id)
+            await accept_follow(conn, follower.id, target.id)
             await notifications_store.remove(conn, target.id, follower.id, "follow_request")
             await notifications_store.add(conn, target.id, follower.id, "follow")
         else:

@@ -127,23 +127,15 @@ async def remote_follow(pool: asyncpg.Pool, follower: Account, target: Account, 
     account is locked or the follower's domain is limited."""
     state = "pending" if target.locked or needs_approval else "accepted"
     async with pool.acquire() as conn, conn.transaction():
-        if await interactions.is_blocking(conn, target.id, follower.id):
-            return "blocked"
-        await follows_store.upsert_remote(conn, follower.id, target.id, state, uri)
-        current = await follows_store.state(conn, follower.id, target.id)
-        kind = "follow_request" if current == "pending" else "follow"
-        await notifications_store.add(conn, target.id, follower.id, kind)
-        return current
+        started = await following.start_follow(conn, follower, target, state, uri=uri)
+        return started.state or "blocked"
 
 
 async def follow_accepted(pool: asyncpg.Pool, follower_id: int, target: Account) -> bool:
     """Our member's follow of `target` was accepted: the posts of theirs we know join the feed (as
     Mastodon merges them), and their posts from now on reach it."""
     async with pool.acquire() as conn, conn.transaction():
-        done = await follows_store.accept(conn, follower_id, target.id)
-        if done:
-            await home_feed.backfill(conn, follower_id, target.id)
-    return done
+        return await following.accept_follow(conn, follower_id, target.id)
 
 
 async def remove_follow(pool: asyncpg.Pool, follower_id: int, target_id: int) -> None:

@@ -10,23 +10,14 @@ from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
 from server.store.paging import Page, Paged
 
 
-async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted") -> bool:
-    """Create the follow; False when it already existed."""
-    made = await db.fetchval(
-        "INSERT INTO follows (account_id, target_account_id, state) VALUES ($1, $2, $3)"
-        " ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING id",
-        account_id,
-        target_id,
-        state,
-    )
-    return made is not None
-
-
-async def upsert_remote(db: Executor, account_id: int, target_id: int, state: str, uri: str) -> None:
-    """A follow from another server; following again keeps the state and takes the new Follow's id."""
-    await db.execute(
+async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted",
+                 uri: str | None = None) -> bool:
+    """Create the follow; False when it already existed (its state is kept; a remote account's
+    repeated Follow gives it the new activity's id)."""
+    return await db.fetchval(
         "INSERT INTO follows (account_id, target_account_id, state, uri) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = EXCLUDED.uri",
+        " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = coalesce(EXCLUDED.uri, follows.uri)"
+        " RETURNING xmax = 0",  # true only for a row this statement inserted
         account_id, target_id, state, uri,
     )
 

@@ -18,11 +18,13 @@ async def add(db: Executor, status_id: int, author_id: int, reader_ids: list[int
 
 
 async def backfill(db: Executor, reader_id: int, author_id: int) -> None:
-    """Bring the author's recent non-direct posts into the reader's feed after a follow."""
+    """Bring the author's recent non-direct posts into the reader's feed after a follow (only our
+    members have feeds: nothing for a remote reader)."""
     await db.execute(
         "INSERT INTO home_feed (account_id, status_id, author_id)"
         " SELECT $1, s.id, s.account_id FROM statuses s"
         " WHERE s.account_id = $2 AND s.deleted_at IS NULL AND s.visibility <> 'direct'"
+        "  AND EXISTS (SELECT 1 FROM accounts r WHERE r.id = $1 AND r.domain IS NULL)"
         " ORDER BY s.id DESC LIMIT $3 ON CONFLICT DO NOTHING",
         reader_id,
         author_id,

@@ -479,3 +479,32 @@ async def test_bad_signatures_and_unknown_keys_cannot_make_us_fetch_storms(kith,
     assert len(remote.actor_fetches) <= 6, len(remote.actor_fetches)
     # a real, well-signed request from that host still gets through
     assert (await remote.post(mallory, f"{kith.base}/inbox", create(mallory, note(remote, mallory, 500)))).status == 202
+
+
+async def test_accepting_a_remote_follow_request_is_the_same_path_as_a_local_one(kith, remote):
+    """A locked member accepts a remote request: the follow is accepted and Accept goes back; a remote
+    account has no home feed, so none is filled for it (the old copy of the accept path did)."""
+    from server.domain import following, posting
+    from server.store import accounts as accounts_store
+
+    alice = await make_member(kith.pool, "alice")
+    await kith.pool.execute("UPDATE accounts SET locked = true WHERE id = $1", alice.id)
+    alice = await accounts_store.get_by_id(kith.pool, alice.id)
+    await posting.create_post(kith.pool, kith.fed.urls, alice, posting.NewPost("before the request"), 500)
+    ada = remote.add_actor("ada")
+    await follow(kith, remote, ada, alice)
+    assert await kith.pool.fetchval("SELECT state FROM follows") == "pending"
+    assert await kith.pool.fetchval("SELECT type FROM notifications") == "follow_request"
+    again = {"id": f"{ada.id}#follows/again", "type": "Follow", "actor": ada.id, "object": f"{kith.base}/users/alice"}
+    assert (await remote.post(ada, f"{kith.base}/inbox", again)).status == 202  # a repeated Follow: its new id kept
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT uri FROM follows") == again["id"]
+
+    ada_account = await accounts_store.get_by_uri(kith.pool, ada.id)
+    await following.answer_request(kith.pool, kith.fed.urls, alice, ada_account, accept=True)
+    await drain(kith)
+    assert await kith.pool.fetchval("SELECT state FROM follows") == "accepted"
+    assert [n["type"] for n in await kith.pool.fetch("SELECT type FROM notifications")] == ["follow"]
+    assert await kith.pool.fetchval("SELECT count(*) FROM home_feed WHERE account_id = $1", ada_account.id) == 0
+    accepted = [r.activity for r in remote.received if r.activity["type"] == "Accept"]
+    assert accepted[-1]["object"]["id"] == again["id"]
