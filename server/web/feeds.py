@@ -6,22 +6,16 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.fetch import FetchError, resolve_handle
-from federation.runtime import FEDERATION
-from server.domain import posting
 from server.domain.filtering import filter_for_pages
-from server.errors import AppError, Invalid
-from server.keys import POOL, SITE, URLS, USER
-from server.models import Account, Status
+from server.keys import POOL, SITE, USER
+from server.models import Status
 from server.store import accounts as accounts_store
 from server.store import interactions
 from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
-from server.text.plaintext import Mention
-from server.web.forms import field, max_id_param, safe_next
+from server.web.forms import max_id_param
 from server.web.render import render
-from server.web.sessions import require_user
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
@@ -48,7 +42,7 @@ async def page_context(request: web.Request, statuses: list[Status], limit: int 
     }
 
 
-async def _home(request: web.Request, *, error: str | None = None, error_field: str | None = None,
+async def home_page(request: web.Request, *, error: str | None = None, error_field: str | None = None,
                 form: dict | None = None, status: int = 200) -> web.Response:
     pool = request.app[POOL]
     user = request[USER]
@@ -70,39 +64,7 @@ async def _home(request: web.Request, *, error: str | None = None, error_field: 
 
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
-    return await _home(request)
-
-
-@routes.post("/")
-async def compose(request: web.Request) -> web.Response:
-    """The compose form (on the home page, and the reply form under a post) posts here."""
-    user = require_user(request)
-    form = await request.post()
-    reply_to = field(form, "in_reply_to_id", max_len=19)
-    if reply_to and not reply_to.isdigit():
-        raise AppError(400, "in_reply_to_id must be a post id.")
-    post = posting.NewPost(
-        text=field(form, "content", max_len=100_000),
-        spoiler_text=field(form, "spoiler_text", max_len=10_000),
-        visibility=field(form, "visibility", max_len=20) or "public",
-        in_reply_to_id=int(reply_to) if reply_to else None,
-    )
-    site = request[SITE]
-    fed = request.app[FEDERATION]
-
-    async def resolve(mention: Mention) -> Account | None:
-        try:
-            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
-        except FetchError:
-            return None
-
-    try:
-        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, site.max_post_chars,
-                                  resolve)
-    except Invalid as exc:
-        kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}
-        return await _home(request, error=exc.message, error_field=exc.field, form=kept, status=exc.status)
-    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
+    return await home_page(request)
 
 
 @routes.get("/local")

@@ -36,7 +36,7 @@ NON_BROWSER_PREFIXES = (
 )
 
 
-SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about")
+SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/")
 
 
 def is_browser_path(path: str) -> bool:

@@ -1,17 +1,22 @@
-"""A post's page with its thread and a reply form; deleting, favouriting and boosting."""
+"""Composing (the form posts here, from home, /compose and under a post), a post's page with its thread,
+and deleting, favouriting and boosting."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from federation.fetch import FetchError, resolve_handle
 from federation.negotiation import wants_as2
 from federation.routes import status_document
+from federation.runtime import FEDERATION
 from server.domain import posting, reactions
-from server.errors import NotFound
+from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, SITE, URLS, USER
+from server.models import Account
 from server.store import statuses as statuses_store
 from server.store import threads
-from server.web.feeds import page_context
+from server.text.plaintext import Mention
+from server.web.feeds import home_page, page_context
 from server.web.forms import field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
@@ -33,22 +38,74 @@ async def status_page(request: web.Request) -> web.Response:
     status_id = _status_id(request)
     if wants_as2(request) and account.is_local:
         return await status_document(request, account, status_id)
+    return await thread_page(request, status_id, account.id)
+
+
+async def thread_page(request: web.Request, status_id: int, author_id: int | None = None, *,
+                      error: str | None = None, error_field: str | None = None, form: dict | None = None,
+                      status_code: int = 200) -> web.Response:
+    """A post with its thread and the reply form (`form` and `error` when a reply came back refused)."""
     pool = request.app[POOL]
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None
     status = await statuses_store.get_visible(pool, status_id, viewer_id)
-    if status is None or status.author.id != account.id or status.reblog_of_id is not None:
+    if status is None or (author_id is not None and status.author.id != author_id) or status.reblog_of_id is not None:
         raise NotFound("There is no such post, or it is not visible to you.")
     before = await threads.ancestors(pool, status.id, viewer_id)
     after = await threads.descendants(pool, status.id, viewer_id)
     context = await page_context(request, [*before, status, *after], limit=0, context="thread")
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({
-        "status": status, "ancestors": before, "descendants": after, "reply_prefill": mention,
+        "status": status, "ancestors": before, "descendants": after,
+        "form": form or {"content": mention, "spoiler_text": status.spoiler_text, "visibility": status.visibility},
+        "error": error, "error_field": error_field,
         "max_chars": request[SITE].max_post_chars, "remote_url": None if status.is_local else
         request.app[URLS].status_url(status),
     })
-    return render(request, "status.html", context)
+    return render(request, "status.html", context, status=status_code)
+
+
+@routes.post("/")
+async def compose(request: web.Request) -> web.Response:
+    """The compose form (on the home page, and the reply form under a post) posts here."""
+    user = require_user(request)
+    form = await request.post()
+    reply_to = field(form, "in_reply_to_id", max_len=19)
+    if reply_to and not reply_to.isdigit():
+        raise AppError(400, "in_reply_to_id must be a post id.")
+    post = posting.NewPost(
+        text=field(form, "content", max_len=100_000),
+        spoiler_text=field(form, "spoiler_text", max_len=10_000),
+        visibility=field(form, "visibility", max_len=20) or "public",
+        in_reply_to_id=int(reply_to) if reply_to else None,
+    )
+    site = request[SITE]
+    fed = request.app[FEDERATION]
+
+    async def resolve(mention: Mention) -> Account | None:
+        try:
+            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
+        except FetchError:
+            return None
+
+    try:
+        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, site.max_post_chars,
+                                  resolve)
+    except Invalid as exc:
+        kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}
+        if post.in_reply_to_id is not None and exc.field != "in_reply_to_id":  # a reply stays a reply
+            return await thread_page(request, post.in_reply_to_id, error=exc.message, error_field=exc.field,
+                                     form=kept, status_code=exc.status)
+        return await home_page(request, error=exc.message, error_field=exc.field, form=kept, status=exc.status)
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
+
+
+@routes.get("/compose")
+async def compose_page(request: web.Request) -> web.Response:
+    """Compose on its own page: where the phone layout's "New post" button leads."""
+    require_user(request)
+    return render(request, "compose.html", {"max_chars": request[SITE].max_post_chars,
+                                            "form": {"visibility": "public"}})
 
 
 @routes.post(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}/delete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from markupsafe import Markup
 from server.domain.instance import defaults
 from server.keys import CONFIG, JINJA, SITE, URLS, USER
 from server.web.csrf import csrf_token
+from server.web.pictures import avatar_src, header_src
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 # Explicit bidi formatting characters (Unicode TR9 §2): embeddings, overrides, isolates, marks and the
@@ -32,6 +34,20 @@ def strip_bidi(value: str) -> str:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago, as feeds say it: "now", "5 min", "3 h", "2 d", then the date."""
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)} d"
+    return moment.strftime("%-d %b %Y" if moment.year != (now or datetime.now(UTC)).year else "%-d %b")
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -42,6 +58,9 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["isotime"] = lambda d: d.isoformat()
+    env.filters["ago"] = ago
+    env.filters["avatar_src"] = avatar_src
+    env.filters["header_src"] = header_src
     env.filters["bdi"] = bdi
     env.filters["strip_bidi"] = strip_bidi
     return env
@@ -59,6 +78,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
             "site": site,
             "urls": request.app[URLS],
             "request_path": request.path,
+            "request_query": request.query_string,
             "error": None,
             "error_field": None,
             "form": {},

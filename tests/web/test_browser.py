@@ -67,9 +67,9 @@ async def test_member_journey_without_javascript(kith: KithProcess, no_js_page, 
     await expect(statuses).to_have_count(2)
     await expect(statuses.first).to_contain_text("A quiet note for followers")  # newest first
     warned = statuses.nth(1)
-    await expect(warned.locator("summary")).to_have_text("spoilers")
+    await expect(warned.locator("details.cw > summary")).to_have_text("spoilers")
     await expect(warned.locator(".content")).to_be_hidden()  # behind the content warning until opened
-    await warned.locator("summary").click()
+    await warned.locator("details.cw > summary").click()
     await expect(warned.locator(".content")).to_contain_text("The butler did it")
 
     await page.get_by_label("Post", exact=True).fill("x" * 501)
