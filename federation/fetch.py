@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urldefrag
@@ -152,3 +153,16 @@ async def resolve_handle(fed: Federation, handle: str) -> Account:
     if known is not None:
         return known
     return await fetch_actor(fed, await webfinger(fed, username, domain))
+
+
+def mention_resolver(fed: Federation) -> Callable[[Any], Awaitable[Account | None]]:
+    """How a new post finds its @user@host mentions: by WebFinger; None when that fails, so the
+    mention stays plain text."""
+
+    async def resolve(mention: Any) -> Account | None:
+        try:
+            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
+        except FetchError:
+            return None
+
+    return resolve

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.fetch import FetchError, resolve_handle
+from federation.fetch import mention_resolver
 from federation.runtime import FEDERATION
 from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, maybe_user
@@ -13,11 +13,9 @@ from server.api.filters import apply_filters
 from server.domain import marks, posting, reactions
 from server.errors import AppError, NotFound
 from server.keys import POOL, SETTINGS, URLS
-from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store
 from server.store import threads
-from server.text.plaintext import Mention
 
 routes = web.RouteTableDef()
 
@@ -51,18 +49,6 @@ def _new_post(p: params.Params, request: web.Request) -> posting.NewPost:
     )
 
 
-def _resolver(request: web.Request):
-    fed = request.app[FEDERATION]
-
-    async def resolve(mention: Mention) -> Account | None:
-        try:
-            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
-        except FetchError:
-            return None
-
-    return resolve
-
-
 async def _render(request: web.Request, status_id: int) -> web.Response:
     user = maybe_user(request)
     viewer_id = user.id if user else None
@@ -80,7 +66,8 @@ async def create(request: web.Request) -> web.Response:
         raise AppError(422, "Validation failed: Idempotency-Key must be 1 to 200 characters")
     status_id = await posting.create_post(
         request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
-        (await request.app[SETTINGS].current()).max_post_chars, _resolver(request), idempotency_key=key,
+        (await request.app[SETTINGS].current()).max_post_chars, mention_resolver(request.app[FEDERATION]),
+        idempotency_key=key,
     )
     return await _render(request, status_id)
 
@@ -99,7 +86,7 @@ async def edit(request: web.Request) -> web.Response:
     try:
         await posting.edit_post(request.app[POOL], request.app[URLS], user.account, path_id(request),
                                 _new_post(p, request), (await request.app[SETTINGS].current()).max_post_chars,
-                                _resolver(request))
+                                mention_resolver(request.app[FEDERATION]))
     except NotFound:
         raise AppError(404, NOT_FOUND) from None
     return await _render(request, path_id(request))

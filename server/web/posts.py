@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.fetch import FetchError, resolve_handle
+from federation.fetch import mention_resolver
 from federation.negotiation import wants_as2
 from federation.routes import status_document
 from federation.runtime import FEDERATION
 from server.domain import posting, reactions
 from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, SITE, URLS, USER
-from server.models import Account
 from server.store import statuses as statuses_store
 from server.store import threads
-from server.text.plaintext import Mention
 from server.web.feeds import home_page, page_context
 from server.web.forms import field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
@@ -80,17 +78,9 @@ async def compose(request: web.Request) -> web.Response:
         in_reply_to_id=int(reply_to) if reply_to else None,
     )
     site = request[SITE]
-    fed = request.app[FEDERATION]
-
-    async def resolve(mention: Mention) -> Account | None:
-        try:
-            return await resolve_handle(fed, f"{mention.username}@{mention.domain}")
-        except FetchError:
-            return None
-
     try:
         await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, site.max_post_chars,
-                                  resolve)
+                                  mention_resolver(request.app[FEDERATION]))
     except Invalid as exc:
         kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}
         if post.in_reply_to_id is not None and exc.field != "in_reply_to_id":  # a reply stays a reply
