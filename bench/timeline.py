@@ -100,7 +100,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     from server.db.pool import create_pool
-    from server.store import statuses as statuses_store
+    from server.store import home_feed
     from server.store.paging import Page
 
     kith = Kith(env={"KITH_WORKERS": "false", "KITH_API_RATE_LIMIT": "1000000"}).start()
@@ -119,7 +119,7 @@ async def main() -> None:
                         assert resp.status == 200 and body, body
                     api.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    await statuses_store.home_timeline(pool, reader, Page(limit=20))
+                    await home_feed.timeline(pool, reader, Page(limit=20))
                     query.append(time.perf_counter() - started)
                 print(f"{name}: GET /api/v1/timelines/home {percentiles(api)}; query alone {percentiles(query)}")
         print(f"kith RSS: {rss_mib(kith.proc.pid):.0f} MiB")

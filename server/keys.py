@@ -22,5 +22,6 @@ SETTINGS = web.AppKey("instance_settings", Settings)
 # Per-request values set by the middlewares.
 USER = web.RequestKey("user", User | None)
 SITE = web.RequestKey("instance_settings", InstanceSettings)  # the instance's settings, for pages
+NAV_COUNTS = web.RequestKey("nav_counts", dict)  # a member's new posts and notifications, for the navigation
 CSRF_BROWSER_ID = web.RequestKey("csrf_browser_id", str)
 CSRF_NEW_COOKIE = web.RequestKey("csrf_new_cookie", str)

@@ -12,7 +12,7 @@ from server.api.filters import apply_filters
 from server.api.paging import page, respond
 from server.errors import AppError
 from server.keys import POOL, URLS
-from server.store import marks
+from server.store import home_feed, marks
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -32,7 +32,7 @@ async def _statuses(request: web.Request, items, pg, viewer_id, ids=None, *,
 async def home(request: web.Request) -> web.Response:
     user = current_user(request)
     pg = page(params.Params(request.query))
-    items = await statuses_store.home_timeline(request.app[POOL], user.id, pg)
+    items = await home_feed.timeline(request.app[POOL], user.id, pg)
     return await _statuses(request, items, pg, user.id, context="home")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from server.models import Account, Status
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
 from server.store.paging import Page
-from server.store.statuses import _SELECT, _status, visible_to
+from server.store.statuses import SELECT_STATUS, status_from_row, visible_to
 
 MAX_DEPTH = 100  # how far up a thread the root is looked for
 
@@ -89,9 +89,9 @@ async def participants(db: Executor, items: list[Conversation], account_id: int)
 
 
 async def statuses(db: Executor, status_ids: list[int], viewer_id: int) -> dict[int, Status]:
-    rows = await db.fetch(f"{_SELECT} WHERE s.id = ANY($1::bigint[]) AND {visible_to('$2::bigint')}",
+    rows = await db.fetch(f"{SELECT_STATUS} WHERE s.id = ANY($1::bigint[]) AND {visible_to('$2::bigint')}",
                           status_ids, viewer_id)
-    return {r["id"]: _status(r) for r in rows}
+    return {r["id"]: status_from_row(r) for r in rows}
 
 
 async def mark_read(db: Executor, account_id: int, conversation_id: int, up_to: int) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from server.store.accounts import Executor
+from typing import NamedTuple
+
+from server.models import Account, Status
+from server.store.accounts import Executor, account_columns, account_from_row
+from server.store.paging import Page
+from server.store.statuses import SELECT_STATUS, not_muted, status_from_row, visible_to, with_reblogs
 
 BACKFILL_POSTS = 40  # how many recent posts a new follow brings into the follower's feed
+UNREAD_CAP = 100
 
 
 async def add(db: Executor, status_id: int, author_id: int, reader_ids: list[int]) -> None:
@@ -55,3 +61,50 @@ async def home_readers(db: Executor, status_id: int, account_ids: set[int]) -> s
         status_id, list(account_ids),
     )
     return {r["account_id"] for r in rows}
+
+
+def _shown(reader: str = "$1") -> str:
+    """SQL condition on feed row `h` and its status `s`: what the reader's home feed shows (their
+    mutes and exclusive lists applied)."""
+    return (
+        f"h.account_id = {reader} AND {visible_to(reader)} AND {not_muted(reader, 'h.author_id')}"
+        " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
+        f"  WHERE x.account_id = {reader} AND x.exclusive AND xl.account_id = h.author_id)"
+    )
+
+
+async def timeline(db: Executor, account_id: int, page: Page, *, author_id: int | None = None) -> list[Status]:
+    """The reader's materialised feed (or one followed author's part of it), newest first, strictly by id."""
+    rows = await db.fetch(
+        f"{SELECT_STATUS} JOIN home_feed h ON h.status_id = s.id"
+        f" WHERE {_shown()} AND {page.where('h.status_id', 2)} AND ($6::bigint IS NULL OR h.author_id = $6)"
+        f" ORDER BY {page.order('h.status_id')} LIMIT $5",
+        account_id, *page.args, page.limit, author_id,
+    )
+    return await with_reblogs(db, page.newest_first([status_from_row(r) for r in rows]), account_id)
+
+
+async def unread_count(db: Executor, account_id: int, after_id: int, cap: int = UNREAD_CAP) -> int:
+    """How many feed posts arrived after `after_id` (counting stops at `cap`: pages say "99+")."""
+    return await db.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+        f" WHERE {_shown()} AND h.status_id > $2 LIMIT $3) AS unread",
+        account_id, after_id, cap,
+    )
+
+
+class Unread(NamedTuple):
+    account: Account
+    posts: int
+
+
+async def unread_by_author(db: Executor, account_id: int, after_id: int) -> list[Unread]:
+    """Who posted (or boosted) into the reader's feed after `after_id`, and how much; the most recent first."""
+    rows = await db.fetch(
+        f"SELECT {account_columns('a', '')}, count(*) AS posts FROM home_feed h"
+        " JOIN statuses s ON s.id = h.status_id JOIN accounts a ON a.id = h.author_id"
+        f" WHERE {_shown()} AND h.status_id > $2 AND h.author_id <> $1"
+        " GROUP BY a.id ORDER BY max(h.status_id) DESC LIMIT 200",
+        account_id, after_id,
+    )
+    return [Unread(account_from_row(r), r["posts"]) for r in rows]

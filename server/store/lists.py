@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from server.models import Account, Status
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
 from server.store.paging import Page
-from server.store.statuses import _SELECT, _status, _with_reblogs, visible_to
+from server.store.statuses import SELECT_STATUS, status_from_row, visible_to, with_reblogs
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ async def timeline(db: Executor, list_id: int, owner_id: int, page: Page) -> lis
     nothing more. Direct messages stay out of lists; muted authors are left out.
     """
     rows = await db.fetch(
-        f"{_SELECT} JOIN list_accounts la ON la.account_id = s.account_id AND la.list_id = $1"
+        f"{SELECT_STATUS} JOIN list_accounts la ON la.account_id = s.account_id AND la.list_id = $1"
         " JOIN lists l ON l.id = la.list_id"
         " LEFT JOIN statuses parent ON parent.id = s.in_reply_to_id"
         f" WHERE l.account_id = $2 AND s.visibility <> 'direct' AND a.suspended_at IS NULL"
@@ -169,7 +169,7 @@ async def timeline(db: Executor, list_id: int, owner_id: int, page: Page) -> lis
         f" ORDER BY {page.order('s.id')} LIMIT $6",
         list_id, owner_id, *page.args, page.limit,
     )
-    return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), owner_id)
+    return await with_reblogs(db, page.newest_first([status_from_row(r) for r in rows]), owner_id)
 
 
 async def lists_with_member(db: Executor, list_ids: set[int], account_id: int) -> set[int]:

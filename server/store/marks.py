@@ -5,7 +5,7 @@ from __future__ import annotations
 from server.models import Status
 from server.store.accounts import Executor
 from server.store.paging import Page, Paged
-from server.store.statuses import _SELECT, _status, visible_to
+from server.store.statuses import SELECT_STATUS, status_from_row, visible_to
 
 _MARK_TABLES = ("bookmarks", "pins")
 
@@ -41,18 +41,18 @@ async def marked(db: Executor, table: str, account_id: int, page: Page) -> list[
     if table not in ("bookmarks", "favourites"):
         raise ValueError(table)
     rows = await db.fetch(
-        f"SELECT m.id AS mark_id, {_SELECT[len('SELECT '):]} JOIN {table} m ON m.status_id = s.id"
+        f"SELECT m.id AS mark_id, {SELECT_STATUS[len('SELECT '):]} JOIN {table} m ON m.status_id = s.id"
         f" WHERE m.account_id = $1 AND {visible_to('$1')} AND {page.where('m.id', 2)}"
         f" ORDER BY {page.order('m.id')} LIMIT $5",
         account_id, *page.args, page.limit,
     )
-    return page.newest_first([Paged(r["mark_id"], _status(r)) for r in rows])
+    return page.newest_first([Paged(r["mark_id"], status_from_row(r)) for r in rows])
 
 
 async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[Status]:
     rows = await db.fetch(
-        f"{_SELECT} JOIN pins p ON p.status_id = s.id WHERE p.account_id = $1 AND s.account_id = $1"
+        f"{SELECT_STATUS} JOIN pins p ON p.status_id = s.id WHERE p.account_id = $1 AND s.account_id = $1"
         f" AND {visible_to('$2::bigint')} ORDER BY p.id DESC",
         account_id, viewer_id,
     )
-    return [_status(r) for r in rows]
+    return [status_from_row(r) for r in rows]

@@ -51,7 +51,7 @@ NOT_LIMITED = (
     f" AND {DOMAIN_MATCH}))"
 )
 
-_SELECT = (
+SELECT_STATUS = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
     " s.in_reply_to_id, s.created_at, s.edited_at, s.kind, s.poll, s.reblog_of_id,"
     f" {account_columns('a', 'author_')}"
@@ -59,7 +59,7 @@ _SELECT = (
 )
 
 
-def _status(row: Any) -> Status:
+def status_from_row(row: Any) -> Status:
     return Status(
         id=row["id"],
         author=account_from_row(row, "author_"),
@@ -79,13 +79,14 @@ def _status(row: Any) -> Status:
     )
 
 
-async def _with_reblogs(db: Executor, statuses: list[Status], viewer_id: int | None) -> list[Status]:
+async def with_reblogs(db: Executor, statuses: list[Status], viewer_id: int | None) -> list[Status]:
     """Attach the boosted posts (those the viewer may see; boosts of hidden posts are dropped)."""
     ids = [s.reblog_of_id for s in statuses if s.reblog_of_id is not None]
     if not ids:
         return statuses
-    rows = await db.fetch(f"{_SELECT} WHERE s.id = ANY($1::bigint[]) AND {visible_to('$2::bigint')}", ids, viewer_id)
-    originals = {r["id"]: _status(r) for r in rows}
+    rows = await db.fetch(f"{SELECT_STATUS} WHERE s.id = ANY($1::bigint[]) AND {visible_to('$2::bigint')}",
+                          ids, viewer_id)
+    originals = {r["id"]: status_from_row(r) for r in rows}
     out = []
     for status in statuses:
         if status.reblog_of_id is None:
@@ -188,8 +189,8 @@ async def add_tags(db: Executor, status_id: int, names: list[str]) -> list[str]:
 
 
 async def get_visible(db: Executor, status_id: int, viewer_id: int | None) -> Status | None:
-    row = await db.fetchrow(f"{_SELECT} WHERE s.id = $1 AND {visible_to('$2::bigint')}", status_id, viewer_id)
-    return _status(row) if row else None
+    row = await db.fetchrow(f"{SELECT_STATUS} WHERE s.id = $1 AND {visible_to('$2::bigint')}", status_id, viewer_id)
+    return status_from_row(row) if row else None
 
 
 async def mark_deleted(db: Executor, status_id: int, account_id: int) -> bool:
@@ -203,31 +204,17 @@ async def mark_deleted(db: Executor, status_id: int, account_id: int) -> bool:
     return done is not None
 
 
-async def home_timeline(db: Executor, account_id: int, page: Page) -> list[Status]:
-    """The reader's materialised feed, newest first, strictly by id (= time)."""
-    rows = await db.fetch(
-        f"{_SELECT} JOIN home_feed h ON h.status_id = s.id"
-        f" WHERE h.account_id = $1 AND {page.where('h.status_id', 2)} AND {visible_to('$1')}"
-        f" AND {not_muted('$1', 'h.author_id')}"
-        " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
-        "  WHERE x.account_id = $1 AND x.exclusive AND xl.account_id = h.author_id)"
-        f" ORDER BY {page.order('h.status_id')} LIMIT $5",
-        account_id, *page.args, page.limit,
-    )
-    return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), account_id)
-
-
 async def public_timeline(db: Executor, page: Page, *, local: bool = True, remote: bool = False,
                           viewer_id: int | None = None) -> list[Status]:
     """Public posts (of this instance, of others, or both), newest first."""
     origin = "TRUE" if local and remote else ("s.uri IS NULL" if local else "s.uri IS NOT NULL")
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin} AND {NOT_LIMITED}"
+        f"{SELECT_STATUS} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND {origin} AND {NOT_LIMITED}"
         f" AND s.reblog_of_id IS NULL AND a.suspended_at IS NULL AND {page.where('s.id', 1)}"
         f" AND {visible_to('$5::bigint')} AND {not_muted('$5::bigint')} ORDER BY {page.order('s.id')} LIMIT $4",
         *page.args, page.limit, viewer_id,
     )
-    return page.newest_first([_status(r) for r in rows])
+    return page.newest_first([status_from_row(r) for r in rows])
 
 
 async def account_timeline(db: Executor, account_id: int, viewer_id: int | None, page: Page, *,
@@ -242,11 +229,11 @@ async def account_timeline(db: Executor, account_id: int, viewer_id: int | None,
     if only_media:
         extra += " AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id)"
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.account_id = $1 AND s.visibility <> 'direct' AND {visible_to('$2::bigint')}"
+        f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.visibility <> 'direct' AND {visible_to('$2::bigint')}"
         f" AND {page.where('s.id', 3)}{extra} ORDER BY {page.order('s.id')} LIMIT $6",
         account_id, viewer_id, *page.args, page.limit,
     )
-    return await _with_reblogs(db, page.newest_first([_status(r) for r in rows]), viewer_id)
+    return await with_reblogs(db, page.newest_first([status_from_row(r) for r in rows]), viewer_id)
 
 
 async def count_by_account(db: Executor, account_id: int) -> int:
@@ -264,14 +251,14 @@ async def count_local(db: Executor) -> int:
 async def tag_timeline(db: Executor, tag: str, page: Page, viewer_id: int | None = None) -> list[Status]:
     """Public posts carrying the hashtag, newest first."""
     rows = await db.fetch(
-        f"{_SELECT} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
+        f"{SELECT_STATUS} JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
         f" WHERE lower(t.name) = lower($1) AND s.visibility = 'public' AND s.deleted_at IS NULL AND {NOT_LIMITED}"
         f" AND a.suspended_at IS NULL AND {page.where('s.id', 2)} AND {visible_to('$6::bigint')}"
         f" AND {not_muted('$6::bigint')}"
         f" ORDER BY {page.order('s.id')} LIMIT $5",
         tag, *page.args, page.limit, viewer_id,
     )
-    return page.newest_first([_status(r) for r in rows])
+    return page.newest_first([status_from_row(r) for r in rows])
 
 
 async def mentioned_accounts(db: Executor, status_id: int) -> list[Account]:
@@ -317,13 +304,13 @@ async def parent_ref(db: Executor, status_id: int) -> ParentRef:
 async def public_by_account(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[Status]:
     """Public posts of an account (the ActivityPub outbox), newest first."""
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.account_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL"
+        f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL"
         " AND s.reblog_of_id IS NULL AND ($2::bigint IS NULL OR s.id < $2) ORDER BY s.id DESC LIMIT $3",
         account_id,
         max_id,
         limit,
     )
-    return [_status(r) for r in rows]
+    return [status_from_row(r) for r in rows]
 
 
 async def count_public_by_account(db: Executor, account_id: int) -> int:
@@ -462,9 +449,9 @@ async def delete_reblog(db: Executor, account_id: int, reblog_of_id: int) -> int
 
 async def own_reblog(db: Executor, account_id: int, status_id: int) -> Status | None:
     """The account's live boost of a post (its `created_at` is the time of the boost)."""
-    row = await db.fetchrow(f"{_SELECT} WHERE s.account_id = $1 AND s.reblog_of_id = $2 AND s.deleted_at IS NULL",
+    row = await db.fetchrow(f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.reblog_of_id = $2 AND s.deleted_at IS NULL",
                             account_id, status_id)
-    return _status(row) if row else None
+    return status_from_row(row) if row else None
 
 
 async def reactors(db: Executor, status_id: int, *, boosts: bool, limit: int) -> list[int]:
@@ -501,8 +488,8 @@ async def weekly_activity(db: Executor, weeks: int = 12) -> list[dict[str, str]]
 
 async def get_for_moderation(db: Executor, status_id: int) -> Status | None:
     """A post whatever its visibility (not deleted), for the moderators reviewing a report."""
-    row = await db.fetchrow(f"{_SELECT} WHERE s.id = $1 AND s.deleted_at IS NULL", status_id)
-    return _status(row) if row else None
+    row = await db.fetchrow(f"{SELECT_STATUS} WHERE s.id = $1 AND s.deleted_at IS NULL", status_id)
+    return status_from_row(row) if row else None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.models import Status
 from server.store.accounts import Executor
-from server.store.statuses import _SELECT, _status, visible_to
+from server.store.statuses import SELECT_STATUS, status_from_row, visible_to
 
 
 async def ancestors(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 40) -> list[Status]:
@@ -14,10 +14,10 @@ async def ancestors(db: Executor, status_id: int, viewer_id: int | None, *, limi
         "  SELECT in_reply_to_id, 1 FROM statuses WHERE id = $1 AND in_reply_to_id IS NOT NULL"
         "  UNION ALL SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id"
         "  WHERE s.in_reply_to_id IS NOT NULL AND up.depth < $3)"
-        f" {_SELECT} JOIN up ON up.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY up.depth DESC",
+        f" {SELECT_STATUS} JOIN up ON up.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY up.depth DESC",
         status_id, viewer_id, limit,
     )
-    return [_status(r) for r in rows]
+    return [status_from_row(r) for r in rows]
 
 
 async def descendants(db: Executor, status_id: int, viewer_id: int | None, *, limit: int = 200) -> list[Status]:
@@ -27,20 +27,21 @@ async def descendants(db: Executor, status_id: int, viewer_id: int | None, *, li
         "  SELECT id, 1 FROM statuses WHERE in_reply_to_id = $1"
         "  UNION ALL SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id"
         "  WHERE down.depth < 20)"
-        f" {_SELECT} JOIN down ON down.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY s.id LIMIT $3",
+        f" {SELECT_STATUS} JOIN down ON down.id = s.id WHERE {visible_to('$2::bigint')} ORDER BY s.id LIMIT $3",
         status_id, viewer_id, limit,
     )
-    return [_status(r) for r in rows]
+    return [status_from_row(r) for r in rows]
 
 
 async def direct_replies(db: Executor, status_id: int, *, limit: int) -> list[Status]:
     """Public and unlisted replies to a status, oldest first."""
     rows = await db.fetch(
-        f"{_SELECT} WHERE s.in_reply_to_id = $1 AND s.visibility IN ('public', 'unlisted') AND s.deleted_at IS NULL"
+        f"{SELECT_STATUS} WHERE s.in_reply_to_id = $1 AND s.visibility IN ('public', 'unlisted')"
+        " AND s.deleted_at IS NULL"
         " ORDER BY s.id LIMIT $2",
         status_id, limit,
     )
-    return [_status(r) for r in rows]
+    return [status_from_row(r) for r in rows]
 
 
 async def thread_root(db: Executor, status_id: int, max_depth: int) -> int:

@@ -1,4 +1,5 @@
-"""The home page (compose + home feed, or the front page for visitors) and the local timeline."""
+"""The home page (compose + home feed with the read marker, or the front page for visitors), catching
+up person by person, and the local, federated and hashtag timelines."""
 
 from __future__ import annotations
 
@@ -7,26 +8,40 @@ from typing import Any
 from aiohttp import web
 
 from server.domain.filtering import filter_for_pages
+from server.errors import AppError
 from server.keys import POOL, SITE, USER
 from server.models import Status
 from server.store import accounts as accounts_store
-from server.store import interactions
+from server.store import home_feed, interactions
+from server.store import markers as markers_store
 from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
-from server.web.forms import max_id_param
+from server.web.forms import feed_page, field, max_id_param, safe_next
+from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
+from server.web.sessions import require_user
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
 
 
-async def page_context(request: web.Request, statuses: list[Status], limit: int = PAGE_SIZE,
+async def page_context(request: web.Request, statuses: list[Status], page: Page | None = None,
                        context: str | None = None) -> dict[str, Any]:
-    """One page of posts: the posts (the viewer's filters for `context` applied), the cursor of the
-    next page (None on the last), and counts and the viewer's favourites/boosts for the buttons."""
+    """One page of posts: the posts (the viewer's filters for `context` applied), the cursors of the
+    older and newer pages (None where there is none), and counts and the viewer's favourites/boosts
+    for the buttons. `page` is None for a list that is not paged (a thread)."""
     user = request[USER]
-    cursor = statuses[-1].id if limit and len(statuses) == limit else None
+    older = newer = None
+    if page is not None:  # a feed_page: one post more than shown was asked for
+        beyond = len(statuses) >= page.limit
+        if page.min_id is not None:  # the page just newer than min_id: older ones exist, newer ones if beyond
+            statuses = statuses[1:] if beyond else statuses
+            older, newer = statuses[-1].id if statuses else None, statuses[0].id if beyond and statuses else None
+        else:
+            statuses = statuses[:-1] if beyond else statuses
+            older = statuses[-1].id if beyond and statuses else None
+            newer = statuses[0].id if page.max_id is not None and statuses else None
     warned: dict[int, list[str]] = {}
     if context is not None and user is not None:
         statuses, warned = await filter_for_pages(request.app[POOL], user.id, context, statuses)
@@ -35,7 +50,8 @@ async def page_context(request: web.Request, statuses: list[Status], limit: int 
     summaries = await interactions.summaries(request.app[POOL], ids, user.id if user else None)
     return {
         "statuses": statuses,
-        "next_max_id": cursor,
+        "next_max_id": older,
+        "newer_min_id": newer,
         "filtered": warned,
         "summaries": summaries,
         "media": await media_store.media_for(request.app[POOL], ids),
@@ -46,14 +62,21 @@ async def home_page(request: web.Request, *, error: str | None = None, error_fie
                 form: dict | None = None, status: int = 200) -> web.Response:
     pool = request.app[POOL]
     user = request[USER]
-    max_id = max_id_param(request)
+    page = feed_page(request, PAGE_SIZE)
     if user is None:
-        statuses = await statuses_store.public_timeline(pool, Page(max_id=max_id, limit=PAGE_SIZE))
+        statuses = await statuses_store.public_timeline(pool, page)
         user_count = await accounts_store.count_local_users(pool)
-        return render(request, "front.html", {**await page_context(request, statuses), "user_count": user_count})
-    statuses = await statuses_store.home_timeline(pool, user.id, Page(max_id=max_id, limit=PAGE_SIZE))
+        return render(request, "front.html", {**await page_context(request, statuses, page),
+                                              "user_count": user_count})
+    statuses = await home_feed.timeline(pool, user.id, page)
+    marker = await markers_store.last_read(pool, user.id, "home")
+    if marker is None and statuses:  # a first visit: from now on, what arrives is new
+        marker = statuses[0].id
+        await markers_store.advance(pool, user.id, "home", marker)
     context = {
-        **await page_context(request, statuses, context="home"),
+        **await page_context(request, statuses, page, context="home"),
+        "read_marker": marker,
+        "unread": await home_feed.unread_count(pool, user.id, marker) if marker else 0,
         "max_chars": request[SITE].max_post_chars,
         "error": error,
         "error_field": error_field,
@@ -67,16 +90,64 @@ async def home(request: web.Request) -> web.Response:
     return await home_page(request)
 
 
+@routes.post("/markers/home")
+async def mark_home_read(request: web.Request) -> web.Response:
+    """"Mark as read": the home marker moves forward to the given post (the API's `home` marker)."""
+    user = require_user(request)
+    form = await request.post()
+    last = field(form, "last_read_id", max_len=19)
+    if not last.isdigit():
+        raise AppError(422, "last_read_id must be a post id.")
+    await markers_store.advance(request.app[POOL], user.id, "home", int(last))
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
+
+
+@routes.get("/catch-up")
+async def catch_up(request: web.Request) -> web.Response:
+    """Who posted since the member last read, person by person, with how much."""
+    user = require_user(request)
+    pool = request.app[POOL]
+    marker = await markers_store.last_read(pool, user.id, "home") or 0
+    authors = await home_feed.unread_by_author(pool, user.id, marker)
+    newest = await home_feed.timeline(pool, user.id, Page(limit=1))
+    return render(request, "catch_up.html", {"authors": authors, "read_marker": marker,
+                                             "newest_id": newest[0].id if newest else None})
+
+
+@routes.get(rf"/catch-up/@{HANDLE}")
+async def catch_up_with(request: web.Request) -> web.Response:
+    """One account's posts since the marker, oldest first: read one person at a time."""
+    user = require_user(request)
+    pool = request.app[POOL]
+    account = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    marker = await markers_store.last_read(pool, user.id, "home") or 0
+    after = max_id_param(request, "min_id") or marker
+    statuses = await home_feed.timeline(pool, user.id, Page(min_id=after, limit=PAGE_SIZE), author_id=account.id)
+    statuses.reverse()  # oldest first, as they were written
+    context = await page_context(request, statuses, None, context="home")
+    context.update({"account": account, "more_min_id": statuses[-1].id if len(statuses) == PAGE_SIZE else None})
+    return render(request, "catch_up_account.html", context)
+
+
 @routes.get("/local")
 async def local(request: web.Request) -> web.Response:
-    page = Page(max_id=max_id_param(request), limit=PAGE_SIZE)
-    statuses = await statuses_store.public_timeline(request.app[POOL], page)
-    return render(request, "local.html", await page_context(request, statuses, context="public"))
+    statuses = await statuses_store.public_timeline(request.app[POOL], page := feed_page(request, PAGE_SIZE))
+    return render(request, "local.html", await page_context(request, statuses, page, context="public"))
+
+
+@routes.get("/public")
+async def federated(request: web.Request) -> web.Response:
+    """Public posts from other servers that reached this one, newest first."""
+    page = feed_page(request, PAGE_SIZE)
+    user = request[USER]
+    statuses = await statuses_store.public_timeline(request.app[POOL], page, local=False, remote=True,
+                                                    viewer_id=user.id if user else None)
+    return render(request, "public.html", await page_context(request, statuses, page, context="public"))
 
 
 @routes.get(r"/tags/{tag:\w{1,100}}")
 async def tag(request: web.Request) -> web.Response:
     name = request.match_info["tag"]
-    page = Page(max_id=max_id_param(request), limit=PAGE_SIZE)
+    page = feed_page(request, PAGE_SIZE)
     statuses = await statuses_store.tag_timeline(request.app[POOL], name, page)
-    return render(request, "tag.html", {**await page_context(request, statuses, context="public"), "tag": name})
+    return render(request, "tag.html", {**await page_context(request, statuses, page, context="public"), "tag": name})

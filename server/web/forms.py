@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import AppError
+from server.store.paging import Page
 
 
 def field(form, name: str, *, max_len: int = 10_000) -> str:
@@ -17,14 +18,22 @@ def field(form, name: str, *, max_len: int = 10_000) -> str:
     return value
 
 
-def max_id_param(request: web.Request) -> int | None:
-    """The keyset cursor of a paginated page: ?max_id=<status id>."""
-    raw = request.query.get("max_id")
+def max_id_param(request: web.Request, name: str = "max_id") -> int | None:
+    """A keyset cursor of a paginated page: ?max_id=<id> (older than) or ?min_id=<id> (just newer than)."""
+    raw = request.query.get(name)
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 19:
-        raise AppError(400, "max_id must be a post id.")
+        raise AppError(400, f"{name} must be a post id.")
     return int(raw)
+
+
+def feed_page(request: web.Request, limit: int) -> Page:
+    """The page a feed shows: the newest, the one older than ?max_id or the one just newer than ?min_id.
+
+    It asks for one post more than it shows, so that `feeds.page_context` knows whether another page
+    lies beyond."""
+    return Page(max_id=max_id_param(request), min_id=max_id_param(request, "min_id"), limit=limit + 1)
 
 
 def safe_next(target: str | None) -> str:

@@ -6,11 +6,15 @@ import functools
 import logging
 from urllib.parse import urlsplit
 
+import asyncpg
 from aiohttp import web
 
 from server.config import Config
 from server.errors import AppError
-from server.keys import CONFIG, CSRF_NEW_COOKIE, SETTINGS, SITE, USER
+from server.keys import CONFIG, CSRF_NEW_COOKIE, NAV_COUNTS, POOL, SETTINGS, SITE, USER
+from server.store import home_feed
+from server.store import markers as markers_store
+from server.store import notifications as notifications_store
 from server.web import csrf, sessions
 from server.web.render import render
 
@@ -97,6 +101,15 @@ async def errors(request: web.Request, handler):
     return response
 
 
+async def _nav_counts(pool: asyncpg.Pool, account_id: int) -> dict[str, int]:
+    """What the navigation counts for a member: home posts since the read marker, unread notifications."""
+    marker = await markers_store.last_read(pool, account_id, "home")
+    return {
+        "home": await home_feed.unread_count(pool, account_id, marker) if marker else 0,
+        "notifications": await notifications_store.unread_count(pool, account_id),
+    }
+
+
 @web.middleware
 async def session_and_csrf(request: web.Request, handler):
     """Load the signed-in user and refuse any browser form without a valid CSRF token."""
@@ -111,6 +124,8 @@ async def session_and_csrf(request: web.Request, handler):
             raise web.HTTPSeeOther("/settings/moderation")
         raise AppError(403, "Your account is suspended. Read the notice and appeal at /settings/moderation.")
     request[SITE] = await request.app[SETTINGS].current()
+    if user is not None and request.method == "GET":
+        request[NAV_COUNTS] = await _nav_counts(request.app[POOL], user.id)
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page
     if request.method not in ("GET", "HEAD", "OPTIONS") and not unrouted:

@@ -51,7 +51,7 @@ async def thread_page(request: web.Request, status_id: int, author_id: int | Non
         raise NotFound("There is no such post, or it is not visible to you.")
     before = await threads.ancestors(pool, status.id, viewer_id)
     after = await threads.descendants(pool, status.id, viewer_id)
-    context = await page_context(request, [*before, status, *after], limit=0, context="thread")
+    context = await page_context(request, [*before, status, *after], context="thread")
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({
         "status": status, "ancestors": before, "descendants": after,

@@ -11,9 +11,8 @@ from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
 from server.store import mutes as mutes_store
 from server.store import statuses as statuses_store
-from server.store.paging import Page
 from server.web.feeds import PAGE_SIZE, page_context
-from server.web.forms import max_id_param
+from server.web.forms import feed_page
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
 from server.web.sessions import require_user
@@ -29,12 +28,11 @@ async def profile(request: web.Request) -> web.Response:
         return await actor_document(request, account)
     viewer = request[USER]
     viewer_id = viewer.id if viewer else None
-    statuses = await statuses_store.account_timeline(
-        pool, account.id, viewer_id, Page(max_id=max_id_param(request), limit=PAGE_SIZE)
-    )
+    page = feed_page(request, PAGE_SIZE)
+    statuses = await statuses_store.account_timeline(pool, account.id, viewer_id, page)
     followers, following_count = await follows_store.counts(pool, account.id)
     context = {
-        **await page_context(request, statuses, context="account"),
+        **await page_context(request, statuses, page, context="account"),
         "account": account,
         "followers": followers,
         "following": following_count,

@@ -11,7 +11,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from server.domain.instance import defaults
-from server.keys import CONFIG, JINJA, SITE, URLS, USER
+from server.keys import CONFIG, JINJA, NAV_COUNTS, SITE, URLS, USER
 from server.web.csrf import csrf_token
 from server.web.pictures import avatar_src, header_src
 
@@ -79,6 +79,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
             "urls": request.app[URLS],
             "request_path": request.path,
             "request_query": request.query_string,
+            "nav_counts": request.get(NAV_COUNTS) or {},
             "error": None,
             "error_field": None,
             "form": {},

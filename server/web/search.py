@@ -54,6 +54,6 @@ async def search(request: web.Request) -> web.Response:
                 error = f"Nothing found for {query}: {exc}"
         if not (accounts or statuses or error):
             error = f"Nothing found for {query}. Try a full handle such as name@example.social or a URL."
-    context = await page_context(request, statuses, limit=0)
+    context = await page_context(request, statuses)
     context.update({"query": query, "accounts": accounts, "error": error})
     return render(request, "search.html", context, status=200)

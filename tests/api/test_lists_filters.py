@@ -423,7 +423,7 @@ async def test_apply_filters_warns_and_hides_real_statuses(api, pool):
     for status_id in ids:
         status = await statuses_store.get_visible(pool, status_id, alice.id)
         items.append(status)
-    items = await statuses_store._with_reblogs(pool, items, alice.id)
+    items = await statuses_store.with_reblogs(pool, items, alice.id)
     rendered = await entities.statuses_to_api(pool, urls, items, alice.id)
     snapshot = [dict(s) for s in rendered]
 

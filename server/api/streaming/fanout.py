@@ -63,7 +63,7 @@ async def on_timeline(pool: asyncpg.Pool, stream: Stream, status_id: int, viewer
     """The status if the stream's REST timeline shows it to this reader (asked with a one-id page)."""
     page = Page(max_id=status_id + 1, since_id=status_id - 1, limit=1)
     if stream.name == "user" and viewer_id is not None:
-        found = await statuses_store.home_timeline(pool, viewer_id, page)
+        found = await home_feed.timeline(pool, viewer_id, page)
     elif stream.name == "list" and viewer_id is not None and stream.key is not None:
         found = await lists_store.timeline(pool, int(stream.key), viewer_id, page)
     elif stream.name.startswith("public"):
