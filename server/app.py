@@ -39,6 +39,7 @@ from server.urls import Urls
 from server.web import (
     admin,
     auth,
+    collections,
     content_rules,
     feeds,
     member_tools,
@@ -107,7 +108,8 @@ def make_app(cfg: Config) -> web.Application:
               content_rules.routes, member_tools.routes, oauth.routes, api_accounts.routes, api_statuses.routes,
               timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
-              api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes)
+              api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
+              collections.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

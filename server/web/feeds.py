@@ -3,7 +3,8 @@ up person by person, and the local, federated and hashtag timelines."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -26,22 +27,28 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 20
 
 
+T = TypeVar("T")
+
+
+def window(items: list[T], page: Page, cursor: Callable[[T], int]) -> tuple[list[T], int | None, int | None]:
+    """The items a feed_page shows (it asked for one more), and the cursors of the older and newer
+    pages (None where there is none). Items are newest first; `cursor` gives an item's paging id."""
+    beyond = len(items) >= page.limit
+    if page.min_id is not None:  # the page just newer than min_id: older ones exist, newer ones if beyond
+        items = items[1:] if beyond else items
+        return items, cursor(items[-1]) if items else None, cursor(items[0]) if beyond and items else None
+    items = items[:-1] if beyond else items
+    return (items, cursor(items[-1]) if beyond and items else None,
+            cursor(items[0]) if page.max_id is not None and items else None)
+
+
 async def page_context(request: web.Request, statuses: list[Status], page: Page | None = None,
                        context: str | None = None) -> dict[str, Any]:
     """One page of posts: the posts (the viewer's filters for `context` applied), the cursors of the
     older and newer pages (None where there is none), and counts and the viewer's favourites/boosts
     for the buttons. `page` is None for a list that is not paged (a thread)."""
     user = request[USER]
-    older = newer = None
-    if page is not None:  # a feed_page: one post more than shown was asked for
-        beyond = len(statuses) >= page.limit
-        if page.min_id is not None:  # the page just newer than min_id: older ones exist, newer ones if beyond
-            statuses = statuses[1:] if beyond else statuses
-            older, newer = statuses[-1].id if statuses else None, statuses[0].id if beyond and statuses else None
-        else:
-            statuses = statuses[:-1] if beyond else statuses
-            older = statuses[-1].id if beyond and statuses else None
-            newer = statuses[0].id if page.max_id is not None and statuses else None
+    statuses, older, newer = window(statuses, page, lambda s: s.id) if page is not None else (statuses, None, None)
     warned: dict[int, list[str]] = {}
     if context is not None and user is not None:
         statuses, warned = await filter_for_pages(request.app[POOL], user.id, context, statuses)

@@ -41,3 +41,9 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+async def back(request: web.Request, default: str) -> web.HTTPSeeOther:
+    """Where an action returns: the form's `next` (the page and post it was sent from), else `default`."""
+    target = field(await request.post(), "next", max_len=2000)
+    return web.HTTPSeeOther(safe_next(target) if target else default)

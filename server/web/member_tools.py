@@ -12,7 +12,7 @@ from server.domain import domain_hiding, filtering, muting
 from server.errors import AppError, Invalid
 from server.keys import POOL
 from server.store import filters as filters_store
-from server.web.forms import field, safe_next
+from server.web.forms import back, field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
 from server.web.sessions import require_user
@@ -67,7 +67,7 @@ async def mute(request: web.Request) -> web.Response:
     if duration not in MUTE_DURATIONS:
         raise AppError(422, "Choose how long to mute.")
     await muting.mute(request.app[POOL], user.account, target, seconds=MUTE_DURATIONS[duration])
-    raise web.HTTPSeeOther(f"/@{target.handle()}")
+    raise await back(request, f"/@{target.handle()}")
 
 
 @routes.post(f"/@{HANDLE}/unmute")
@@ -75,7 +75,7 @@ async def unmute(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     await muting.unmute(request.app[POOL], user.account, target)
-    raise web.HTTPSeeOther(f"/@{target.handle()}")
+    raise await back(request, f"/@{target.handle()}")
 
 
 @routes.post("/settings/domains")

@@ -9,7 +9,7 @@ from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
-from server.web.forms import max_id_param
+from server.web.forms import back, max_id_param
 from server.web.render import render
 from server.web.sessions import require_user
 
@@ -43,7 +43,7 @@ async def _answer(request: web.Request, *, accept: bool) -> web.Response:
     if follower is None:
         raise web.HTTPNotFound()
     await following.answer_request(request.app[POOL], request.app[URLS], user.account, follower, accept=accept)
-    raise web.HTTPSeeOther("/notifications")
+    raise await back(request, "/notifications")
 
 
 @routes.post(r"/follow_requests/{account_id:\d+}/accept")

@@ -9,10 +9,11 @@ from federation.routes import actor_document
 from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
+from server.store import marks as marks_store
 from server.store import mutes as mutes_store
 from server.store import statuses as statuses_store
 from server.web.feeds import PAGE_SIZE, page_context
-from server.web.forms import feed_page
+from server.web.forms import back, feed_page
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
 from server.web.sessions import require_user
@@ -41,7 +42,16 @@ async def profile(request: web.Request) -> web.Response:
         "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
         "muting": bool(viewer_id and await mutes_store.is_muting(pool, viewer_id, account.id)),
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
+        "follows_you": bool(viewer_id and viewer_id != account.id
+                            and await follows_store.state(pool, account.id, viewer_id) == "accepted"),
     }
+    first_page = page.max_id is None and page.min_id is None
+    pinned = await marks_store.pinned(pool, account.id, viewer_id) if first_page else []
+    if pinned:  # their counts and the viewer's buttons, beside those of the page's posts
+        extra = await page_context(request, pinned)
+        context["summaries"].update(extra["summaries"])
+        context["media"].update(extra["media"])
+    context["pinned"] = pinned
     return render(request, "profile.html", context)
 
 
@@ -50,7 +60,7 @@ async def follow(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=True)
     await following.follow(request.app[POOL], request.app[URLS], user.account, target)
-    raise web.HTTPSeeOther(f"/@{target.handle()}")
+    raise await back(request, f"/@{target.handle()}")
 
 
 @routes.post(f"/@{HANDLE}/unfollow")
@@ -58,14 +68,14 @@ async def unfollow(request: web.Request) -> web.Response:
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     await following.unfollow(request.app[POOL], request.app[URLS], user.account, target)
-    raise web.HTTPSeeOther(f"/@{target.handle()}")
+    raise await back(request, f"/@{target.handle()}")
 
 
 async def _block(request: web.Request, *, undo: bool) -> web.Response:
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     await blocking.block(request.app[POOL], request.app[URLS], user.account, target, undo=undo)
-    raise web.HTTPSeeOther(f"/@{target.handle()}")
+    raise await back(request, f"/@{target.handle()}")
 
 
 @routes.post(f"/@{HANDLE}/block")

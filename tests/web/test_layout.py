@@ -9,7 +9,8 @@ from playwright.async_api import Browser, Page, expect
 from tests.conftest import KithProcess
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
-PAGES = ["/", "/compose", "/local", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
+PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
+         "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
          "/settings/filters", "/about"]
 
 
