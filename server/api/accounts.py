@@ -34,8 +34,8 @@ async def _credential_account(request: web.Request) -> dict:
     body = await entities.account_to_api(pool, request.app[URLS], account)
     source = await accounts_store.get_profile_source(pool, user.id)
     body["source"] = {
-        "privacy": "public", "sensitive": False, "language": None, "note": source["note"],
-        "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
+        "privacy": "public", "sensitive": False, "language": None, "note": source.note,
+        "fields": [{"name": n, "value": v, "verified_at": None} for n, v in source.fields],
         "follow_requests_count": await follows_store.follow_request_count(pool, user.id),
     }
     body["role"] = {"id": "0", "name": user.role.value, "permissions": "0", "color": "", "highlighted": False}
@@ -46,16 +46,6 @@ async def _credential_account(request: web.Request) -> dict:
 @api("read:accounts")
 async def verify_credentials(request: web.Request) -> web.Response:
     return web.json_response(await _credential_account(request))
-
-
-async def _stored_picture(request: web.Request, kind: str, data: bytes) -> str:
-    """An avatar or header stored as an upload; its path. Anything but an image is refused."""
-    pool, storage, user_id = request.app[POOL], storage_for(request.app[CONFIG]), current_user(request).id
-    row = await uploads.create(pool, storage, user_id, data, None, "", (0.0, 0.0))
-    if row["kind"] != "image":
-        await uploads.discard(pool, storage, user_id, row["id"])
-        raise Invalid(f"the {kind} must be an image")
-    return f"/media/{row['file_path']}"
 
 
 @routes.patch("/api/v1/accounts/update_credentials")
@@ -80,13 +70,16 @@ async def update_credentials(request: web.Request) -> web.Response:
             if field is not None:
                 fields.append((field.str("name", "", max_len=1000) or "", field.str("value", "", max_len=5000) or ""))
     update = profiles.ProfileUpdate(
-        display_name=p.str("display_name", source["display_name"], max_len=1000) or "",
-        bio=p.str("note", source["note"], max_len=20_000) or "",
+        display_name=p.str("display_name", source.display_name, max_len=1000) or "",
+        bio=p.str("note", source.note, max_len=20_000) or "",
         locked=p.bool("locked", user.account.locked),
         fields=fields,
+        discoverable=p.bool("discoverable", user.account.discoverable),
+        bot=p.bool("bot", user.account.actor_type == "Service"),
     )
     profiles.check(update, request.app[URLS])  # before any picture is stored
-    pictures = {kind: await _stored_picture(request, kind, data) for kind, data in images.items()}
+    storage = storage_for(request.app[CONFIG])
+    pictures = {kind: await uploads.store_picture(pool, storage, user.id, kind, data) for kind, data in images.items()}
     await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures)
     return web.json_response(await _credential_account(request))
 

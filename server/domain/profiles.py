@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,6 +17,7 @@ from server.urls import Urls
 MAX_DISPLAY_NAME = 30
 MAX_BIO = 500
 MAX_FIELDS = 4
+SCRIPT_LINK = re.compile(r"\s*(javascript|vbscript|data|file):", re.IGNORECASE)  # never a link
 MAX_FIELD_NAME = 255
 MAX_FIELD_VALUE = 255
 
@@ -26,6 +28,8 @@ class ProfileUpdate:
     bio: str  # plain text, as typed
     locked: bool
     fields: list[tuple[str, str]] | None = None  # (name, value) as typed; None leaves them unchanged
+    discoverable: bool = True  # listed in the directory and found by search
+    bot: bool = False  # an automated account (Service), shown as such
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class Checked:
     note_html: str
     locked: bool
     fields: list[dict[str, str]] | None
+    fields_source: list[dict[str, str]] | None
+    discoverable: bool
+    bot: bool
 
 
 def check(update: ProfileUpdate, urls: Urls) -> Checked:
@@ -57,8 +64,11 @@ def check(update: ProfileUpdate, urls: Urls) -> Checked:
             raise Invalid(f"A profile can have at most {MAX_FIELDS} fields.", field="fields")
         if any(len(n) > MAX_FIELD_NAME or len(v) > MAX_FIELD_VALUE or "\x00" in n + v for n, v in kept):
             raise Invalid(f"Field names and values can have at most {MAX_FIELD_NAME} characters.", field="fields")
+        if any(SCRIPT_LINK.match(v) for _, v in kept):
+            raise Invalid("Links in profile fields must be http:// or https:// addresses.", field="fields")
         fields = [{"name": n, "value": _field_html(v, urls)} for n, v in kept]
-    return Checked(display_name, bio, note_html, update.locked, fields)
+    source = [{"name": n, "value": v} for n, v in kept] if update.fields is not None else None
+    return Checked(display_name, bio, note_html, update.locked, fields, source, update.discoverable, update.bot)
 
 
 async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate, *,
@@ -69,8 +79,11 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
     async with pool.acquire() as conn, conn.transaction():
         for kind, path in (pictures or {}).items():
             await accounts_store.set_picture(conn, account.id, kind, path)
-        updated = await accounts_store.update_profile(conn, account.id, checked.display_name, checked.bio,
-                                                      checked.note_html, checked.locked, checked.fields)
+        updated = await accounts_store.update_profile(
+            conn, account.id, checked.display_name, checked.bio, checked.note_html, checked.locked, checked.fields,
+            discoverable=checked.discoverable, actor_type="Service" if checked.bot else "Person",
+            fields_source=checked.fields_source,
+        )
         await outbound.profile_updated(conn, urls, updated)
     return updated
 

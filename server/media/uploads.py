@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from server.errors import AppError
+from server.errors import AppError, Invalid
 from server.media import av, images
 from server.media.keys import new_folder
 from server.media.storage import MediaStorage
@@ -108,3 +108,16 @@ async def discard(pool: asyncpg.Pool, storage: MediaStorage, account_id: int, me
         if key:
             await storage.delete(key)
     return True
+
+
+async def store_picture(pool: asyncpg.Pool, storage: MediaStorage, account_id: int, kind: str, data: bytes) -> str:
+    """A new avatar or header, stored as an upload re-encoded like any other; its path. Anything but
+    an image (a video, an SVG, a broken file) is refused and nothing stays stored."""
+    try:
+        row = await create(pool, storage, account_id, data, None, "", (0.0, 0.0))
+    except AppError as exc:
+        raise Invalid(f"The {kind}: {exc.message}", field=kind) from None
+    if row["kind"] != "image":
+        await discard(pool, storage, account_id, row["id"])
+        raise Invalid(f"The {kind} must be an image (JPEG, PNG, GIF or WebP).", field=kind)
+    return f"/media/{row['file_path']}"

@@ -257,23 +257,36 @@ async def set_moved_to(db: Executor, account_id: int, target_uri: str) -> None:
 
 
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,
-                         locked: bool, fields: list[dict[str, str]] | None = None) -> Account:
-    """Save a member's profile; `fields` None keeps the current ones."""
+                         locked: bool, fields: list[dict[str, str]] | None = None, *, discoverable: bool = True,
+                         actor_type: str = "Person", fields_source: list[dict[str, str]] | None = None) -> Account:
+    """Save a member's profile; `fields` None keeps the current ones. What was typed (the bio and the
+    fields' values before links were made) is kept beside the HTML, for the forms that edit it."""
     row = await db.fetchrow(
         "UPDATE accounts AS a SET display_name = $2, note = $3, locked = $4, updated_at = now(),"
-        " raw = jsonb_build_object('note_source', $5::text), fields = coalesce($6, fields)"
+        " raw = jsonb_build_object('note_source', $5::text,"
+        "  'fields_source', coalesce($9::jsonb, raw -> 'fields_source', '[]'::jsonb)),"
+        " fields = coalesce($6, fields), discoverable = $7, actor_type = $8"
         f" WHERE id = $1 AND domain IS NULL RETURNING {ACCOUNT_COLUMNS}",
-        account_id, display_name, note_html, locked, bio_source, fields,
+        account_id, display_name, note_html, locked, bio_source, fields, discoverable, actor_type, fields_source,
     )
     return account_from_row(row)
 
 
-async def get_profile_source(db: Executor, account_id: int) -> dict[str, str]:
-    """What the member typed: display name and the plain-text bio (kept beside its HTML)."""
+class ProfileSource(NamedTuple):
+    """What the member typed: display name, the plain-text bio and fields (kept beside their HTML)."""
+
+    display_name: str
+    note: str
+    fields: list[tuple[str, str]]
+
+
+async def get_profile_source(db: Executor, account_id: int) -> ProfileSource:
     row = await db.fetchrow(
-        "SELECT display_name, coalesce(raw ->> 'note_source', '') AS note FROM accounts WHERE id = $1", account_id
+        "SELECT display_name, coalesce(raw ->> 'note_source', '') AS note, raw -> 'fields_source' AS typed, fields"
+        " FROM accounts WHERE id = $1", account_id,
     )
-    return {"display_name": row["display_name"], "note": row["note"]}
+    typed = row["typed"] if row["typed"] is not None else row["fields"] or []  # HTML, from before sources were kept
+    return ProfileSource(row["display_name"], row["note"], [(f["name"], f["value"]) for f in typed])
 
 
 async def first_admin(db: Executor) -> Account | None:

@@ -12,6 +12,7 @@ from aiohttp import web
 from server.config import Config
 from server.errors import AppError
 from server.keys import CONFIG, CSRF_NEW_COOKIE, NAV_COUNTS, POOL, SETTINGS, SITE, USER
+from server.media import uploads
 from server.store import home_feed
 from server.store import markers as markers_store
 from server.store import notifications as notifications_store
@@ -40,6 +41,11 @@ NON_BROWSER_PREFIXES = (
 )
 
 
+# Forms that carry files, and how large their whole body may be (each file is then checked on its own,
+# so that one too large comes back as a message on the same form).
+UPLOAD_FORMS = {
+    "/settings/profile": 2 * uploads.IMAGE_LIMIT + 5 * uploads.MIB,  # avatar and header
+}
 SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/")
 
 
@@ -129,6 +135,9 @@ async def session_and_csrf(request: web.Request, handler):
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page
     if request.method not in ("GET", "HEAD", "OPTIONS") and not unrouted:
+        if user is not None and request.path in UPLOAD_FORMS and request.content_type == "multipart/form-data":
+            # A form with files: a member's body may be larger (parts go to temporary files as they arrive).
+            request = request.clone(client_max_size=UPLOAD_FORMS[request.path])
         form = await request.post()
         token = form.get(csrf.FIELD)
         if not isinstance(token, str) or not csrf.check(request, token):

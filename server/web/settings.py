@@ -1,4 +1,4 @@
-"""Profile settings: display name, bio, and whether follows need approval (a locked account)."""
+"""Profile settings (avatar, header, name, bio, fields, locked, discoverable, bot), apps, invites, appeals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from aiohttp import web
 
 from server.domain import account_actions, profiles, registrations
 from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, SITE, URLS
+from server.keys import CONFIG, POOL, SITE, URLS
+from server.media import uploads
+from server.media.storage import storage_for
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
 from server.store import registrations as registrations_store
@@ -18,28 +20,61 @@ from server.web.sessions import require_user
 routes = web.RouteTableDef()
 
 
+def _profile_form(update: profiles.ProfileUpdate) -> dict:
+    """The profile form's values: four field rows, empty ones included."""
+    fields = list(update.fields or [])[:profiles.MAX_FIELDS]
+    return {"display_name": update.display_name, "note": update.bio, "locked": update.locked,
+            "discoverable": update.discoverable, "bot": update.bot,
+            "fields": fields + [("", "")] * (profiles.MAX_FIELDS - len(fields))}
+
+
 @routes.get("/settings/profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = require_user(request)
     source = await accounts_store.get_profile_source(request.app[POOL], user.id)
-    return render(request, "settings.html", {"form": {**source, "locked": user.account.locked}})
+    current = profiles.ProfileUpdate(source.display_name, source.note, user.account.locked, source.fields,
+                                     user.account.discoverable, user.account.actor_type == "Service")
+    return render(request, "settings.html", {"form": _profile_form(current),
+                                             "saved": request.query.get("saved") == "1"})
+
+
+def _picture(form, name: str) -> bytes | None:
+    """The bytes of a chosen file ('' or an empty part when none was chosen)."""
+    part = form.get(name)
+    if not isinstance(part, web.FileField) or not part.filename:
+        return None
+    data = part.file.read(uploads.IMAGE_LIMIT + 1)
+    if len(data) > uploads.IMAGE_LIMIT:
+        raise Invalid(f"The {name} is too large: images can be up to {uploads.IMAGE_LIMIT // uploads.MIB} MB.",
+                      field=name)
+    return data or None
 
 
 @routes.post("/settings/profile")
 async def save_profile(request: web.Request) -> web.Response:
+    """The same use case as the API's update_credentials: every rule checked before anything is stored."""
     user = require_user(request)
     form = await request.post()
     update = profiles.ProfileUpdate(
         display_name=field(form, "display_name", max_len=1000),
         bio=field(form, "note", max_len=20_000),
-        locked=field(form, "locked", max_len=10) in ("on", "true", "1"),
+        locked=field(form, "locked", max_len=10) == "on",
+        fields=[(field(form, f"field_name_{i}", max_len=1000), field(form, f"field_value_{i}", max_len=5000))
+                for i in range(profiles.MAX_FIELDS)],
+        discoverable=field(form, "discoverable", max_len=10) == "on",
+        bot=field(form, "bot", max_len=10) == "on",
     )
+    pool, urls = request.app[POOL], request.app[URLS]
     try:
-        await profiles.update_profile(request.app[POOL], request.app[URLS], user.account, update)
+        profiles.check(update, urls)  # before any picture is stored
+        chosen = {kind: data for kind in ("avatar", "header") if (data := _picture(form, kind))}
+        storage = storage_for(request.app[CONFIG])
+        pictures = {kind: await uploads.store_picture(pool, storage, user.id, kind, data)
+                    for kind, data in chosen.items()}
+        await profiles.update_profile(pool, urls, user.account, update, pictures=pictures)
     except Invalid as exc:
-        kept = {"display_name": update.display_name, "note": update.bio, "locked": update.locked}
-        return render(request, "settings.html", {"form": kept, "error": exc.message, "error_field": exc.field},
-                      status=exc.status)
+        return render(request, "settings.html", {"form": _profile_form(update), "error": exc.message,
+                                                 "error_field": exc.field}, status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
 
 
