@@ -40,6 +40,7 @@ from server.web import (
     admin,
     auth,
     collections,
+    compose,
     content_rules,
     feeds,
     member_tools,
@@ -109,7 +110,7 @@ def make_app(cfg: Config) -> web.Application:
               timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
-              collections.routes)
+              collections.routes, compose.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

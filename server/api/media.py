@@ -22,7 +22,6 @@ from server.store import media as media_store
 
 routes = web.RouteTableDef()
 
-MAX_DESCRIPTION = 1500  # Mastodon's limit for alt text
 MAX_FIELD = 16 * 1024  # description, focus and any other text part
 MAX_BODY = uploads.AV_LIMIT + uploads.IMAGE_LIMIT + 64 * 1024  # a file, a thumbnail and a few fields
 MAX_PARTS = 10
@@ -45,9 +44,7 @@ def parse_focus(raw: str | None) -> tuple[float, float] | None:
 
 
 def parse_description(raw: str | None) -> str | None:
-    if raw is not None and len(raw) > MAX_DESCRIPTION:
-        raise AppError(422, f"description is too long (at most {MAX_DESCRIPTION} characters)")
-    return raw
+    return uploads.check_description(raw) if raw is not None else None
 
 
 async def _read_part(part: BodyPartReader, limit: int, what: str, total: list[int]) -> bytes:

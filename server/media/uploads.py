@@ -22,6 +22,7 @@ from server.store import media as media_store
 MIB = 1024 * 1024
 IMAGE_LIMIT = 16 * MIB
 AV_LIMIT = 40 * MIB  # video and audio
+MAX_DESCRIPTION = 1500  # Mastodon's limit for alt text
 UNSUPPORTED = ("File type of uploaded media could not be verified: use a JPEG, PNG, GIF or WebP image,"
                " an MP4 or WebM video, or MP3, Ogg, WAV, FLAC or M4A audio.")
 
@@ -121,3 +122,11 @@ async def store_picture(pool: asyncpg.Pool, storage: MediaStorage, account_id: i
         await discard(pool, storage, account_id, row["id"])
         raise Invalid(f"The {kind} must be an image (JPEG, PNG, GIF or WebP).", field=kind)
     return f"/media/{row['file_path']}"
+
+
+def check_description(text: str) -> str:
+    """Alt text within Mastodon's limit (the API and the web refuse the same)."""
+    if len(text) > MAX_DESCRIPTION:
+        raise Invalid(f"Alt text can have at most {MAX_DESCRIPTION} characters; this one has {len(text)}.",
+                      field="media")
+    return text

@@ -84,7 +84,7 @@ async def add_report(db: Executor, *, reporter_id: int | None, target_id: int, s
 
 
 async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, int | bool]]:
-    """Counts and the viewer's own favourite/boost/bookmark per status, for the buttons under each post."""
+    """Counts and the viewer's own favourite/boost/bookmark/poll choices per status, for the buttons under each post."""
     rows = await db.fetch(
         "SELECT i.id,"
         # Only the replies this viewer may see: a visitor counts public and unlisted ones, as on Mastodon.
@@ -94,9 +94,11 @@ async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) 
         " EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = i.id AND f.account_id = $2) AS favourited,"
         " EXISTS (SELECT 1 FROM statuses b WHERE b.reblog_of_id = i.id AND b.account_id = $2"
         "         AND b.deleted_at IS NULL) AS boosted,"
-        " EXISTS (SELECT 1 FROM bookmarks m WHERE m.status_id = i.id AND m.account_id = $2) AS bookmarked"
+        " EXISTS (SELECT 1 FROM bookmarks m WHERE m.status_id = i.id AND m.account_id = $2) AS bookmarked,"
+        " ARRAY(SELECT v.choice FROM poll_votes v WHERE v.status_id = i.id AND v.account_id = $2"
+        "       ORDER BY v.choice) AS choices"
         " FROM unnest($1::bigint[]) AS i(id)",
         status_ids,
         viewer_id,
     )
-    return {r["id"]: dict(r) for r in rows}
+    return {r["id"]: {**dict(r), "voted": bool(r["choices"])} for r in rows}

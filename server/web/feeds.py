@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server.domain.filtering import filter_for_pages
 from server.errors import AppError
-from server.keys import POOL, SITE, USER
+from server.keys import POOL, USER
 from server.models import Status
 from server.store import accounts as accounts_store
 from server.store import home_feed, interactions
@@ -18,7 +18,7 @@ from server.store import markers as markers_store
 from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.paging import Page
-from server.web.forms import feed_page, field, max_id_param, safe_next
+from server.web.forms import compose_context, feed_page, field, max_id_param, safe_next
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
 from server.web.sessions import require_user
@@ -84,10 +84,9 @@ async def home_page(request: web.Request, *, error: str | None = None, error_fie
         **await page_context(request, statuses, page, context="home"),
         "read_marker": marker,
         "unread": await home_feed.unread_count(pool, user.id, marker) if marker else 0,
-        "max_chars": request[SITE].max_post_chars,
+        **compose_context(request, form),
         "error": error,
         "error_field": error_field,
-        "form": form or {"visibility": "public"},
     }
     return render(request, "home.html", context, status=status)
 

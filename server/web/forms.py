@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from server.errors import AppError
+from server.keys import SITE
 from server.store.paging import Page
 
 
@@ -47,3 +50,15 @@ async def back(request: web.Request, default: str) -> web.HTTPSeeOther:
     """Where an action returns: the form's `next` (the page and post it was sent from), else `default`."""
     target = field(await request.post(), "next", max_len=2000)
     return web.HTTPSeeOther(safe_next(target) if target else default)
+
+
+# How long a poll runs: (seconds, label), as Mastodon offers.
+POLL_DURATIONS = [(300, "5 minutes"), (1800, "30 minutes"), (3600, "1 hour"), (21600, "6 hours"),
+                  (86400, "1 day"), (259200, "3 days"), (604800, "7 days")]
+
+
+def compose_context(request: web.Request, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the compose form needs: the limits, the instance's languages and the values to show."""
+    site = request[SITE]
+    return {"max_chars": site.max_post_chars, "languages": site.language_list, "poll_durations": POLL_DURATIONS,
+            "form": form or {"visibility": "public", "language": site.language_list[0]}}

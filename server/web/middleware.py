@@ -45,6 +45,7 @@ NON_BROWSER_PREFIXES = (
 # so that one too large comes back as a message on the same form).
 UPLOAD_FORMS = {
     "/settings/profile": 2 * uploads.IMAGE_LIMIT + 5 * uploads.MIB,  # avatar and header
+    "/": max(4 * uploads.IMAGE_LIMIT, uploads.AV_LIMIT) + 5 * uploads.MIB,  # a post's images or video
 }
 SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/")
 

@@ -1,21 +1,18 @@
-"""Composing (the form posts here, from home, /compose and under a post), a post's page with its thread,
-and deleting, favouriting and boosting."""
+"""A post's page with its thread and reply form; deleting, favouriting and boosting."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.fetch import mention_resolver
 from federation.negotiation import wants_as2
 from federation.routes import status_document
-from federation.runtime import FEDERATION
-from server.domain import posting, reactions
-from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, SITE, URLS, USER
+from server.domain import polls, posting, reactions
+from server.errors import NotFound
+from server.keys import POOL, URLS, USER
 from server.store import statuses as statuses_store
 from server.store import threads
-from server.web.feeds import home_page, page_context
-from server.web.forms import field, safe_next
+from server.web.feeds import page_context
+from server.web.forms import compose_context, field, safe_next
 from server.web.lookup import HANDLE, account_for_handle
 from server.web.render import render
 from server.web.sessions import require_user
@@ -55,47 +52,13 @@ async def thread_page(request: web.Request, status_id: int, author_id: int | Non
     mention = f"@{status.author.handle()} " if viewer and viewer.id != status.author.id else ""
     context.update({
         "status": status, "ancestors": before, "descendants": after,
-        "form": form or {"content": mention, "spoiler_text": status.spoiler_text, "visibility": status.visibility},
+        **compose_context(request, form or {"content": mention, "spoiler_text": status.spoiler_text,
+                                            "visibility": status.visibility}),
         "error": error, "error_field": error_field,
-        "max_chars": request[SITE].max_post_chars, "remote_url": None if status.is_local else
+        "remote_url": None if status.is_local else
         request.app[URLS].status_url(status),
     })
     return render(request, "status.html", context, status=status_code)
-
-
-@routes.post("/")
-async def compose(request: web.Request) -> web.Response:
-    """The compose form (on the home page, and the reply form under a post) posts here."""
-    user = require_user(request)
-    form = await request.post()
-    reply_to = field(form, "in_reply_to_id", max_len=19)
-    if reply_to and not reply_to.isdigit():
-        raise AppError(400, "in_reply_to_id must be a post id.")
-    post = posting.NewPost(
-        text=field(form, "content", max_len=100_000),
-        spoiler_text=field(form, "spoiler_text", max_len=10_000),
-        visibility=field(form, "visibility", max_len=20) or "public",
-        in_reply_to_id=int(reply_to) if reply_to else None,
-    )
-    site = request[SITE]
-    try:
-        await posting.create_post(request.app[POOL], request.app[URLS], user.account, post, site.max_post_chars,
-                                  mention_resolver(request.app[FEDERATION]))
-    except Invalid as exc:
-        kept = {"content": post.text, "spoiler_text": post.spoiler_text, "visibility": post.visibility}
-        if post.in_reply_to_id is not None and exc.field != "in_reply_to_id":  # a reply stays a reply
-            return await thread_page(request, post.in_reply_to_id, error=exc.message, error_field=exc.field,
-                                     form=kept, status_code=exc.status)
-        return await home_page(request, error=exc.message, error_field=exc.field, form=kept, status=exc.status)
-    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))
-
-
-@routes.get("/compose")
-async def compose_page(request: web.Request) -> web.Response:
-    """Compose on its own page: where the phone layout's "New post" button leads."""
-    require_user(request)
-    return render(request, "compose.html", {"max_chars": request[SITE].max_post_chars,
-                                            "form": {"visibility": "public"}})
 
 
 @routes.post(r"/@{username:[A-Za-z0-9_]+}/{status_id:\d+}/delete")
@@ -130,3 +93,13 @@ async def boost(request: web.Request) -> web.Response:
 @routes.post(r"/statuses/{status_id:\d+}/unboost")
 async def unboost(request: web.Request) -> web.Response:
     return await _react(request, reactions.boost, undo=True)
+
+
+@routes.post(r"/statuses/{status_id:\d+}/vote")
+async def vote(request: web.Request) -> web.Response:
+    """A vote in a poll (ours, or another server's: the vote is sent there), then back to the post."""
+    user = require_user(request)
+    form = await request.post()
+    choices = [int(c) for c in form.getall("choice", []) if isinstance(c, str) and c.isdigit() and len(c) <= 3]
+    await polls.vote(request.app[POOL], request.app[URLS], user.account, _status_id(request), choices)
+    raise web.HTTPSeeOther(safe_next(field(form, "next", max_len=2000)))

@@ -11,6 +11,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from server.domain.instance import defaults
+from server.domain.polls import is_closed
 from server.keys import CONFIG, JINJA, NAV_COUNTS, SITE, URLS, USER
 from server.web.csrf import csrf_token
 from server.web.pictures import avatar_src, header_src
@@ -48,6 +49,17 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return moment.strftime("%-d %b %Y" if moment.year != (now or datetime.now(UTC)).year else "%-d %b")
 
 
+def when(iso: str, now: datetime | None = None) -> str:
+    """How far ahead a moment (an ISO 8601 string, as polls keep it) is: "in 5 min", "in 3 d"."""
+    seconds = (datetime.fromisoformat(iso) - (now or datetime.now(UTC))).total_seconds()
+    if seconds <= 0:
+        return "now"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"in {int(seconds // size)} {unit}"
+    return "in a moment"
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -59,6 +71,8 @@ def make_environment() -> jinja2.Environment:
     env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["isotime"] = lambda d: d.isoformat()
     env.filters["ago"] = ago
+    env.filters["when"] = when
+    env.filters["poll_closed"] = is_closed
     env.filters["avatar_src"] = avatar_src
     env.filters["header_src"] = header_src
     env.filters["bdi"] = bdi
