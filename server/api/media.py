@@ -27,7 +27,6 @@ MAX_BODY = uploads.AV_LIMIT + uploads.IMAGE_LIMIT + 64 * 1024  # a file, a thumb
 MAX_PARTS = 10
 CHUNK = 256 * 1024
 FILE_LIMITS = {"file": (uploads.AV_LIMIT, "video and audio"), "thumbnail": (uploads.IMAGE_LIMIT, "thumbnails")}
-PREVIEW_TYPES = {ext: mime for mime, ext in images.FORMATS.values()}
 
 
 def parse_focus(raw: str | None) -> tuple[float, float] | None:
@@ -162,7 +161,7 @@ async def serve(request: web.Request) -> web.StreamResponse:
     path = storage.path(key)
     if not path.is_file():
         raise web.HTTPNotFound()
-    content_type = row["mime_type"] if key == row["file_path"] else PREVIEW_TYPES[path.suffix[1:]]
+    content_type = row["mime_type"] if key == row["file_path"] else images.PREVIEW_TYPES[path.suffix[1:]]
     return web.FileResponse(path, headers={
         "Content-Type": content_type,
         "Cache-Control": "public, max-age=31536000, immutable",  # a stored file never changes

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
            "WEBP": ("image/webp", "webp")}
+PREVIEW_TYPES = {ext: mime for mime, ext in FORMATS.values()}  # a rendition's file extension -> its type
 MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000
 MAX_ANIMATION_PIXELS = 50_000_000  # all frames together: they are held decoded while re-encoding

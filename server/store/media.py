@@ -7,7 +7,7 @@ attached file changes through an edit of its post, which federates.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -96,7 +96,7 @@ async def add_remote_media(db: Executor, account_id: int, status_id: int, attach
 async def media_for(db: Executor, status_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Attachments per status for pages: local files (shown) and remote links."""
     rows = await db.fetch(
-        "SELECT status_id, kind, file_path, thumb_path, remote_url, description FROM media_attachments"
+        "SELECT id, status_id, kind, file_path, thumb_path, remote_url, description FROM media_attachments"
         " WHERE status_id = ANY($1::bigint[]) ORDER BY id",
         status_ids,
     )
@@ -104,3 +104,16 @@ async def media_for(db: Executor, status_ids: list[int]) -> dict[int, list[dict[
     for r in rows:
         out.setdefault(r["status_id"], []).append(dict(r))
     return out
+
+
+class RemoteMedia(NamedTuple):
+    url: str
+    kind: str
+    status_id: int | None
+
+
+async def remote(db: Executor, media_id: int) -> RemoteMedia | None:
+    """A remote attachment: where its file is, and the post it belongs to."""
+    row = await db.fetchrow("SELECT remote_url, kind, status_id FROM media_attachments"
+                            " WHERE id = $1 AND remote_url IS NOT NULL", media_id)
+    return RemoteMedia(*row) if row else None

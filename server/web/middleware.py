@@ -47,7 +47,7 @@ UPLOAD_FORMS = {
     "/settings/profile": 2 * uploads.IMAGE_LIMIT + 5 * uploads.MIB,  # avatar and header
     "/": max(4 * uploads.IMAGE_LIMIT, uploads.AV_LIMIT) + 5 * uploads.MIB,  # a post's images or video
 }
-SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/")
+SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/", "/remote/")
 
 
 def is_browser_path(path: str) -> bool:

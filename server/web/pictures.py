@@ -9,30 +9,40 @@ import hashlib
 from aiohttp import web
 from markupsafe import escape
 
-from server.keys import POOL
+from federation import media_cache
+from federation.runtime import FEDERATION
+from server.keys import CONFIG, POOL, USER
+from server.media import images
+from server.media.storage import storage_for
 from server.models import Account
 from server.store import accounts as accounts_store
+from server.store import media as media_store
+from server.store import statuses as statuses_store
 from server.urls import Urls
 
 routes = web.RouteTableDef()
 
+CACHED = "public, max-age=86400"
+UNAVAILABLE = "/static/unavailable.svg"  # what shows where another server's picture cannot be had
 # Hues that keep white text readable (WCAG AA for large text) on the disc.
 HUES = (200, 160, 120, 30, 0, 330, 290, 260, 230)
 
 
 def avatar_src(account: Account, urls: Urls) -> str:
-    """Where a page loads the account's avatar: its upload if it is ours, else the generated one.
-
-    Remote pictures are not loaded from their servers (they reach our pages once the media cache
-    holds them)."""
+    """Where a page loads the account's avatar: its upload if it is ours, another server's through
+    our cache, else the generated one. Never another server's address."""
     if account.is_local and account.avatar_url and account.avatar_url.startswith("/media/"):
         return urls.picture(account.avatar_url).removeprefix(urls.base)
+    if not account.is_local and account.avatar_url:
+        return f"/remote/avatars/{account.id}"
     return f"/avatars/{account.id}.svg"
 
 
 def header_src(account: Account, urls: Urls) -> str | None:
     if account.is_local and account.header_url and account.header_url.startswith("/media/"):
         return urls.picture(account.header_url).removeprefix(urls.base)
+    if not account.is_local and account.header_url:
+        return f"/remote/headers/{account.id}"
     return None
 
 
@@ -57,3 +67,72 @@ async def generated(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     return web.Response(text=generated_avatar(account), content_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _serve(request: web.Request, key: str, content_type: str) -> web.StreamResponse:
+    """A stored file: from the bucket when there is one, else from our disk."""
+    storage = storage_for(request.app[CONFIG])
+    public = storage.url(key)
+    if public is not None:
+        raise web.HTTPFound(public)
+    return web.FileResponse(storage.path(key), headers={"Content-Type": content_type, "Cache-Control": CACHED})
+
+
+async def _remote_account(request: web.Request) -> Account:
+    account = await accounts_store.get_by_id(request.app[POOL], int(request.match_info["account_id"]))
+    if account is None or account.is_local or account.suspended_at is not None:
+        raise web.HTTPNotFound()
+    return account
+
+
+@routes.get(r"/remote/avatars/{account_id:\d{1,19}}")
+async def remote_avatar(request: web.Request) -> web.StreamResponse:
+    account = await _remote_account(request)
+    found = None
+    if account.avatar_url:
+        found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]),
+                                          account.avatar_url)
+    if found is None:
+        raise web.HTTPFound(f"/avatars/{account.id}.svg")
+    return _serve(request, found.thumb_path or found.file_path, _mime(found))
+
+
+@routes.get(r"/remote/headers/{account_id:\d{1,19}}")
+async def remote_header(request: web.Request) -> web.StreamResponse:
+    account = await _remote_account(request)
+    found = None
+    if account.header_url:
+        found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]),
+                                          account.header_url)
+    if found is None:
+        raise web.HTTPFound(UNAVAILABLE)
+    return _serve(request, found.file_path, found.mime_type)
+
+
+@routes.get(r"/remote/media/{media_id:\d{1,19}}")
+async def remote_media(request: web.Request) -> web.StreamResponse:
+    return await _attachment(request, small=False)
+
+
+@routes.get(r"/remote/media/{media_id:\d{1,19}}/small")
+async def remote_media_small(request: web.Request) -> web.StreamResponse:
+    return await _attachment(request, small=True)
+
+
+async def _attachment(request: web.Request, *, small: bool) -> web.StreamResponse:
+    """An image attached to another server's post, if the viewer may see the post."""
+    pool = request.app[POOL]
+    media = await media_store.remote(pool, int(request.match_info["media_id"]))
+    viewer = request[USER]
+    if media is None or media.kind != "image" or media.status_id is None \
+            or await statuses_store.get_visible(pool, media.status_id, viewer.id if viewer else None) is None:
+        raise web.HTTPNotFound()
+    found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), media.url)
+    if found is None:
+        raise web.HTTPFound(UNAVAILABLE)
+    return _serve(request, (found.thumb_path if small else None) or found.file_path, _mime(found, small))
+
+
+def _mime(found, small: bool = True) -> str:
+    key = (found.thumb_path if small else None) or found.file_path
+    return found.mime_type if key == found.file_path else images.PREVIEW_TYPES[key.rsplit(".", 1)[1]]

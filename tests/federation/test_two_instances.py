@@ -1,5 +1,10 @@
 """Two Kith instances follow, post, delete and answer each other over real signed HTTP."""
 
+import io
+import re
+
+from PIL import Image
+
 from federation.fetch import resolve_handle
 from server.domain import following, posting
 from tests.federation.conftest import drain, follow_across
@@ -82,11 +87,9 @@ async def test_poll_votes_travel_both_ways(instances):
 
 
 async def test_attachments_federate_as_documents(instances):
-    import io
     import secrets
 
     from aiohttp import FormData
-    from PIL import Image
 
     from server.api.auth import token_hash
     from server.store import oauth as oauth_store
@@ -114,7 +117,56 @@ async def test_attachments_federate_as_documents(instances):
     assert row["remote_url"] == media["url"]
     await log_in(b.client, "bob")
     home = await (await b.client.get("/")).text()
-    assert f'href="{media["url"]}" rel="nofollow noopener">Image on its server: a red rectangle' in home
+    # b shows a's image from its own origin, fetched through its egress gate and re-encoded
+    media_id = await b.pool.fetchval("SELECT id FROM media_attachments")
+    assert f'<img src="/remote/media/{media_id}/small" alt="a red rectangle"' in home
+    assert a.host not in "".join(re.findall(r'<img [^>]*src="([^"]+)"', home))
+    small = await b.client.get(f"/remote/media/{media_id}/small", allow_redirects=False)
+    assert small.status == 200 and small.content_type.startswith("image/")
+    assert Image.open(io.BytesIO(await small.read())).size[0] > 0
+    cached = await b.pool.fetchrow("SELECT file_path, failed_at FROM remote_media_cache WHERE url = $1", media["url"])
+    assert cached["file_path"] and cached["failed_at"] is None
+    visitor = await b.client.get(f"/remote/media/{media_id}")  # a public post: anyone may see its image
+    assert visitor.status == 200
     await log_in(a.client, "alice")
     own = await (await a.client.get("/@alice")).text()
     assert '<img src="/media/' in own and 'alt="a red rectangle"' in own
+
+
+async def test_remote_avatars_come_from_our_cache_and_private_images_stay_private(instances):
+    """bob on b sees alice's (a) avatar and her followers-only image through b's cache; a visitor of b
+    gets neither the private image nor anything from a's host."""
+    from server.domain import profiles
+    from server.keys import CONFIG
+    from server.media import uploads
+    from server.media.storage import storage_for
+    from tests.helpers import log_in
+
+    a, b = instances
+    alice = await make_member(a.pool, "alice")
+    bob = await make_member(b.pool, "bob")
+    await follow_across(b, bob, a, "alice")
+    face = io.BytesIO()
+    Image.new("RGB", (200, 200), (40, 90, 200)).save(face, "PNG")
+    path = await uploads.store_picture(a.pool, storage_for(a.app[CONFIG]), alice.id, "avatar", face.getvalue())
+    await profiles.update_profile(a.pool, a.fed.urls, alice, profiles.ProfileUpdate("Alice", "", False),
+                                  pictures={"avatar": path})
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, "PNG")
+    media = await uploads.create(a.pool, storage_for(a.app[CONFIG]), alice.id, picture.getvalue(), None,
+                                 "a private square", (0.0, 0.0))
+    await posting.create_post(a.pool, a.fed.urls, alice, posting.NewPost("for followers", visibility="private",
+                                                                          media_ids=[media["id"]]), 500)
+    await drain(a, b)
+
+    await log_in(b.client, "bob")
+    home = await (await b.client.get("/")).text()
+    remote_alice = await b.pool.fetchval("SELECT id FROM accounts WHERE username = 'alice'")
+    assert f'src="/remote/avatars/{remote_alice}"' in home and a.host not in "".join(
+        re.findall(r'<img [^>]*src="([^"]+)"', home))
+    avatar = await b.client.get(f"/remote/avatars/{remote_alice}", allow_redirects=False)
+    assert avatar.status == 200 and avatar.content_type.startswith("image/")
+    media_id = await b.pool.fetchval("SELECT id FROM media_attachments")
+    assert (await b.client.get(f"/remote/media/{media_id}/small")).status == 200  # bob follows alice
+    await b.client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="(\w+)"', home).group(1)})
+    assert (await b.client.get(f"/remote/media/{media_id}/small")).status == 404  # signed out: not for visitors
