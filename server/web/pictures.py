@@ -18,6 +18,7 @@ from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import media as media_store
 from server.store import statuses as statuses_store
+from server.store.media_cache import CachedPicture
 from server.urls import Urls
 
 routes = web.RouteTableDef()
@@ -85,28 +86,25 @@ async def _remote_account(request: web.Request) -> Account:
     return account
 
 
+async def _profile_picture(request: web.Request, kind: str) -> web.StreamResponse:
+    """Another server's avatar (its small rendition) or header, through our cache."""
+    account = await _remote_account(request)
+    url = account.avatar_url if kind == "avatar" else account.header_url
+    found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), url) if url else None
+    if found is None:
+        raise web.HTTPFound(f"/avatars/{account.id}.svg" if kind == "avatar" else UNAVAILABLE)
+    return _serve(request, (found.thumb_path if kind == "avatar" else None) or found.file_path,
+                  _mime(found, small=kind == "avatar"))
+
+
 @routes.get(r"/remote/avatars/{account_id:\d{1,19}}")
 async def remote_avatar(request: web.Request) -> web.StreamResponse:
-    account = await _remote_account(request)
-    found = None
-    if account.avatar_url:
-        found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]),
-                                          account.avatar_url)
-    if found is None:
-        raise web.HTTPFound(f"/avatars/{account.id}.svg")
-    return _serve(request, found.thumb_path or found.file_path, _mime(found))
+    return await _profile_picture(request, "avatar")
 
 
 @routes.get(r"/remote/headers/{account_id:\d{1,19}}")
 async def remote_header(request: web.Request) -> web.StreamResponse:
-    account = await _remote_account(request)
-    found = None
-    if account.header_url:
-        found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]),
-                                          account.header_url)
-    if found is None:
-        raise web.HTTPFound(UNAVAILABLE)
-    return _serve(request, found.file_path, found.mime_type)
+    return await _profile_picture(request, "header")
 
 
 @routes.get(r"/remote/media/{media_id:\d{1,19}}")
@@ -133,6 +131,6 @@ async def _attachment(request: web.Request, *, small: bool) -> web.StreamRespons
     return _serve(request, (found.thumb_path if small else None) or found.file_path, _mime(found, small))
 
 
-def _mime(found, small: bool = True) -> str:
+def _mime(found: CachedPicture, small: bool) -> str:
     key = (found.thumb_path if small else None) or found.file_path
     return found.mime_type if key == found.file_path else images.PREVIEW_TYPES[key.rsplit(".", 1)[1]]
