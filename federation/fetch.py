@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ACTOR_TTL = timedelta(days=1)
 AS2_TYPES = ("application/activity+json", "application/ld+json")
 HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_.\-]{1,64})@([A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 
 
 class FetchError(Exception):
@@ -126,8 +127,8 @@ async def _fetch_key(fed: Federation, key_id: str) -> tuple[Account, str]:
     return found.owner, found.public_pem
 
 
-async def webfinger(fed: Federation, username: str, domain: str) -> str:
-    """The actor id that a handle names, by WebFinger on the handle's domain."""
+async def _jrd_links(fed: Federation, username: str, domain: str) -> list[dict[str, Any]]:
+    """The links of a handle's WebFinger document (RFC 7033), from the handle's domain."""
     if await fed.policies.suspended(domain):
         raise FetchError(f"{domain} is suspended here")
     url = f"{_scheme(fed)}://{domain}/.well-known/webfinger?resource={quote(f'acct:{username}@{domain}')}"
@@ -136,11 +137,30 @@ async def webfinger(fed: Federation, username: str, domain: str) -> str:
     except EgressError as exc:
         raise FetchError(str(exc)) from exc
     links = result.data.get("links") if isinstance(result.data, dict) else None
-    for link in links if isinstance(links, list) else []:
-        if (isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str)
+    return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
+
+
+async def webfinger(fed: Federation, username: str, domain: str) -> str:
+    """The actor id that a handle names, by WebFinger on the handle's domain."""
+    for link in await _jrd_links(fed, username, domain):
+        if (link.get("rel") == "self" and isinstance(link.get("href"), str)
                 and str(link.get("type", "")).split(";")[0].strip() in AS2_TYPES):
             return link["href"]
     raise FetchError(f"{username}@{domain} has no ActivityPub actor")
+
+
+async def subscribe_template(fed: Federation, handle: str) -> str:
+    """Where the server of `handle` lets its member act on something of ours: the OStatus subscribe
+    template WebFinger advertises (Mastodon, Pleroma, Kith...), an http(s) URL with a {uri} slot."""
+    match = HANDLE_RE.match(handle.strip().lstrip("@"))
+    if not match:
+        raise FetchError("Type your address as name@your.server")
+    for link in await _jrd_links(fed, match.group(1), match.group(2).lower()):
+        template = link.get("template")
+        if (link.get("rel") == SUBSCRIBE_REL and isinstance(template, str) and "{uri}" in template
+                and template.startswith(("https://", "http://"))):
+            return template
+    raise FetchError(f"{handle} does not say where to follow from; search for this address on your server")
 
 
 async def resolve_handle(fed: Federation, handle: str) -> Account:

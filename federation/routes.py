@@ -8,6 +8,7 @@ import re
 from aiohttp import web
 
 from federation import outbound, render
+from federation.fetch import SUBSCRIBE_REL
 from federation.inbox.receive import verify_request
 from federation.negotiation import as2_response, wants_as2
 from server.errors import AppError, NotFound
@@ -71,6 +72,7 @@ async def webfinger(request: web.Request) -> web.Response:
         profile = urls.profile(account.username)
         aliases.insert(0, profile)
         links.insert(0, {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile})
+        links.append({"rel": SUBSCRIBE_REL, "template": f"{urls.base}/authorize_interaction?uri={{uri}}"})
     rels = request.query.getall("rel", [])
     if rels:
         links = [link for link in links if link["rel"] in rels]

@@ -1,6 +1,7 @@
 """The web UI across two instances: search and follow, favourite, boost, reply, follow requests."""
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient
 
@@ -163,3 +164,37 @@ async def test_search_by_url_brings_the_thread(instances):
     thread = page[page.index("<main"):]
     assert thread.index("the root post") < thread.index("the middle reply") < thread.index("a reply to the middle")
 
+
+
+async def test_follow_from_your_own_server_through_the_subscribe_template(instances):
+    """A visitor of a's profile types their address on b; a finds b's subscribe template by WebFinger
+    and sends them there; b (signed in) shows a's member to follow."""
+    a, b = instances
+    await make_member(a.pool, "alice")
+    await make_member(b.pool, "bob")
+    jrd = await (await a.client.get("/.well-known/webfinger", params={"resource": f"acct:alice@{a.host}"})).json()
+    template = next(link["template"] for link in jrd["links"] if link["rel"] == "http://ostatus.org/schema/1.0/subscribe")
+    assert template == f"{a.base}/authorize_interaction?uri={{uri}}"
+
+    profile = await (await a.client.get("/@alice")).text()  # a visitor
+    assert 'action="/interact"' in profile
+    resp = await submit(a.client, "/interact", {"handle": f"bob@{b.host}", "uri": f"{a.base}/users/alice"},
+                        page="/@alice")
+    assert resp.status == 303
+    sent_to = urlsplit(resp.headers["Location"])
+    assert f"{sent_to.scheme}://{sent_to.netloc}{sent_to.path}" == f"{b.base}/authorize_interaction"
+    assert parse_qs(sent_to.query) == {"uri": [f"{a.base}/users/alice"]}
+    target = resp.headers["Location"].removeprefix(b.base)
+    signed_out = await b.client.get(target, allow_redirects=False)
+    assert signed_out.headers["Location"].startswith("/login?next=")
+    await log_in(b.client, "bob")
+    found = await b.client.get(target)
+    page = await found.text()
+    assert found.status == 200 and f'action="/@alice@{a.host}/follow"' in page
+
+    nowhere = await submit(a.client, "/interact", {"handle": "not an address", "uri": f"{a.base}/users/alice"},
+                           page="/@alice")
+    assert nowhere.status == 422 and "name@your.server" in await nowhere.text()
+    elsewhere = await submit(a.client, "/interact", {"handle": f"bob@{b.host}", "uri": "https://evil.example/x"},
+                             page="/@alice")
+    assert elsewhere.status == 400
