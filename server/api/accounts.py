@@ -202,10 +202,15 @@ async def _relationship(request: web.Request, target_id: int) -> web.Response:
 @api("write:follows")
 async def follow(request: web.Request) -> web.Response:
     target = await account_or_404(request, path_id(request))
+    p = await params.read(request)
+    follower = current_user(request).account
     try:
-        await following.follow(request.app[POOL], request.app[URLS], current_user(request).account, target)
+        await following.follow(request.app[POOL], request.app[URLS], follower, target)
     except Invalid as exc:
         raise AppError(403, exc.message) from None
+    reblogs, notify = p.bool("reblogs", None), p.bool("notify", None)
+    if reblogs is not None or notify is not None:  # following again changes only the options (as on Mastodon)
+        await following.set_options(request.app[POOL], follower, target, show_reblogs=reblogs, notify=notify)
     return await _relationship(request, target.id)
 
 

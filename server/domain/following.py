@@ -8,7 +8,7 @@ import asyncpg
 
 from federation import outbound
 from server.errors import Invalid, NotFound
-from server.models import Account
+from server.models import Account, Visibility
 from server.store import follows as follows_store
 from server.store import home_feed, interactions
 from server.store import lists as lists_store
@@ -96,3 +96,21 @@ async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follow
             await end_follow(conn, follower.id, target.id)
         if not follower.is_local and pending.uri:
             await outbound.follow_answered(conn, urls, target, follower, pending.uri, accept=accept)
+
+
+async def set_options(pool: asyncpg.Pool, follower: Account, target: Account, *, show_reblogs: bool | None = None,
+                      notify: bool | None = None) -> None:
+    """What a follow brings: the account's boosts in the home feed, a notification when it posts."""
+    if not await follows_store.set_options(pool, follower.id, target.id, show_reblogs=show_reblogs, notify=notify):
+        raise Invalid("You do not follow this account.")
+
+
+async def tell_notified_followers(conn: asyncpg.Connection, author_id: int, status_id: int, visibility: Visibility,
+                                  already: list[int]) -> None:
+    """A new post, to the followers who asked to hear when its author posts (not for direct
+    messages; not twice to who was already told, e.g. as mentioned)."""
+    if visibility == Visibility.DIRECT:
+        return
+    for follower_id in await follows_store.notified_follower_ids(conn, author_id):
+        if follower_id not in already:
+            await notifications_store.add(conn, follower_id, author_id, "status", status_id)

@@ -67,6 +67,7 @@ async def store_status(
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
         if parent and parent.account_id not in mentioned:
             await notifications_store.add(conn, parent.account_id, author.id, "reply", status_id)
+        await following.tell_notified_followers(conn, author.id, status_id, visibility, mentioned)
         await statuses_store.notify_new(conn, status_id)
     return status_id
 

@@ -15,7 +15,7 @@ import asyncpg
 
 from federation import outbound
 from federation.render import NoteParts
-from server.domain import content_rules
+from server.domain import content_rules, following
 from server.errors import Invalid, NotFound
 from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
@@ -197,6 +197,7 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         await home_feed.add(conn, status_id, author.id, sorted(readers))
         for account_id in local_ids:
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
+        await following.tell_notified_followers(conn, author.id, status_id, visibility, local_ids)
         status = await statuses_store.get_visible(conn, status_id, author.id)
         assert status is not None
         # What the Note needs was built above: federation does not read it back.

@@ -197,3 +197,24 @@ async def familiar_followers(db: Executor, viewer_id: int, ids: list[int]) -> di
     for r in rows:
         out.setdefault(r["target"], []).append(account_from_row(r))
     return out
+
+
+async def set_options(db: Executor, account_id: int, target_id: int, *, show_reblogs: bool | None,
+                      notify: bool | None) -> bool:
+    """Change what a follow brings (None leaves an option as it is); False when there is no follow."""
+    done = await db.fetchval(
+        "UPDATE follows SET show_reblogs = coalesce($3, show_reblogs), notify = coalesce($4, notify)"
+        " WHERE account_id = $1 AND target_account_id = $2 RETURNING id",
+        account_id, target_id, show_reblogs, notify,
+    )
+    return done is not None
+
+
+async def notified_follower_ids(db: Executor, target_id: int) -> list[int]:
+    """Local followers who asked to be notified when the account posts."""
+    rows = await db.fetch(
+        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
+        " WHERE f.target_account_id = $1 AND f.notify AND f.state = 'accepted' AND a.domain IS NULL",
+        target_id,
+    )
+    return [r["account_id"] for r in rows]

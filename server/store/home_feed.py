@@ -65,9 +65,11 @@ async def home_readers(db: Executor, status_id: int, account_ids: set[int]) -> s
 
 def _shown(reader: str = "$1") -> str:
     """SQL condition on feed row `h` and its status `s`: what the reader's home feed shows (their
-    mutes and exclusive lists applied)."""
+    mutes, exclusive lists and hidden boosts applied)."""
     return (
         f"h.account_id = {reader} AND {visible_to(reader)} AND {not_muted(reader, 'h.author_id')}"
+        " AND (s.reblog_of_id IS NULL OR NOT EXISTS (SELECT 1 FROM follows hb WHERE hb.account_id = h.account_id"
+        "  AND hb.target_account_id = h.author_id AND NOT hb.show_reblogs))"
         " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
         f"  WHERE x.account_id = {reader} AND x.exclusive AND xl.account_id = h.author_id)"
     )

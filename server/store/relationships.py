@@ -16,6 +16,8 @@ class Relationship:
     blocked_by: bool
     muting: bool
     muting_notifications: bool
+    showing_reblogs: bool = False  # the viewer's follow lets the account's boosts into the home feed
+    notifying: bool = False  # the viewer is notified when the account posts
 
 
 async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Relationship]:
@@ -23,6 +25,8 @@ async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Rel
     rows = await db.fetch(
         "SELECT i.id,"
         " (SELECT state FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS following,"
+        " (SELECT show_reblogs FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS reblogs,"
+        " (SELECT notify FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS notify,"
         " (SELECT state FROM follows WHERE account_id = i.id AND target_account_id = $1) AS followed_by,"
         " EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = i.id) AS blocking,"
         " EXISTS (SELECT 1 FROM blocks WHERE account_id = i.id AND target_account_id = $1) AS blocked_by,"
@@ -32,4 +36,5 @@ async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Rel
         viewer_id, ids,
     )
     return {r["id"]: Relationship(r["id"], r["following"], r["followed_by"], r["blocking"], r["blocked_by"],
-                                  r["muting"] is not None, bool(r["muting"])) for r in rows}
+                                  r["muting"] is not None, bool(r["muting"]), bool(r["reblogs"]), bool(r["notify"]))
+            for r in rows}

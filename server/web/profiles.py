@@ -11,6 +11,7 @@ from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
 from server.store import marks as marks_store
 from server.store import mutes as mutes_store
+from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 from server.web.feeds import PAGE_SIZE, page_context
 from server.web.forms import back, feed_page
@@ -42,6 +43,8 @@ async def profile(request: web.Request) -> web.Response:
         "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
         "muting": bool(viewer_id and await mutes_store.is_muting(pool, viewer_id, account.id)),
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
+        "relationship": (await relationships_store.between(pool, viewer_id, [account.id])).get(account.id)
+        if viewer_id and viewer_id != account.id else None,
         "follows_you": bool(viewer_id and viewer_id != account.id
                             and await follows_store.state(pool, account.id, viewer_id) == "accepted"),
     }
@@ -86,3 +89,14 @@ async def block(request: web.Request) -> web.Response:
 @routes.post(f"/@{HANDLE}/unblock")
 async def unblock(request: web.Request) -> web.Response:
     return await _block(request, undo=True)
+
+
+@routes.post(f"/@{HANDLE}/follow_options")
+async def follow_options(request: web.Request) -> web.Response:
+    """Hide or show a followed account's boosts; be notified when it posts, or not."""
+    user = require_user(request)
+    target = await account_for_handle(request, request.match_info["handle"], resolve=False)
+    form = await request.post()
+    choice = {name: form[name] == "on" for name in ("show_reblogs", "notify") if form.get(name) in ("on", "off")}
+    await following.set_options(request.app[POOL], user.account, target, **choice)
+    raise await back(request, f"/@{target.handle()}")
