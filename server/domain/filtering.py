@@ -101,41 +101,41 @@ async def filter_for_pages(pool: asyncpg.Pool, viewer_id: int | None, context: s
 
 def check_title(title: str | None, label: str = "Title") -> str:
     if title is None or not title.strip():
-        raise Invalid(f"Validation failed: {label} can't be blank", field=label.lower())
+        raise Invalid(f"{label} can't be blank", field=label.lower())
     if len(title) > MAX_TITLE:
-        raise Invalid(f"Validation failed: {label} is too long (maximum is {MAX_TITLE} characters)",
+        raise Invalid(f"{label} is too long (maximum is {MAX_TITLE} characters)",
                       field=label.lower())
     return title.strip()
 
 
 def check_keyword(word: str | None) -> str:
     if word is None or not word.strip():
-        raise Invalid("Validation failed: Keyword can't be blank", field="keyword")
+        raise Invalid("Keyword can't be blank", field="keyword")
     if len(word) > MAX_KEYWORD:
-        raise Invalid(f"Validation failed: Keyword is too long (maximum is {MAX_KEYWORD} characters)",
+        raise Invalid(f"Keyword is too long (maximum is {MAX_KEYWORD} characters)",
                       field="keyword")
     return word.strip()
 
 
 def check_context(given: list[str]) -> list[str]:
     if not given:
-        raise Invalid("Validation failed: Context can't be blank", field="context")
+        raise Invalid("Context can't be blank", field="context")
     for item in given:
         if item not in CONTEXTS:
-            raise Invalid(f"Validation failed: Context {item[:50]!r} is not a valid context"
+            raise Invalid(f"Context {item[:50]!r} is not a valid context"
                           f" (use {', '.join(CONTEXTS)})", field="context")
     return list(dict.fromkeys(given))
 
 
 def check_action(action: str | None) -> str:
     if action not in ACTIONS:
-        raise Invalid("Validation failed: Filter action must be warn or hide", field="action")
+        raise Invalid("Filter action must be warn or hide", field="action")
     return action
 
 
 def _check_count(count: int) -> None:
     if count > MAX_KEYWORDS:
-        raise Invalid(f"Validation failed: a filter holds at most {MAX_KEYWORDS} keywords", field="keywords")
+        raise Invalid(f"a filter holds at most {MAX_KEYWORDS} keywords", field="keywords")
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ async def change_phrase(pool: asyncpg.Pool, found: Filter, word: Keyword, phrase
     phrase, context = check_keyword(phrase), check_context(context)
     shared = len(found.keywords) > 1
     if shared and (set(context) != set(found.context) or action != found.action or expires_at != found.expires_at):
-        raise Invalid("Validation failed: this filter has several keywords; change its context,"
+        raise Invalid("this filter has several keywords; change its context,"
                       " action or expiry through /api/v2/filters")
     async with pool.acquire() as conn, conn.transaction():
         if not shared:

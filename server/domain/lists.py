@@ -15,11 +15,11 @@ REPLIES_POLICIES = ("followed", "list", "none")
 def check(title: str | None, replies_policy: str | None) -> str:
     """The title, stripped, once the title and replies policy pass Mastodon's validations."""
     if title is None or not title.strip():
-        raise Invalid("Validation failed: Title can't be blank", field="title")
+        raise Invalid("Title can't be blank", field="title")
     if len(title) > MAX_TITLE:
-        raise Invalid(f"Validation failed: Title is too long (maximum is {MAX_TITLE} characters)", field="title")
+        raise Invalid(f"Title is too long (maximum is {MAX_TITLE} characters)", field="title")
     if replies_policy not in REPLIES_POLICIES:
-        raise Invalid("Validation failed: Replies policy must be one of followed, list, none", field="replies_policy")
+        raise Invalid("Replies policy must be one of followed, list, none", field="replies_policy")
     return title.strip()
 
 
@@ -29,7 +29,7 @@ async def create(pool: asyncpg.Pool, owner_id: int, title: str | None, replies_p
     async with pool.acquire() as conn, conn.transaction():
         await lists_store.lock_owner(conn, owner_id)  # two creations at once cannot both pass the cap
         if await lists_store.count(conn, owner_id) >= MAX_LISTS:
-            raise Invalid(f"Validation failed: You can have at most {MAX_LISTS} lists")
+            raise Invalid(f"You can have at most {MAX_LISTS} lists")
         return await lists_store.insert(conn, owner_id, title, replies_policy, exclusive)
 
 
@@ -46,7 +46,7 @@ async def add_members(pool: asyncpg.Pool, owner_id: int, list_id: int, account_i
         if await lists_store.existing_accounts(conn, account_ids) != set(account_ids):
             raise NotFound("Record not found")
         if await lists_store.followed(conn, owner_id, account_ids) != set(account_ids):
-            raise Invalid("Validation failed: Account must be followed before it can be added to a list")
+            raise Invalid("Account must be followed before it can be added to a list")
         if await lists_store.already_in(conn, list_id, account_ids):
-            raise Invalid("Validation failed: Account has already been taken")
+            raise Invalid("Account has already been taken")
         await lists_store.add_members(conn, list_id, account_ids)

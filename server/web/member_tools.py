@@ -28,7 +28,7 @@ async def filters_page(request: web.Request, *, error: str = "", form: Any = Non
     return render(request, "settings_filters.html", {
         "filters": await filters_store.owned(request.app[POOL], user.id), "contexts": filters_store.CONTEXTS,
         "hidden_domains": await domain_hiding.hidden(request.app[POOL], user.id),
-        "error": error.removeprefix("Validation failed: "), "form": form,
+        "error": error, "form": form,
     }, status=422 if error else 200)
 
 

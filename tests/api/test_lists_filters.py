@@ -107,7 +107,7 @@ async def test_lists_crud_validation_ownership_and_scopes(api, pool):
         resp = await api.post("/api/v1/lists", json=fields, headers=auth)
         assert resp.status == 422 and (await resp.json())["error"].startswith("Validation failed"), fields
     resp = await api.put(f"/api/v1/lists/{made['id']}", json={"title": ""}, headers=auth)
-    assert resp.status == 422 and "Title can't be blank" in (await resp.json())["error"]
+    assert resp.status == 422 and (await resp.json())["error"] == "Validation failed: Title can't be blank"
 
     # Someone else's list does not exist for them.
     lid = made["id"]
