@@ -42,7 +42,9 @@ from server.web import (
     collections,
     compose,
     content_rules,
+    conversations,
     feeds,
+    lists,
     member_tools,
     middleware,
     notifications,
@@ -110,7 +112,8 @@ def make_app(cfg: Config) -> web.Application:
               timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
-              collections.routes, compose.routes)
+              collections.routes, compose.routes,
+              conversations.routes, lists.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

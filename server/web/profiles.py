@@ -9,6 +9,7 @@ from federation.routes import actor_document
 from server.domain import blocking, following
 from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
+from server.store import lists as lists_store
 from server.store import marks as marks_store
 from server.store import mutes as mutes_store
 from server.store import relationships as relationships_store
@@ -45,6 +46,9 @@ async def profile(request: web.Request) -> web.Response:
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
         "relationship": (await relationships_store.between(pool, viewer_id, [account.id])).get(account.id)
         if viewer_id and viewer_id != account.id else None,
+        "own_lists": await lists_store.owned(pool, viewer_id) if viewer_id and viewer_id != account.id else [],
+        "lists_with": {row.id for row in await lists_store.containing(pool, viewer_id, account.id)}
+        if viewer_id and viewer_id != account.id else set(),
         "follows_you": bool(viewer_id and viewer_id != account.id
                             and await follows_store.state(pool, account.id, viewer_id) == "accepted"),
     }

@@ -10,6 +10,7 @@ from tests.conftest import KithProcess
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
 PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
+         "/lists", "/conversations",
          "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
          "/settings/filters", "/about"]
 
