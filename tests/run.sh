@@ -12,6 +12,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium openssl >/dev/null
 fi
 
+# axe-core (from npm) is injected into pages by the accessibility tests.
+if [ ! -f tests/.cache/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --silent --no-audit --no-fund --prefix tests/.cache axe-core@4 >/dev/null
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check --quiet server federation bench tests
