@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server.domain.filtering import filter_for_pages
 from server.errors import AppError
-from server.keys import POOL, USER
+from server.keys import NAV_COUNTS, POOL, USER
 from server.models import Status
 from server.store import accounts as accounts_store
 from server.store import home_feed, interactions
@@ -83,7 +83,7 @@ async def home_page(request: web.Request, *, error: str | None = None, error_fie
     context = {
         **await page_context(request, statuses, page, context="home"),
         "read_marker": marker,
-        "unread": await home_feed.unread_count(pool, user.id, marker) if marker else 0,
+        "unread": request[NAV_COUNTS]["home"],  # counted from the same marker for the navigation
         **compose_context(request, form),
         "error": error,
         "error_field": error_field,

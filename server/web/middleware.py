@@ -47,6 +47,7 @@ UPLOAD_FORMS = {
     "/settings/profile": 2 * uploads.IMAGE_LIMIT + 5 * uploads.MIB,  # avatar and header
     "/": max(4 * uploads.IMAGE_LIMIT, uploads.AV_LIMIT) + 5 * uploads.MIB,  # a post's images or video
 }
+NOT_PAGES = ("/avatars/", "/remote/", "/static/")  # pictures and files: no navigation to count for
 SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/", "/remote/")
 
 
@@ -131,7 +132,7 @@ async def session_and_csrf(request: web.Request, handler):
             raise web.HTTPSeeOther("/settings/moderation")
         raise AppError(403, "Your account is suspended. Read the notice and appeal at /settings/moderation.")
     request[SITE] = await request.app[SETTINGS].current()
-    if user is not None and request.method == "GET":
+    if user is not None and not request.path.startswith(NOT_PAGES):  # a refused form re-renders a page too
         request[NAV_COUNTS] = await _nav_counts(request.app[POOL], user.id)
     csrf.browser_id(request)
     unrouted = request.match_info.http_exception is not None  # becomes a 404/405 page

@@ -11,7 +11,6 @@ from server.keys import POOL, URLS, USER
 from server.store import follows as follows_store
 from server.store import lists as lists_store
 from server.store import marks as marks_store
-from server.store import mutes as mutes_store
 from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 from server.web.feeds import PAGE_SIZE, page_context
@@ -40,18 +39,19 @@ async def profile(request: web.Request) -> web.Response:
         "followers": followers,
         "following": following_count,
         "posts_count": await statuses_store.count_by_account(pool, account.id),
-        "follow_state": await follows_store.state(pool, viewer_id, account.id) if viewer_id else None,
-        "blocking": await blocking.is_blocking(pool, viewer_id, account.id) if viewer_id else False,
-        "muting": bool(viewer_id and await mutes_store.is_muting(pool, viewer_id, account.id)),
         "remote_url": request.app[URLS].account_url(account) if not account.is_local else None,
-        "relationship": (await relationships_store.between(pool, viewer_id, [account.id])).get(account.id)
-        if viewer_id and viewer_id != account.id else None,
-        "own_lists": await lists_store.owned(pool, viewer_id) if viewer_id and viewer_id != account.id else [],
-        "lists_with": {row.id for row in await lists_store.containing(pool, viewer_id, account.id)}
-        if viewer_id and viewer_id != account.id else set(),
-        "follows_you": bool(viewer_id and viewer_id != account.id
-                            and await follows_store.state(pool, account.id, viewer_id) == "accepted"),
     }
+    other = viewer_id if viewer_id is not None and viewer_id != account.id else None  # a viewer who is not them
+    rel = (await relationships_store.between(pool, other, [account.id])).get(account.id) if other else None
+    context.update({
+        "relationship": rel,
+        "follow_state": rel.following if rel else None,
+        "blocking": bool(rel and rel.blocking),
+        "muting": bool(rel and rel.muting),
+        "follows_you": bool(rel and rel.followed_by == "accepted"),
+        "own_lists": await lists_store.owned(pool, other) if other else [],
+        "lists_with": {row.id for row in await lists_store.containing(pool, other, account.id)} if other else set(),
+    })
     first_page = page.max_id is None and page.min_id is None
     pinned = await marks_store.pinned(pool, account.id, viewer_id) if first_page else []
     if pinned:  # their counts and the viewer's buttons, beside those of the page's posts
