@@ -12,8 +12,8 @@ from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 AXE = Path(__file__).resolve().parents[1] / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
 MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/search?q=nobody",
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
-                "/settings/profile", "/settings/filters", "/settings/apps", "/@axe", "/@axe/followers", "/@friend"]
-VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/@friend"]
+                "/settings/profile", "/settings/filters", "/settings/apps", "/@axe", "/@axe/followers", "/@neighbour"]
+VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/@neighbour"]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ async def new_page(browser: Browser, width: int, state=None) -> Page:  # noqa: F
 async def test_no_serious_accessibility_violations(kith: KithProcess, browser: Browser, axe_source: str):  # noqa: F811
     base = kith.base_url
     setup = await new_page(browser, 1280)
-    for name in ("friend", "axe"):
+    for name in ("neighbour", "axe"):
         await setup.context.clear_cookies()
         await setup.goto(base + "/signup")
         await setup.get_by_label("Username").fill(name)
@@ -50,7 +50,7 @@ async def test_no_serious_accessibility_violations(kith: KithProcess, browser: B
         await setup.get_by_role("button", name="Sign up").click()
         await setup.get_by_label("Post", exact=True).fill(f"Hello from {name}, #accessible and well.")
         await setup.get_by_role("button", name="Post", exact=True).click()
-    await setup.goto(base + "/@friend")
+    await setup.goto(base + "/@neighbour")
     await setup.get_by_role("button", name="Follow").click()
     state = await setup.context.storage_state()
     await setup.goto(base + "/")
