@@ -38,6 +38,7 @@ from server.store import settings as settings_store
 from server.urls import Urls
 from server.web import (
     admin,
+    admin_accounts,
     auth,
     collections,
     compose,
@@ -107,8 +108,9 @@ def make_app(cfg: Config) -> web.Application:
     app.cleanup_ctx.append(api_streaming.streaming_ctx)
     app.on_shutdown.append(api_streaming.close_streams)  # else open streams hold shutdown for its timeout
     tables = (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes, posts.routes,
-              profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes, reports.routes,
-              content_rules.routes, member_tools.routes, oauth.routes, api_accounts.routes, api_statuses.routes,
+              profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
+              admin_accounts.routes, reports.routes, content_rules.routes, member_tools.routes, oauth.routes,
+              api_accounts.routes, api_statuses.routes,
               timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,

@@ -16,7 +16,7 @@ from federation import ingest, outbound, parse
 from federation.fetch import FetchError, fetch_actor
 from federation.ingest import Reject, Retry, account_for, import_note, note_of, status_ref
 from federation.runtime import Federation
-from server.domain import inbound, polls
+from server.domain import inbound, polls, reports
 from server.errors import Invalid
 from server.models import Account
 from server.store import accounts as accounts_store
@@ -336,10 +336,9 @@ async def on_flag(incoming: Incoming) -> None:
     if reported is None:
         return  # reports only about remote accounts are not ours to handle
     comment = incoming.activity.get("content")
-    await interactions.add_report(
-        fed.pool, reporter_id=incoming.actor.id, target_id=reported.id, status_ids=status_ids,
-        comment=comment[:5000] if isinstance(comment, str) else "", uri=incoming.id, origin_domain=incoming.host,
-    )
+    await reports.receive(fed.pool, reporter_id=incoming.actor.id, target_id=reported.id, status_ids=status_ids,
+                          comment=comment if isinstance(comment, str) else "", uri=incoming.id,
+                          origin_domain=incoming.host)
 
 
 @handles("Move")

@@ -209,14 +209,6 @@ async def action(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-def _report_json(item: dict, account_json: dict) -> dict:
-    return {"id": str(item["id"]), "action_taken": item["resolved_at"] is not None, "category": item["category"],
-            "comment": item["comment"], "forwarded": item["forwarded"], "created_at": entities.iso(item["created_at"]),
-            "updated_at": entities.iso(item["resolved_at"] or item["created_at"]),
-            "status_ids": [str(s) for s in item["status_ids"]], "rule_ids": [str(r) for r in item["rule_ids"]],
-            "target_account": account_json}
-
-
 @routes.get("/api/v1/admin/reports")
 @api("admin:read:reports")
 async def reports(request: web.Request) -> web.Response:
@@ -224,7 +216,7 @@ async def reports(request: web.Request) -> web.Response:
     resolved = params.Params(request.query).bool("resolved")
     items = await reports_store.page(request.app[POOL], resolved=resolved)
     targets = await entities.accounts_to_api(request.app[POOL], request.app[URLS], [i["target"] for i in items])
-    return web.json_response([_report_json(i, targets[i["target"].id]) for i in items])
+    return web.json_response([entities.report_to_api(i, targets[i["target"].id]) for i in items])
 
 
 @routes.post(r"/api/v1/admin/reports/{id:\d+}/resolve")

@@ -33,6 +33,16 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
 
+def report_to_api(item: dict[str, Any], account_json: dict[str, Any]) -> dict[str, Any]:
+    """A Report entity (as a staff notification and the admin API carry it) from `reports_store.page`'s item."""
+    return {"id": str(item["id"]), "action_taken": item["resolved_at"] is not None,
+            "action_taken_at": iso(item["resolved_at"]), "category": item["category"], "comment": item["comment"],
+            "forwarded": item["forwarded"], "created_at": iso(item["created_at"]),
+            "updated_at": iso(item["resolved_at"] or item["created_at"]),
+            "status_ids": [str(s) for s in item["status_ids"]] or None,
+            "rule_ids": [str(r) for r in item["rule_ids"]] or None, "target_account": account_json}
+
+
 async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
     """Account entities by id."""
     counts = await accounts_store.counts(pool, [a.id for a in items])

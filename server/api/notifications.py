@@ -17,6 +17,7 @@ from server.keys import POOL, URLS
 from server.store import follows as follows_store
 from server.store import notifications as notifications_store
 from server.store import relationships as relationships_store
+from server.store import reports as reports_store
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
@@ -35,7 +36,12 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
                 statuses[status.id] = status
     rendered = await entities.statuses_to_api(pool, urls, list(statuses.values()), viewer_id)
     status_json = dict(zip(statuses, rendered, strict=True))
-    people = await entities.accounts_to_api(pool, urls, [i["account"] for i in items])
+    reports = {}
+    for item in items:
+        if item["report_id"] and (report := await reports_store.get(pool, item["report_id"])):
+            reports[report["id"]] = report
+    people = await entities.accounts_to_api(pool, urls, [i["account"] for i in items]
+                                            + [r["target"] for r in reports.values()])
     out = []
     for item in items:
         if item["status_id"] and item["status_id"] not in status_json:
@@ -44,6 +50,9 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
                   "group_key": f"ungrouped-{item['id']}", "account": people[item["account"].id]}
         if item["status_id"]:
             entity["status"] = status_json[item["status_id"]]
+        if item["report_id"] in reports:
+            report = reports[item["report_id"]]
+            entity["report"] = entities.report_to_api(report, people[report["target"].id])
         out.append(entity)
     return await apply_filters_to_notifications(pool, viewer_id, out)
 

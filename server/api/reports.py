@@ -38,11 +38,6 @@ async def create(request: web.Request) -> web.Response:
         comment=p.str("comment", "", max_len=5000) or "", category=category, rule_ids=rule_ids,
         forward=p.bool("forward"),
     )
+    report = await reports_store.get(request.app[POOL], report_id)
     account = await entities.account_to_api(request.app[POOL], request.app[URLS], target)
-    return web.json_response({
-        "id": str(report_id), "action_taken": False, "action_taken_at": None, "category": category,
-        "comment": p.str("comment", "") or "", "forwarded": p.bool("forward") and not target.is_local,
-        "created_at": entities.iso(await reports_store.created_at(request.app[POOL], report_id)),
-        "status_ids": p.list("status_ids", max_items=50) or None,
-        "rule_ids": [str(r) for r in rule_ids] or None, "target_account": account,
-    })
+    return web.json_response(entities.report_to_api(report, account))

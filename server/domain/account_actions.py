@@ -14,7 +14,9 @@ from server.store import accounts as accounts_store
 from server.store import domains as domains_store
 from server.store import follows as follows_store
 from server.store import home_feed
+from server.store import notifications as notifications_store
 from server.store import oauth as oauth_store
+from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import sessions as sessions_store
 from server.store import statuses as statuses_store
@@ -27,7 +29,8 @@ _FLAGS = {"limit": "limited_at", "unlimit": "limited_at", "sensitive": "sensitiz
 
 
 async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, action: str, rule_ids: list[int],
-              reason: str) -> None:
+              reason: str, *, report_id: int | None = None) -> None:
+    """Apply the action; taken on a report (about this account), it also resolves that report."""
     if action not in ACTIONS:
         raise Invalid("Unknown action.", field="action")
     reason = reason.strip()
@@ -67,6 +70,10 @@ async def act(pool: asyncpg.Pool, urls: Urls, staff_id: int, target: Account, ac
             await warnings_store.insert(conn, target.id, staff_id, action, rule_ids, reason)
         await domains_store.log(conn, staff_id, f"account: {action}", f"@{target.handle()}",
                                 " — ".join(x for x in (cited, reason) if x))
+        if report_id is not None:
+            if not await reports_store.resolve(conn, report_id, staff_id, action, target_id=target.id):
+                raise NotFound("There is no such open report about this account.")
+            await domains_store.log(conn, staff_id, "report: resolve", f"report {report_id}", action)
     if action in ("suspend", "unsuspend"):
         moderation.policies_changed()  # the inbox refuses a suspended remote account at once
 
@@ -75,8 +82,10 @@ async def appeal(pool: asyncpg.Pool, account_id: int, warning_id: int, text: str
     text = text.strip()
     if not 1 <= len(text) <= 2000:
         raise Invalid("Write your appeal (up to 2000 characters).", field="appeal")
-    if not await warnings_store.add_appeal(pool, warning_id, account_id, text):
-        raise NotFound("This action cannot be appealed (again).")
+    async with pool.acquire() as conn, conn.transaction():
+        if not await warnings_store.add_appeal(conn, warning_id, account_id, text):
+            raise NotFound("This action cannot be appealed (again).")
+        await notifications_store.tell_staff(conn, "admin.appeal", account_id, warning_id=warning_id)
 
 
 async def decide_appeal(pool: asyncpg.Pool, urls: Urls, staff_id: int, warning_id: int, approve: bool) -> None:

@@ -13,6 +13,7 @@ from server.domain.moderation import normalise_domain
 from server.errors import AppError, Invalid
 from server.models import Account, Role, User
 from server.store import domains as domains_store
+from server.store import notifications as notifications_store
 from server.store import registrations as registrations_store
 
 MAX_REASON = 1000
@@ -34,7 +35,8 @@ async def sign_up(pool: asyncpg.Pool, site: InstanceSettings, username: str, pas
     if email and await registrations_store.email_blocked(pool, email):
         raise Invalid("Sign-ups with addresses from that email provider are not accepted here.", field="email")
     async def within(conn: asyncpg.Connection, account: Account) -> None:
-        """In the account's own transaction: an applicant starts pending; an invite is used up."""
+        """In the account's own transaction: an applicant starts pending; an invite is used up; staff hear."""
+        await notifications_store.tell_staff(conn, "admin.sign_up", account.id)
         if mode == "approval":
             await registrations_store.set_application(conn, account.id, "pending", reason)
         if mode == "invite" and not await registrations_store.use_invite(conn, invite):

@@ -9,6 +9,7 @@ from server.domain.accounts import instance_actor
 from server.errors import Invalid, NotFound
 from server.models import Account
 from server.store import domains as domains_store
+from server.store import notifications as notifications_store
 from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -17,6 +18,7 @@ from server.urls import Urls
 CATEGORIES = ("spam", "legal", "violation", "other")
 MAX_COMMENT = 1000
 MAX_STATUSES = 20
+MAX_REMOTE_COMMENT = 5000
 
 
 async def file_report(pool: asyncpg.Pool, urls: Urls, reporter: Account, target: Account, *, status_ids: list[int],
@@ -48,11 +50,23 @@ async def file_report(pool: asyncpg.Pool, urls: Urls, reporter: Account, target:
             conn, reporter_id=reporter.id, target_id=target.id, status_ids=[s.id for s in statuses], comment=comment,
             category=category, rule_ids=rule_ids, forwarded=forwarded,
         )
+        await notifications_store.tell_staff(conn, "admin.report", reporter.id, report_id=report_id)
         if forwarded:
             actor = await instance_actor(pool)
             await outbound.report_forwarded(conn, urls, actor, target, [urls.status_id_uri(s) for s in statuses],
                                             comment, report_id)
     return report_id
+
+
+async def receive(pool: asyncpg.Pool, *, reporter_id: int, target_id: int, status_ids: list[int], comment: str,
+                  uri: str, origin_domain: str) -> None:
+    """A report another server sent (a Flag): stored once per activity id, and staff told of it."""
+    async with pool.acquire() as conn, conn.transaction():
+        report_id = await reports_store.insert_remote(
+            conn, reporter_id=reporter_id, target_id=target_id, status_ids=status_ids,
+            comment=comment[:MAX_REMOTE_COMMENT], uri=uri, origin_domain=origin_domain)
+        if report_id is not None:
+            await notifications_store.tell_staff(conn, "admin.report", reporter_id, report_id=report_id)
 
 
 # --- handling reports (staff) --------------------------------------------------------------------

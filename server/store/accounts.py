@@ -362,6 +362,59 @@ async def counts(db: Executor, ids: list[int]) -> dict[int, Counts]:
     return {r["id"]: Counts(r["followers"], r["following"], r["posts"], r["last"]) for r in rows}
 
 
+def _like_prefix(text: str) -> str:
+    """Text matched literally at the start of a LIKE pattern (its wildcards escaped)."""
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """An account as the admin list shows it: the role, email and application of members here."""
+
+    account: Account
+    role: Role | None
+    email: str | None
+    application: str | None
+    limited: bool
+
+
+ADMIN_STATUSES = ("active", "suspended", "limited", "sensitive", "pending")
+_STAFF_VIEW = (f"SELECT {ACCOUNT_COLUMNS}, a.limited_at, u.role, u.email, u.application_state FROM accounts a"
+               " LEFT JOIN users u ON u.account_id = a.id")
+
+
+def _staff_view(row: asyncpg.Record) -> StaffView:
+    return StaffView(account_from_row(row), Role(row["role"]) if row["role"] else None, row["email"],
+                     row["application_state"], row["limited_at"] is not None)
+
+
+async def admin_page(db: Executor, page: Page, *, origin: str | None, role: str | None, status: str | None,
+                     query: str) -> list[StaffView]:
+    """Accounts newest first, filtered by origin ('local'/'remote'), role and moderation status, and
+    by the start of a name, handle or domain."""
+    name, _, domain = query.partition("@")
+    rows = await db.fetch(
+        f"{_STAFF_VIEW} WHERE a.username <> 'kith.instance' AND {page.where('a.id', 1)}"
+        " AND ($5::text IS NULL OR (a.domain IS NULL) = ($5 = 'local'))"
+        " AND ($6::text IS NULL OR u.role = $6)"
+        " AND ($7::text IS NULL OR CASE $7 WHEN 'suspended' THEN a.suspended_at IS NOT NULL"
+        "  WHEN 'limited' THEN a.limited_at IS NOT NULL WHEN 'sensitive' THEN a.sensitized_at IS NOT NULL"
+        "  WHEN 'pending' THEN u.application_state = 'pending'"
+        "  ELSE a.suspended_at IS NULL AND a.limited_at IS NULL END)"
+        " AND ($8 = '' OR lower(a.username) LIKE lower($8) || '%' OR lower(a.display_name) LIKE lower($8) || '%'"
+        "  OR ($9 = '' AND lower(a.domain) LIKE lower($8) || '%'))"
+        " AND ($9 = '' OR lower(a.domain) LIKE lower($9) || '%')"
+        f" ORDER BY {page.order('a.id')} LIMIT $4",
+        *page.args, page.limit, origin, role, status, _like_prefix(name), _like_prefix(domain),
+    )
+    return page.newest_first([_staff_view(r) for r in rows])
+
+
+async def staff_view(db: Executor, account_id: int) -> StaffView | None:
+    row = await db.fetchrow(f"{_STAFF_VIEW} WHERE a.id = $1", account_id)
+    return _staff_view(row) if row else None
+
+
 async def search_accounts(db: Executor, query: str, limit: int, *, include_suspended: bool = False) -> list[Account]:
     """Accounts whose handle or display name starts with the query, local ones first."""
     name, _, domain = query.partition("@")
@@ -371,7 +424,7 @@ async def search_accounts(db: Executor, query: str, limit: int, *, include_suspe
         " AND (lower(a.username) LIKE lower($1) || '%' OR lower(a.display_name) LIKE lower($1) || '%')"
         " AND ($2 = '' OR lower(a.domain) LIKE lower($2) || '%')"
         " ORDER BY a.domain IS NOT NULL, lower(a.username) LIMIT $3",
-        name.replace("%", "").replace("_", r"\_"), domain.replace("%", ""), limit, include_suspended,
+        _like_prefix(name), _like_prefix(domain), limit, include_suspended,
     )
     return [account_from_row(r) for r in rows]
 

@@ -67,6 +67,10 @@ async def held(db: Executor) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+async def held_count(db: Executor) -> int:
+    return await db.fetchval("SELECT count(*) FROM held_activities WHERE decided_at IS NULL")
+
+
 async def decide(db: Executor, held_id: int, approve: bool) -> dict[str, Any] | None:
     """Mark a held item decided; the held object if it was still waiting."""
     return await db.fetchval(

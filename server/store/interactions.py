@@ -73,16 +73,6 @@ async def is_tombstoned(db: Executor, uri: str) -> bool:
     return bool(await db.fetchval("SELECT 1 FROM tombstones WHERE uri = $1", uri))
 
 
-async def add_report(db: Executor, *, reporter_id: int | None, target_id: int, status_ids: list[int], comment: str,
-                     uri: str | None, origin_domain: str | None) -> bool:
-    made = await db.fetchval(
-        "INSERT INTO reports (account_id, target_account_id, status_ids, comment, uri, origin_domain)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING RETURNING id",
-        reporter_id, target_id, status_ids, comment, uri, origin_domain,
-    )
-    return made is not None
-
-
 async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, int | bool]]:
     """Counts and the viewer's own favourite/boost/bookmark/poll choices per status, for the buttons under each post."""
     rows = await db.fetch(

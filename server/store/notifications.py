@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 from server.store.accounts import Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH
 from server.store.paging import Page
@@ -32,6 +34,20 @@ async def add(db: Executor, account_id: int, from_account_id: int, kind: str, st
     )
 
 
+async def tell_staff(db: Executor, kind: str, from_account_id: int, *, report_id: int | None = None,
+                     warning_id: int | None = None) -> None:
+    """Notify every admin and moderator who can still sign in (not the sender) of what needs them."""
+    await db.execute(
+        "WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, report_id, warning_id)"
+        " SELECT u.account_id, $1, $2, $3, $4 FROM users u JOIN accounts a ON a.id = u.account_id"
+        " WHERE u.role IN ('admin', 'moderator') AND a.suspended_at IS NULL AND u.account_id <> $1"
+        " ON CONFLICT DO NOTHING RETURNING id, account_id)"
+        " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
+        " 'account_id', account_id)::text) FROM made",
+        from_account_id, kind, report_id, warning_id,
+    )
+
+
 async def remove(db: Executor, account_id: int, from_account_id: int, kind: str) -> None:
     await db.execute(
         "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = $3",
@@ -45,21 +61,31 @@ async def remove_all_from(db: Executor, account_id: int, from_account_id: int) -
     )
 
 
-async def page(db: Executor, account_id: int, *, max_id: int | None, limit: int) -> list[dict[str, Any]]:
-    """Newest first: id, type, created_at, read, status_id and the sender as an Account."""
+def _item(row: asyncpg.Record) -> dict[str, Any]:
+    return {"id": row["id"], "type": row["type"], "created_at": row["created_at"], "read": row["read"],
+            "status_id": row["status_id"], "report_id": row["report_id"], "account": account_from_row(row, "from_")}
+
+
+async def page(db: Executor, account_id: int, page: Page, kinds: list[str] | None) -> list[dict[str, Any]]:
+    """Newest first, of the given kinds (all when None): id, type, created_at, read, status_id,
+    report_id and the sender as an Account."""
     rows = await db.fetch(
-        "SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL AS read, n.status_id,"
+        "SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL AS read, n.status_id, n.report_id,"
         f" {account_columns('a', 'from_')}"
         " FROM notifications n JOIN accounts a ON a.id = n.from_account_id"
-        " WHERE n.account_id = $1 AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3",
-        account_id, max_id, limit,
+        f" WHERE n.account_id = $1 AND {page.where('n.id', 2)} AND ($6::text[] IS NULL OR n.type = ANY($6))"
+        f" ORDER BY {page.order('n.id')} LIMIT $5",
+        account_id, *page.args, page.limit, kinds,
     )
-    return [{"id": r["id"], "type": r["type"], "created_at": r["created_at"], "read": r["read"],
-             "status_id": r["status_id"], "account": account_from_row(r, "from_")} for r in rows]
+    return page.newest_first([_item(r) for r in rows])
 
 
-async def mark_all_read(db: Executor, account_id: int) -> None:
-    await db.execute("UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL", account_id)
+async def mark_all_read(db: Executor, account_id: int, kinds: list[str] | None = None) -> None:
+    """Mark the member's notifications read: all, or those of the given kinds."""
+    await db.execute(
+        "UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL"
+        " AND ($2::text[] IS NULL OR type = ANY($2))", account_id, kinds,
+    )
 
 
 async def unread_count(db: Executor, account_id: int) -> int:
@@ -68,41 +94,40 @@ async def unread_count(db: Executor, account_id: int) -> int:
     )
 
 
-_API_TYPES = {"reblog": "reblog", "favourite": "favourite", "follow": "follow", "follow_request": "follow_request",
-              "mention": "mention", "update": "update", "poll": "poll", "move": "move"}
+_API_TYPES = frozenset({"reblog", "favourite", "follow", "follow_request", "mention", "update", "poll", "move",
+                        "status", "admin.sign_up", "admin.report"})
+_NOT_IN_API = ["move", "admin.appeal"]  # kinds only Kith's own pages show (Mastodon has no appeal kind)
 
 
 async def api_page(db: Executor, account_id: int, page: Page, types: list[str] | None, excluded: list[str],
                    from_account: str | None) -> list[dict[str, Any]]:
     """A page of notifications for the API; our 'reply' is Mastodon's 'mention'."""
     def ours(names: list[str]) -> list[str]:
-        expanded = [n for n in names if n in _API_TYPES] + (["reply"] if "mention" in names else [])
-        return expanded
+        return [n for n in names if n in _API_TYPES] + (["reply"] if "mention" in names else [])
 
     rows = await db.fetch(
         f"SELECT n.id, CASE n.type WHEN 'reply' THEN 'mention' ELSE n.type END AS type, n.created_at,"
-        f" n.read_at IS NOT NULL AS read, n.status_id, {account_columns('a', 'from_')}"
+        f" n.read_at IS NOT NULL AS read, n.status_id, n.report_id, {account_columns('a', 'from_')}"
         " FROM notifications n JOIN accounts a ON a.id = n.from_account_id"
         f" WHERE n.account_id = $1 AND {page.where('n.id', 2)}"
         " AND ($6::text[] IS NULL OR n.type = ANY($6)) AND NOT (n.type = ANY($7::text[]))"
-        " AND ($8::bigint IS NULL OR n.from_account_id = $8) AND n.type <> 'move'"
+        " AND ($8::bigint IS NULL OR n.from_account_id = $8) AND NOT (n.type = ANY($9::text[]))"
         f" ORDER BY {page.order('n.id')} LIMIT $5",
         account_id, *page.args, page.limit, ours(types) if types is not None else None, ours(excluded),
-        int(from_account) if from_account and from_account.isdigit() else None,
+        int(from_account) if from_account and from_account.isdigit() else None, _NOT_IN_API,
     )
-    return page.newest_first([{"id": r["id"], "type": r["type"], "created_at": r["created_at"], "read": r["read"],
-                               "status_id": r["status_id"], "account": account_from_row(r, "from_")} for r in rows])
+    return page.newest_first([_item(r) for r in rows])
 
 
 async def get(db: Executor, account_id: int, notification_id: int) -> dict[str, Any] | None:
     rows = await db.fetch(
         f"SELECT n.id, CASE n.type WHEN 'reply' THEN 'mention' ELSE n.type END AS type, n.created_at,"
-        f" n.status_id, {account_columns('a', 'from_')} FROM notifications n"
-        " JOIN accounts a ON a.id = n.from_account_id WHERE n.account_id = $1 AND n.id = $2",
-        account_id, notification_id,
+        f" n.read_at IS NOT NULL AS read, n.status_id, n.report_id, {account_columns('a', 'from_')}"
+        " FROM notifications n JOIN accounts a ON a.id = n.from_account_id WHERE n.account_id = $1 AND n.id = $2"
+        " AND NOT (n.type = ANY($3::text[]))",
+        account_id, notification_id, _NOT_IN_API,
     )
-    return ({"id": rows[0]["id"], "type": rows[0]["type"], "created_at": rows[0]["created_at"],
-             "status_id": rows[0]["status_id"], "account": account_from_row(rows[0], "from_")} if rows else None)
+    return _item(rows[0]) if rows else None
 
 
 async def dismiss(db: Executor, account_id: int, notification_id: int) -> bool:

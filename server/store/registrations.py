@@ -24,6 +24,10 @@ async def pending(db: Executor) -> list[dict[str, Any]]:
     return [{"account": account_from_row(r), "email": r["email"], "reason": r["signup_reason"]} for r in rows]
 
 
+async def pending_count(db: Executor) -> int:
+    return await db.fetchval("SELECT count(*) FROM users WHERE application_state = 'pending'")
+
+
 async def decide(db: Executor, account_id: int, approve: bool) -> bool:
     return await db.fetchval(
         "UPDATE users SET application_state = $2 WHERE account_id = $1 AND application_state = 'pending'"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from server.store.accounts import Executor, account_columns, account_from_row
@@ -17,18 +16,28 @@ async def insert(db: Executor, *, reporter_id: int, target_id: int, status_ids: 
     )
 
 
-async def created_at(db: Executor, report_id: int) -> datetime | None:
-    return await db.fetchval("SELECT created_at FROM reports WHERE id = $1", report_id)
+async def insert_remote(db: Executor, *, reporter_id: int | None, target_id: int, status_ids: list[int], comment: str,
+                     uri: str | None, origin_domain: str | None) -> int | None:
+    """The new report's id; None when a report with that activity id is already stored."""
+    return await db.fetchval(
+        "INSERT INTO reports (account_id, target_account_id, status_ids, comment, uri, origin_domain)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING RETURNING id",
+        reporter_id, target_id, status_ids, comment, uri, origin_domain,
+    )
 
 
-async def page(db: Executor, *, resolved: bool, limit: int = 50) -> list[dict[str, Any]]:
+async def page(db: Executor, *, resolved: bool | None = None, target_id: int | None = None,
+               report_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Reports newest first: open or resolved ones (both when None), about one account, or one report."""
     rows = await db.fetch(
         f"SELECT r.id, r.status_ids, r.comment, r.category, r.rule_ids, r.forwarded, r.origin_domain,"
         f" r.created_at, r.resolved_at, r.resolution, {account_columns('t', 'target_')},"
         f" {account_columns('a', 'reporter_')} FROM reports r JOIN accounts t ON t.id = r.target_account_id"
         " LEFT JOIN accounts a ON a.id = r.account_id"
-        " WHERE (r.resolved_at IS NOT NULL) = $1 ORDER BY r.id DESC LIMIT $2",
-        resolved, limit,
+        " WHERE ($1::boolean IS NULL OR (r.resolved_at IS NOT NULL) = $1)"
+        " AND ($2::bigint IS NULL OR r.target_account_id = $2) AND ($3::bigint IS NULL OR r.id = $3)"
+        " ORDER BY r.id DESC LIMIT $4",
+        resolved, target_id, report_id, limit,
     )
     out = []
     for r in rows:
@@ -38,6 +47,15 @@ async def page(db: Executor, *, resolved: bool, limit: int = 50) -> list[dict[st
         item["reporter"] = account_from_row(r, "reporter_") if r["reporter_id"] else None
         out.append(item)
     return out
+
+
+async def open_count(db: Executor) -> int:
+    return await db.fetchval("SELECT count(*) FROM reports WHERE resolved_at IS NULL")
+
+
+async def get(db: Executor, report_id: int) -> dict[str, Any] | None:
+    found = await page(db, report_id=report_id, limit=1)
+    return found[0] if found else None
 
 
 async def notes(db: Executor, report_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -60,11 +78,13 @@ async def add_note(db: Executor, report_id: int, account_id: int, content: str) 
     ) is not None
 
 
-async def resolve(db: Executor, report_id: int, account_id: int, resolution: str) -> bool:
+async def resolve(db: Executor, report_id: int, account_id: int, resolution: str, *,
+                  target_id: int | None = None) -> bool:
+    """End an open report (only if it is about `target_id`, when given); False if there is none such."""
     return await db.fetchval(
         "UPDATE reports SET resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1"
-        " AND resolved_at IS NULL RETURNING true",
-        report_id, account_id, resolution,
+        " AND resolved_at IS NULL AND ($4::bigint IS NULL OR target_account_id = $4) RETURNING true",
+        report_id, account_id, resolution, target_id,
     ) is not None
 
 

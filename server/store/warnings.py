@@ -27,6 +27,11 @@ async def pending_appeals(db: Executor) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+async def open_appeals_count(db: Executor) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM account_warnings WHERE appealed_at IS NOT NULL AND decided_at IS NULL")
+
+
 async def insert(db: Executor, account_id: int, staff_id: int, action: str, rule_ids: list[int], reason: str) -> None:
     await db.execute(
         "INSERT INTO account_warnings (account_id, staff_id, action, rule_ids, reason) VALUES ($1, $2, $3, $4, $5)",

@@ -10,12 +10,13 @@ from server.errors import AppError, Invalid, NotFound
 from server.keys import POOL, SETTINGS, SITE, URLS
 from server.models import Role, User
 from server.store import accounts as accounts_store
+from server.store import content_rules as content_rules_store
 from server.store import domains as domains_store
 from server.store import registrations as registrations_store
+from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import warnings as warnings_store
 from server.store.domains import DomainPolicy
-from server.urls import INSTANCE_ACTOR
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
@@ -54,8 +55,16 @@ async def _page(request: web.Request, **context) -> web.Response:
 
 @routes.get("/admin")
 async def index(request: web.Request) -> web.Response:
-    user = require_role(request, Role.ADMIN, Role.MODERATOR)
-    raise web.HTTPSeeOther("/admin/domains" if user.role == Role.ADMIN else "/admin/reports")
+    """What needs the staff now, each count linking to where it is handled, and the latest actions."""
+    require_role(request, Role.ADMIN, Role.MODERATOR)
+    pool = request.app[POOL]
+    waiting = [
+        ("Open reports", await reports_store.open_count(pool), "/admin/reports"),
+        ("Pending applications", await registrations_store.pending_count(pool), "/admin/applications"),
+        ("Held posts", await content_rules_store.held_count(pool), "/admin/content-rules#held"),
+        ("Open appeals", await warnings_store.open_appeals_count(pool), "/admin/appeals"),
+    ]
+    return render(request, "admin/home.html", {"waiting": waiting, "log": await domains_store.recent_log(pool, 10)})
 
 
 @routes.get("/admin/domains")
@@ -205,38 +214,6 @@ async def public_log(request: web.Request) -> web.Response:
         if entry["obfuscate"]:
             entry["target"] = moderation.obfuscated(entry["target"])
     return render(request, "about_log.html", {"entries": entries})
-
-
-@routes.get("/admin/accounts")
-async def accounts_page(request: web.Request) -> web.Response:
-    require_role(request, Role.ADMIN, Role.MODERATOR)
-    query = request.query.get("q", "").strip().lstrip("@")[:200]
-    found = await accounts_store.search_accounts(request.app[POOL], query, 50, include_suspended=True) if query else []
-    suspended = await accounts_store.suspended(request.app[POOL])
-    return render(request, "admin/accounts.html", {"query": query, "found": found, "suspended": suspended,
-                                                   "rules": await rules_store.all_rules(request.app[POOL])})
-
-
-@routes.post(r"/admin/accounts/{account_id:\d{1,19}}")
-async def account_action(request: web.Request) -> web.Response:
-    user = require_role(request, Role.ADMIN, Role.MODERATOR)
-    form = await request.post()
-    pool = request.app[POOL]
-    target = await accounts_store.get_by_id(pool, int(request.match_info["account_id"]))
-    if target is None or target.username == INSTANCE_ACTOR:
-        raise AppError(404, "There is no such account.")
-    if target.is_local and (staff := await accounts_store.get_user(pool, target.id)) and staff.role == Role.ADMIN \
-            and user.role != Role.ADMIN:
-        raise AppError(403, "Only admins can act on admins.")
-    rule_ids = [int(r) for r in form.getall("rule_ids", []) if isinstance(r, str) and r.isdigit() and len(r) <= 19]
-    try:
-        await account_actions.act(pool, request.app[URLS], user.id, target, field(form, "action", max_len=20),
-                                  rule_ids, field(form, "reason", max_len=5000))
-    except Invalid as exc:
-        raise AppError(422, exc.message) from None
-    except NotFound as exc:
-        raise AppError(409, exc.message) from None
-    raise web.HTTPSeeOther(f"/admin/accounts?q={target.handle()}")
 
 
 @routes.get("/admin/applications")

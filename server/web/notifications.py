@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain import filtering, following
+from server.errors import AppError
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
-from server.web.forms import back, max_id_param
+from server.web.feeds import window
+from server.web.forms import back, feed_page
 from server.web.render import render
 from server.web.sessions import require_user
 
@@ -17,23 +19,35 @@ routes = web.RouteTableDef()
 PAGE = 40
 
 
+# The filter tabs: what each shows (staff see a tab of what needs them).
+KINDS = {"mentions": ["mention", "reply"], "favourites": ["favourite"], "boosts": ["reblog"],
+         "follows": ["follow", "follow_request"], "posts": ["status", "update", "poll"],
+         "staff": ["admin.report", "admin.sign_up", "admin.appeal"]}
+
+
 @routes.get("/notifications")
 async def notifications(request: web.Request) -> web.Response:
+    """Newest first, one kind or all; what was unread stays marked on this visit, then all is read."""
     user = require_user(request)
     pool = request.app[POOL]
-    items = await notifications_store.page(pool, user.id, max_id=max_id_param(request), limit=PAGE)
+    shown = request.query.get("types", "")
+    if shown and shown not in KINDS:
+        raise AppError(400, f"types must be one of {', '.join(KINDS)}.")
+    page = feed_page(request, PAGE)
+    items, older, newer = window(await notifications_store.page(pool, user.id, page, KINDS.get(shown)), page,
+                                 lambda item: item["id"])
     for item in items:
         item["status"] = (
             await statuses_store.get_visible(pool, item["status_id"], user.id) if item["status_id"] else None
         )
-    await notifications_store.mark_all_read(pool, user.id)
-    next_max_id = items[-1]["id"] if len(items) == PAGE else None
+    await notifications_store.mark_all_read(pool, user.id, KINDS.get(shown))
     # The member's 'notifications' filters, as the API applies them: a hidden post hides its notification.
     statuses = [item["status"] for item in items if item["status"] is not None]
     kept, warned = await filtering.filter_for_pages(pool, user.id, "notifications", statuses)
     kept_ids = {status.id for status in kept}
     items = [item for item in items if item["status"] is None or item["status"].id in kept_ids]
-    return render(request, "notifications.html", {"items": items, "next_max_id": next_max_id, "filtered": warned})
+    return render(request, "notifications.html", {"items": items, "older": older, "newer": newer,
+                                                  "filtered": warned, "shown": shown})
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncpg
 from aiohttp import web
 
 from server.domain import reports as reports_domain
@@ -73,7 +76,13 @@ async def queue(request: web.Request) -> web.Response:
     require_role(request, Role.ADMIN, Role.MODERATOR)
     pool = request.app[POOL]
     resolved = request.query.get("resolved") == "1"
-    items = await reports_store.page(pool, resolved=resolved)
+    items = await with_details(pool, await reports_store.page(pool, resolved=resolved))
+    return render(request, "admin/reports.html", {"items": items, "resolved": resolved,
+                                                  "rules": await rules_store.all_rules(pool)})
+
+
+async def with_details(pool: asyncpg.Pool, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reports with what staff read to decide: the reported posts, the rules cited and the notes."""
     rules = {r.id: r for r in await rules_store.all_rules(pool)}
     notes = await reports_store.notes(pool, [i["id"] for i in items])
     for item in items:
@@ -81,7 +90,7 @@ async def queue(request: web.Request) -> web.Response:
                                         for sid in item["status_ids"]] if s]
         item["rules"] = [rules[r] for r in item["rule_ids"] if r in rules]
         item["notes"] = notes.get(item["id"], [])
-    return render(request, "admin/reports.html", {"items": items, "resolved": resolved})
+    return items
 
 
 @routes.post(r"/admin/reports/{report_id:\d{1,19}}")

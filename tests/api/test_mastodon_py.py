@@ -320,3 +320,9 @@ def test_blocklist_tools_and_reports_with_trailing_slashes(kith, members):
     assert report["comment"] == "rude" and report["created_at"] is not None
     queued = admin.admin_reports()
     assert any(r["id"] == report["id"] and r["created_at"] is not None for r in queued)
+    # Staff hear of it: an admin.report notification carrying the report (members get none).
+    told = admin.notifications(types=["admin.report"])
+    assert [(n["type"], n["report"]["id"], n["report"]["target_account"]["id"]) for n in told] == [
+        ("admin.report", report["id"], target["id"])]
+    assert told[0]["account"]["id"] == bob.account_verify_credentials()["id"]
+    assert not [n for n in alice.notifications() if n["type"].startswith("admin.")]

@@ -13,6 +13,7 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
     await make_member(a.pool, "mod", Role.MODERATOR)
     alice = await make_member(a.pool, "alice")
     await make_member(b.pool, "bob")
+    b_mod = await make_member(b.pool, "bmod", Role.MODERATOR)
     bob_account = await make_member(b.pool, "spammer")
     status_id = await posting.create_post(b.pool, b.fed.urls, bob_account, posting.NewPost("buy now"), 500)
     remote = await resolve_handle(a.fed, f"spammer@{b.host}")
@@ -41,6 +42,8 @@ async def test_report_forwarded_as_flag_and_handled_by_moderators(instances):
     assert flag["comment"] == "obvious spam" and flag["origin_domain"] == a.host
     reporter_uri = await b.pool.fetchval("SELECT uri FROM accounts WHERE id = $1", flag["account_id"])
     assert reporter_uri == f"{a.base}/actor"  # the instance actor, not alice: reporters stay anonymous
+    told = await b.pool.fetch("SELECT account_id, type, report_id FROM notifications WHERE type = 'admin.report'")
+    assert [tuple(r) for r in told] == [(b_mod.id, "admin.report", await b.pool.fetchval("SELECT id FROM reports"))]
 
     await log_in(a.client, "mod")
     queue = await (await a.client.get("/admin/reports")).text()
