@@ -11,6 +11,7 @@ from federation import outbound, render
 from federation.fetch import SUBSCRIBE_REL
 from federation.inbox.receive import verify_request
 from federation.negotiation import as2_response, wants_as2
+from server.domain import profiles
 from server.errors import AppError, NotFound
 from server.keys import CONFIG, POOL, URLS
 from server.models import Account
@@ -177,7 +178,7 @@ async def _relations(request: web.Request, *, followers: bool) -> web.Response:
     await _viewer(request)
     name = "followers" if followers else "following"
     collection_id = f"{urls.actor(account.username)}/{name}"
-    hidden = request.app[CONFIG].hide_follow_lists
+    hidden = profiles.follow_lists_hidden(account, None, instance_hides=request.app[CONFIG].hide_follow_lists)
     if "page" not in request.query or hidden:
         counts = await follows_store.counts(pool, account.id)
         total = counts.followers if followers else counts.following

@@ -38,6 +38,7 @@ class Account:
     header_url: str | None = None
     fields: tuple[tuple[str, str], ...] = ()  # (name, sanitised HTML value)
     sensitized_at: datetime | None = None  # moderators marked the account's media sensitive
+    hide_collections: bool = False  # followers and following lists show only their totals to others
 
     @property
     def is_local(self) -> bool:
@@ -54,10 +55,22 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Preferences:
+    """What a member chose: where their compose form starts (Mastodon's `posting:default:*`) and
+    the time zone their pages show times in."""
+
+    visibility: str = "public"
+    sensitive: bool = False
+    language: str | None = None
+    time_zone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class User:
     account: Account
     email: str | None
     role: Role
+    preferences: Preferences = Preferences()
 
     @property
     def id(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 from multidict import MultiDict
 
@@ -13,7 +15,7 @@ from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.media import read_upload
 from server.api.paging import page, respond, respond_accounts
-from server.domain import blocking, following, muting, profiles
+from server.domain import blocking, following, muting, preferences, profiles
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS
 from server.media import uploads
@@ -33,8 +35,10 @@ async def _credential_account(request: web.Request) -> dict:
     account = await accounts_store.get_by_id(pool, user.id)
     body = await entities.account_to_api(pool, request.app[URLS], account)
     source = await accounts_store.get_profile_source(pool, user.id)
+    chosen = (await accounts_store.get_user(pool, user.id)).preferences  # as just saved, not as the request began
     body["source"] = {
-        "privacy": "public", "sensitive": False, "language": None, "note": source.note,
+        "privacy": chosen.visibility, "sensitive": chosen.sensitive, "language": chosen.language,
+        "note": source.note, "hide_collections": account.hide_collections,
         "fields": [{"name": n, "value": v, "verified_at": None} for n, v in source.fields],
         "follow_requests_count": await follows_store.follow_request_count(pool, user.id),
     }
@@ -76,11 +80,19 @@ async def update_credentials(request: web.Request) -> web.Response:
         fields=fields,
         discoverable=p.bool("discoverable", user.account.discoverable),
         bot=p.bool("bot", user.account.actor_type == "Service"),
+        hide_collections=p.bool("hide_collections", user.account.hide_collections),
     )
     profiles.check(update, request.app[URLS])  # before any picture is stored
+    chosen = user.preferences
+    if (sent := p.nested("source")) is not None:  # Mastodon's source[privacy|sensitive|language]
+        chosen = preferences.check(replace(
+            chosen, visibility=sent.str("privacy", chosen.visibility, max_len=20) or chosen.visibility,
+            sensitive=sent.bool("sensitive", chosen.sensitive),
+            language=sent.str("language", chosen.language, max_len=20) or None))
     storage = storage_for(request.app[CONFIG])
     pictures = {kind: await uploads.store_picture(pool, storage, user.id, kind, data) for kind, data in images.items()}
-    await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures)
+    await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures,
+                                  chosen=chosen if chosen != user.preferences else None)
     return web.json_response(await _credential_account(request))
 
 
@@ -175,7 +187,8 @@ async def _relation_list(request: web.Request, *, followers: bool) -> web.Respon
     account = await account_or_404(request, path_id(request))
     pg = page(params.Params(request.query), maximum=80)
     viewer = maybe_user(request)
-    if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
+    if profiles.follow_lists_hidden(account, viewer.id if viewer else None,
+                                    instance_hides=request.app[CONFIG].hide_follow_lists):
         return respond(request, [], [], limit=pg.limit)  # hidden, as the AS2 collections are: the owner still sees
     rows = await follows_store.follow_list(request.app[POOL], account.id, pg, followers=followers)
     return await respond_accounts(request, rows, pg)

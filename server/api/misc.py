@@ -46,9 +46,11 @@ for path in EMPTY_LISTS:
 @routes.get("/api/v1/preferences")
 @api("read:accounts")
 async def preferences(request: web.Request) -> web.Response:
+    chosen = current_user(request).preferences
     return web.json_response({
-        "posting:default:visibility": "public", "posting:default:sensitive": False,
-        "posting:default:language": None, "reading:expand:media": "default", "reading:expand:spoilers": False,
+        "posting:default:visibility": chosen.visibility, "posting:default:sensitive": chosen.sensitive,
+        "posting:default:language": chosen.language, "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
     })
 
 

@@ -36,13 +36,14 @@ def _new_post(p: params.Params, request: web.Request) -> posting.NewPost:
     if any(not m.isdigit() or len(m) > 19 for m in media):
         raise AppError(422, "Validation failed: media_ids must be attachment ids")
     token = request.get(TOKEN)
+    chosen = current_user(request).preferences  # what the member set as defaults, as Mastodon applies them
     return posting.NewPost(
         text=p.str("status", "", max_len=200_000) or "",
         spoiler_text=p.str("spoiler_text", "", max_len=20_000) or "",
-        visibility=p.str("visibility", "public", max_len=20) or "public",
+        visibility=p.str("visibility", chosen.visibility, max_len=20) or chosen.visibility,
         in_reply_to_id=int(reply) if reply else None,
-        sensitive=p.bool("sensitive"),
-        language=p.str("language", max_len=20) or None,
+        sensitive=p.bool("sensitive", chosen.sensitive),
+        language=p.str("language", max_len=20) or chosen.language,
         media_ids=[int(m) for m in media],
         poll=poll,
         application_id=token.app_id if token else None,

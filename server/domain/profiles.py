@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from federation import outbound
+from server.domain import preferences
 from server.errors import Invalid
-from server.models import Account
+from server.models import Account, Preferences
 from server.store import accounts as accounts_store
 from server.text import plaintext
 from server.urls import Urls
@@ -30,6 +31,7 @@ class ProfileUpdate:
     fields: list[tuple[str, str]] | None = None  # (name, value) as typed; None leaves them unchanged
     discoverable: bool = True  # listed in the directory and found by search
     bot: bool = False  # an automated account (Service), shown as such
+    hide_collections: bool = False  # followers and following lists show only their totals to others
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Checked:
     fields_source: list[dict[str, str]] | None
     discoverable: bool
     bot: bool
+    hide_collections: bool
 
 
 def check(update: ProfileUpdate, urls: Urls) -> Checked:
@@ -68,24 +71,33 @@ def check(update: ProfileUpdate, urls: Urls) -> Checked:
             raise Invalid("Links in profile fields must be http:// or https:// addresses.", field="fields")
         fields = [{"name": n, "value": _field_html(v, urls)} for n, v in kept]
     source = [{"name": n, "value": v} for n, v in kept] if update.fields is not None else None
-    return Checked(display_name, bio, note_html, update.locked, fields, source, update.discoverable, update.bot)
+    return Checked(display_name, bio, note_html, update.locked, fields, source, update.discoverable, update.bot,
+                   update.hide_collections)
 
 
 async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate, *,
-                         pictures: dict[str, str] | None = None) -> Account:
-    """Save the profile and any new pictures (kind -> stored path, already checked as images) in one
-    transaction, and tell followers."""
+                         pictures: dict[str, str] | None = None, chosen: Preferences | None = None) -> Account:
+    """Save the profile, any new pictures (kind -> stored path, already checked as images) and any
+    changed preferences (as the API's `source` sends them) in one transaction, and tell followers."""
     checked = check(update, urls)
     async with pool.acquire() as conn, conn.transaction():
+        if chosen is not None:
+            await preferences.save(conn, account.id, chosen)
         for kind, path in (pictures or {}).items():
             await accounts_store.set_picture(conn, account.id, kind, path)
         updated = await accounts_store.update_profile(
             conn, account.id, checked.display_name, checked.bio, checked.note_html, checked.locked, checked.fields,
             discoverable=checked.discoverable, actor_type="Service" if checked.bot else "Person",
-            fields_source=checked.fields_source,
+            fields_source=checked.fields_source, hide_collections=checked.hide_collections,
         )
         await outbound.profile_updated(conn, urls, updated)
     return updated
+
+
+def follow_lists_hidden(account: Account, viewer_id: int | None, *, instance_hides: bool) -> bool:
+    """Whether a member's followers and following lists show only their totals to this viewer: the
+    member chose so, or the instance hides them all; the member always sees their own."""
+    return account.is_local and (instance_hides or account.hide_collections) and viewer_id != account.id
 
 
 def _field_html(value: str, urls: Urls) -> str:

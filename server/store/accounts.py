@@ -8,14 +8,14 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from server.models import Account, Role, User
+from server.models import Account, Preferences, Role, User
 from server.store.paging import Page, Paged
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
 _COLUMNS = (
     "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
-    "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at",
+    "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at", "hide_collections",
 )
 ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
 
@@ -85,13 +85,30 @@ async def get_local_many(db: Executor, usernames: list[str]) -> list[Account]:
     return [account_from_row(r) for r in rows]
 
 
+_USER_COLUMNS = (f"{ACCOUNT_COLUMNS}, u.email, u.role, u.default_visibility, u.default_sensitive,"
+                 " u.default_language, u.time_zone")
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(account=account_from_row(row), email=row["email"], role=Role(row["role"]),
+                preferences=Preferences(row["default_visibility"], row["default_sensitive"], row["default_language"],
+                                        row["time_zone"]))
+
+
 async def get_user(db: Executor, account_id: int) -> User | None:
     row = await db.fetchrow(
-        f"SELECT {ACCOUNT_COLUMNS}, u.email, u.role FROM users u JOIN accounts a ON a.id = u.account_id"
-        " WHERE u.account_id = $1",
+        f"SELECT {_USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1",
         account_id,
     )
-    return User(account=account_from_row(row), email=row["email"], role=Role(row["role"])) if row else None
+    return _user(row) if row else None
+
+
+async def set_preferences(db: Executor, account_id: int, preferences: Preferences) -> None:
+    await db.execute(
+        "UPDATE users SET default_visibility = $2, default_sensitive = $3, default_language = $4, time_zone = $5"
+        " WHERE account_id = $1",
+        account_id, preferences.visibility, preferences.sensitive, preferences.language, preferences.time_zone,
+    )
 
 
 class Credentials(NamedTuple):
@@ -115,11 +132,8 @@ async def set_password_hash(db: Executor, account_id: int, password_hash: str) -
 
 
 async def list_users(db: Executor) -> list[User]:
-    rows = await db.fetch(
-        f"SELECT {ACCOUNT_COLUMNS}, u.email, u.role FROM users u JOIN accounts a ON a.id = u.account_id"
-        " ORDER BY a.id"
-    )
-    return [User(account=account_from_row(r), email=r["email"], role=Role(r["role"])) for r in rows]
+    rows = await db.fetch(f"SELECT {_USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id ORDER BY a.id")
+    return [_user(r) for r in rows]
 
 
 async def count_local_users(db: Executor) -> int:
@@ -258,16 +272,18 @@ async def set_moved_to(db: Executor, account_id: int, target_uri: str) -> None:
 
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,
                          locked: bool, fields: list[dict[str, str]] | None = None, *, discoverable: bool = True,
-                         actor_type: str = "Person", fields_source: list[dict[str, str]] | None = None) -> Account:
+                         actor_type: str = "Person", fields_source: list[dict[str, str]] | None = None,
+                         hide_collections: bool = False) -> Account:
     """Save a member's profile; `fields` None keeps the current ones. What was typed (the bio and the
     fields' values before links were made) is kept beside the HTML, for the forms that edit it."""
     row = await db.fetchrow(
         "UPDATE accounts AS a SET display_name = $2, note = $3, locked = $4, updated_at = now(),"
         " raw = jsonb_build_object('note_source', $5::text,"
         "  'fields_source', coalesce($9::jsonb, raw -> 'fields_source', '[]'::jsonb)),"
-        " fields = coalesce($6, fields), discoverable = $7, actor_type = $8"
+        " fields = coalesce($6, fields), discoverable = $7, actor_type = $8, hide_collections = $10"
         f" WHERE id = $1 AND domain IS NULL RETURNING {ACCOUNT_COLUMNS}",
         account_id, display_name, note_html, locked, bio_source, fields, discoverable, actor_type, fields_source,
+        hide_collections,
     )
     return account_from_row(row)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import marks
+from server.domain import marks, profiles
 from server.keys import CONFIG, POOL, USER
 from server.models import Account
 from server.store import accounts as accounts_store
@@ -111,7 +111,8 @@ async def _relations(request: web.Request, *, followers: bool) -> web.Response:
     context = {"title": f"{name} of {account.name}", "kind": "relations", "account": account,
                "hint": "Only what reached this server is listed for accounts on other servers." if not account.is_local
                else "", "empty": "No one yet." if followers else "Not following anyone yet."}
-    if request.app[CONFIG].hide_follow_lists and account.is_local and (viewer is None or viewer.id != account.id):
+    if profiles.follow_lists_hidden(account, viewer.id if viewer else None,
+                                    instance_hides=request.app[CONFIG].hide_follow_lists):
         return render(request, "accounts.html", {**context, "accounts": [], "next_max_id": None,
                                                  "newer_min_id": None, "empty": "This list is private."})
     page = feed_page(request, ACCOUNTS_PAGE)

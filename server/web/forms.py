@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import AppError
-from server.keys import SITE
+from server.keys import SITE, USER
 from server.store.paging import Page
 
 
@@ -58,7 +58,11 @@ POLL_DURATIONS = [(300, "5 minutes"), (1800, "30 minutes"), (3600, "1 hour"), (2
 
 
 def compose_context(request: web.Request, form: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the compose form needs: the limits, the instance's languages and the values to show."""
+    """What the compose form needs: the limits, the instance's languages and the values to show (a
+    new post starts from the member's defaults)."""
     site = request[SITE]
+    chosen = request[USER].preferences
+    defaults = {"visibility": chosen.visibility, "sensitive": chosen.sensitive,
+                "language": chosen.language or site.language_list[0]}
     return {"max_chars": site.max_post_chars, "languages": site.language_list, "poll_durations": POLL_DURATIONS,
-            "form": form or {"visibility": "public", "language": site.language_list[0]}}
+            "form": form or defaults}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -35,8 +36,22 @@ def strip_bidi(value: str) -> str:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
-def ago(moment: datetime, now: datetime | None = None) -> str:
-    """How long ago, as feeds say it: "now", "5 min", "3 h", "2 d", then the date."""
+def _zone(context: jinja2.runtime.Context) -> ZoneInfo:
+    """The viewer's time zone (UTC for visitors and in macros imported without the page's context)."""
+    user = context.get("user")
+    return ZoneInfo(user.preferences.time_zone) if user else ZoneInfo("UTC")
+
+
+@jinja2.pass_context
+def local_datetime(context: jinja2.runtime.Context, moment: datetime) -> str:
+    """The full date and time in the viewer's time zone, as in a time's title: "2026-12-05 12:09 CET"."""
+    return moment.astimezone(_zone(context)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@jinja2.pass_context
+def ago(context: jinja2.runtime.Context, moment: datetime, now: datetime | None = None) -> str:
+    """How long ago, as feeds say it: "now", "5 min", "3 h", "2 d", then the (viewer's local) date."""
+    moment = moment.astimezone(_zone(context))
     seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
     if seconds < 60:
         return "now"
@@ -68,7 +83,7 @@ def make_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC")
+    env.filters["datetime"] = local_datetime
     env.filters["isotime"] = lambda d: d.isoformat()
     env.filters["ago"] = ago
     env.filters["when"] = when

@@ -1,14 +1,16 @@
-"""Profile settings (avatar, header, name, bio, fields, locked, discoverable, bot), apps, invites, appeals."""
+"""Profile settings (avatar, header, name, bio, fields, locked, discoverable, bot, hidden follow lists),
+preferences (compose defaults, time zone), apps, invites, appeals."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_actions, profiles, registrations
+from server.domain import account_actions, preferences, profiles, registrations
 from server.errors import AppError, Invalid, NotFound
 from server.keys import CONFIG, POOL, SITE, URLS
 from server.media import uploads
 from server.media.storage import storage_for
+from server.models import Preferences
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
 from server.store import registrations as registrations_store
@@ -24,7 +26,7 @@ def _profile_form(update: profiles.ProfileUpdate) -> dict:
     """The profile form's values: four field rows, empty ones included."""
     fields = list(update.fields or [])[:profiles.MAX_FIELDS]
     return {"display_name": update.display_name, "note": update.bio, "locked": update.locked,
-            "discoverable": update.discoverable, "bot": update.bot,
+            "discoverable": update.discoverable, "bot": update.bot, "hide_collections": update.hide_collections,
             "fields": fields + [("", "")] * (profiles.MAX_FIELDS - len(fields))}
 
 
@@ -33,7 +35,8 @@ async def profile_form(request: web.Request) -> web.Response:
     user = require_user(request)
     source = await accounts_store.get_profile_source(request.app[POOL], user.id)
     current = profiles.ProfileUpdate(source.display_name, source.note, user.account.locked, source.fields,
-                                     user.account.discoverable, user.account.actor_type == "Service")
+                                     user.account.discoverable, user.account.actor_type == "Service",
+                                     user.account.hide_collections)
     return render(request, "settings.html", {"form": _profile_form(current),
                                              "saved": request.query.get("saved") == "1"})
 
@@ -63,6 +66,7 @@ async def save_profile(request: web.Request) -> web.Response:
                 for i in range(profiles.MAX_FIELDS)],
         discoverable=field(form, "discoverable", max_len=10) == "on",
         bot=field(form, "bot", max_len=10) == "on",
+        hide_collections=field(form, "hide_collections", max_len=10) == "on",
     )
     pool, urls = request.app[POOL], request.app[URLS]
     try:
@@ -76,6 +80,33 @@ async def save_profile(request: web.Request) -> web.Response:
         return render(request, "settings.html", {"form": _profile_form(update), "error": exc.message,
                                                  "error_field": exc.field}, status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
+
+
+def _preferences_page(request: web.Request, chosen: Preferences, *, status: int = 200, **context) -> web.Response:
+    return render(request, "settings_preferences.html", {
+        "chosen": chosen, "time_zones": preferences.time_zones(), "visibilities": preferences.VISIBILITIES,
+        "languages": request[SITE].language_list, **context}, status=status)
+
+
+@routes.get("/settings/preferences")
+async def preferences_form(request: web.Request) -> web.Response:
+    return _preferences_page(request, require_user(request).preferences, saved=request.query.get("saved") == "1")
+
+
+@routes.post("/settings/preferences")
+async def save_preferences(request: web.Request) -> web.Response:
+    """Compose defaults and time zone, as the API's source[privacy|sensitive|language] sets them too."""
+    user = require_user(request)
+    form = await request.post()
+    chosen = Preferences(visibility=field(form, "visibility", max_len=20),
+                         sensitive=field(form, "sensitive", max_len=10) == "on",
+                         language=field(form, "language", max_len=20) or None,
+                         time_zone=field(form, "time_zone", max_len=100))
+    try:
+        await preferences.save(request.app[POOL], user.id, chosen)
+    except Invalid as exc:
+        return _preferences_page(request, chosen, error=exc.message, error_field=exc.field, status=422)
+    raise web.HTTPSeeOther("/settings/preferences?saved=1")
 
 
 @routes.get("/settings/apps")
