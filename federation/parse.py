@@ -9,6 +9,7 @@ GoToSocial and every go-fed server) writes a one-item list as the item itself, `
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
@@ -148,6 +149,24 @@ def _image_url(value: Any) -> str | None:
     return _link(first.get("url")) if isinstance(first, dict) else _link(first)
 
 
+SHORTCODE_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
+MAX_EMOJIS = 50
+
+
+def emojis_of(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """The custom emoji an object or actor uses: its `tag` entries of type Emoji, each a `:shortcode:`
+    name and an icon image; the first of a shortcode wins, malformed ones are left out."""
+    found: dict[str, str] = {}
+    for tag in many(doc.get("tag"))[:MAX_TAGS + MAX_EMOJIS]:
+        if not isinstance(tag, dict) or tag.get("type") != "Emoji" or not isinstance(tag.get("name"), str):
+            continue
+        code = tag["name"].strip(":")
+        url = _image_url(tag.get("icon"))
+        if SHORTCODE_RE.fullmatch(code) and url and code not in found and len(found) < MAX_EMOJIS:
+            found[code] = url
+    return [{"shortcode": code, "url": url} for code, url in found.items()]
+
+
 @dataclass(frozen=True)
 class RemoteActor:
     uri: str
@@ -173,6 +192,7 @@ class RemoteActor:
     also_known_as: list[str]
     moved_to_uri: str | None
     published: datetime | None
+    emojis: list[dict[str, str]] = dataclasses.field(default_factory=list)  # of the name, bio and fields
 
 
 def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
@@ -232,6 +252,7 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
         also_known_as=id_list(doc.get("alsoKnownAs"), 20),
         moved_to_uri=optional_id(doc.get("movedTo")),
         published=timestamp(doc.get("published")),
+        emojis=emojis_of(doc),
     )
 
 
@@ -266,6 +287,7 @@ class RemoteNote:
     hashtags: list[str]
     poll: dict[str, Any] | None
     attachments: list[dict[str, Any]]
+    emojis: list[dict[str, str]] = dataclasses.field(default_factory=list)  # of the content and content warning
 
 
 def _poll(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -358,4 +380,5 @@ def as_object_to_note(doc: dict[str, Any]) -> RemoteNote:
         hashtags=list(dict.fromkeys(hashtags)),
         poll=_poll(doc) if kind == "question" else None,
         attachments=attachments,
+        emojis=emojis_of(doc),
     )

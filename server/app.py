@@ -44,6 +44,7 @@ from server.web import (
     compose,
     content_rules,
     conversations,
+    emoji,
     feeds,
     lists,
     member_tools,
@@ -115,7 +116,7 @@ def make_app(cfg: Config) -> web.Application:
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
-              conversations.routes, lists.routes)
+              conversations.routes, lists.routes, emoji.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -39,6 +39,7 @@ class Account:
     fields: tuple[tuple[str, str], ...] = ()  # (name, sanitised HTML value)
     sensitized_at: datetime | None = None  # moderators marked the account's media sensitive
     hide_collections: bool = False  # followers and following lists show only their totals to others
+    emojis: tuple[tuple[str, str], ...] = ()  # another server's custom emoji: (shortcode, image URL)
 
     @property
     def is_local(self) -> bool:
@@ -99,6 +100,7 @@ class Status:
     poll: dict | None = None  # for questions: {"multiple", "options": [{"title", "votes"}], "closed_at"}
     reblog_of_id: int | None = None
     reblog: Status | None = None  # the boosted post, when this row is a boost
+    emojis: tuple[tuple[str, str], ...] = ()  # another server's custom emoji: (shortcode, image URL)
 
     @property
     def is_local(self) -> bool:

@@ -20,6 +20,12 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid member name
 
 
+def emoji_path(owner: Status | Account, shortcode: str) -> str:
+    """Where our origin serves another server's custom emoji, by the post or account that lists it."""
+    kind = "status" if isinstance(owner, Status) else "account"
+    return f"/remote/emoji/{kind}/{owner.id}/{shortcode}"
+
+
 @dataclass(frozen=True)
 class Urls:
     base: str  # e.g. https://kith.example
@@ -104,6 +110,9 @@ class Urls:
         if path and path.startswith("/media/"):
             return self.media(path.removeprefix("/media/"))
         return f"{self.base}{path}" if path and path.startswith("/") else path
+
+    def emoji(self, owner: Status | Account, shortcode: str) -> str:
+        return f"{self.base}{emoji_path(owner, shortcode)}"
 
     def key_id(self, username: str) -> str:
         """The id of a local account's public key (what its signatures name as keyId)."""

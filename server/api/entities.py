@@ -33,6 +33,12 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
 
+def emojis_to_api(owner: Status | Account, urls: Urls) -> list[dict[str, Any]]:
+    """CustomEmoji entities of another server's post or account, their images served by us."""
+    return [{"shortcode": code, "url": urls.emoji(owner, code), "static_url": urls.emoji(owner, code),
+             "visible_in_picker": False} for code, _ in owner.emojis]
+
+
 def report_to_api(item: dict[str, Any], account_json: dict[str, Any]) -> dict[str, Any]:
     """A Report entity (as a staff notification and the admin API carry it) from `reports_store.page`'s item."""
     return {"id": str(item["id"]), "action_taken": item["resolved_at"] is not None,
@@ -62,7 +68,7 @@ async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) 
             "avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header,
             "locked": account.locked,
             "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
-            "emojis": [],
+            "emojis": emojis_to_api(account, urls),
             "bot": account.actor_type in ("Service", "Application"),
             "group": account.actor_type == "Group",
             "discoverable": account.discoverable,
@@ -167,7 +173,7 @@ async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
             "mentions": [{"id": str(m.id), "username": m.username, "acct": m.handle(), "url": urls.account_url(m)}
                          for m in d.mentions],
             "tags": [{"name": t.lower(), "url": urls.tag(t)} for t in d.tags],
-            "emojis": [],
+            "emojis": emojis_to_api(s, urls),
             "media_attachments": [media_to_api(m, urls) for m in d.media],
             "poll": _poll(s, d),
             "card": None,

@@ -54,7 +54,7 @@ async def store_status(
             spoiler_text=note.spoiler_text, visibility=visibility, sensitive=note.sensitive,
             language=note.language, kind=note.kind, title=note.title, poll=note.poll,
             in_reply_to_id=parent.id if parent else None, in_reply_to_uri=note.in_reply_to,
-            published=note.published, raw=raw,
+            published=note.published, raw=raw, emojis=note.emojis,
         )
         if status_id is None:
             return None
@@ -94,7 +94,7 @@ async def edit_status(pool: asyncpg.Pool, status_id: int, note: Any) -> None:
             await polls_store.set_results(conn, status_id, note.poll)
             return
         await statuses_store.record_edit(
-            conn, status_id, note.content, note.spoiler_text, note.sensitive, note.poll, note.updated
+            conn, status_id, note.content, note.spoiler_text, note.sensitive, note.poll, note.updated, note.emojis
         )
         for account_id in await interactions.interacted_with(conn, status_id):
             await notifications_store.add(conn, account_id, current.author.id, "update", status_id)

@@ -16,6 +16,7 @@ Executor = asyncpg.Connection | asyncpg.Pool
 _COLUMNS = (
     "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
     "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at", "hide_collections",
+    "emojis",
 )
 ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
 
@@ -29,6 +30,7 @@ def account_from_row(row: Any, prefix: str = "") -> Account:
     """Build an Account from a row; `prefix` selects aliased columns (e.g. 'author_')."""
     values = {c: row[prefix + c] for c in _COLUMNS}
     values["fields"] = tuple((f["name"], f["value"]) for f in values["fields"] or ())
+    values["emojis"] = tuple((e["shortcode"], e["url"]) for e in values["emojis"] or ())
     return Account(**values)
 
 
@@ -183,9 +185,9 @@ async def upsert_remote(db: Executor, actor: Any) -> Account:
         "INSERT INTO accounts AS a (uri, username, domain, actor_type, display_name, note, url, inbox_url,"
         " shared_inbox_url, outbox_url, followers_url, following_url, featured_url, key_id, public_key_pem,"
         " locked, discoverable, avatar_url, header_url, fields, also_known_as, moved_to_uri, fetched_at,"
-        " created_at)"
+        " created_at, emojis)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-        " $21, $22, now(), coalesce($23, now()))"
+        " $21, $22, now(), coalesce($23, now()), $24)"
         " ON CONFLICT (uri) DO UPDATE SET display_name = EXCLUDED.display_name, note = EXCLUDED.note,"
         " url = EXCLUDED.url, inbox_url = EXCLUDED.inbox_url, shared_inbox_url = EXCLUDED.shared_inbox_url,"
         " outbox_url = EXCLUDED.outbox_url, followers_url = EXCLUDED.followers_url,"
@@ -194,13 +196,13 @@ async def upsert_remote(db: Executor, actor: Any) -> Account:
         " discoverable = EXCLUDED.discoverable, avatar_url = EXCLUDED.avatar_url,"
         " header_url = EXCLUDED.header_url, fields = EXCLUDED.fields, also_known_as = EXCLUDED.also_known_as,"
         " moved_to_uri = EXCLUDED.moved_to_uri, actor_type = EXCLUDED.actor_type, fetched_at = now(),"
-        " updated_at = now()"
+        " updated_at = now(), emojis = EXCLUDED.emojis"
         f" RETURNING {ACCOUNT_COLUMNS}",
         actor.uri, actor.username, actor.domain, actor.actor_type, actor.display_name, actor.note, actor.url,
         actor.inbox_url, actor.shared_inbox_url, actor.outbox_url, actor.followers_url, actor.following_url,
         actor.featured_url, actor.key_id, actor.public_key_pem, actor.locked, actor.discoverable,
         actor.avatar_url, actor.header_url, actor.fields, actor.also_known_as, actor.moved_to_uri,
-        actor.published,
+        actor.published, actor.emojis,
     )
     return account_from_row(row)
 

@@ -53,7 +53,7 @@ NOT_LIMITED = (
 
 SELECT_STATUS = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"
-    " s.in_reply_to_id, s.created_at, s.edited_at, s.kind, s.poll, s.reblog_of_id,"
+    " s.in_reply_to_id, s.created_at, s.edited_at, s.kind, s.poll, s.reblog_of_id, s.emojis,"
     f" {account_columns('a', 'author_')}"
     " FROM statuses s JOIN accounts a ON a.id = s.account_id"
 )
@@ -76,6 +76,7 @@ def status_from_row(row: Any) -> Status:
         kind=row["kind"],
         poll=row["poll"],
         reblog_of_id=row["reblog_of_id"],
+        emojis=tuple((e["shortcode"], e["url"]) for e in row["emojis"]),
     )
 
 
@@ -332,17 +333,18 @@ async def insert_remote(
     db: Executor, *, account_id: int, uri: str, url: str | None, content: str, spoiler_text: str,
     visibility: Visibility, sensitive: bool, language: str | None, kind: str, title: str, poll: Any,
     in_reply_to_id: int | None, in_reply_to_uri: str | None, published: Any, raw: Any,
+    emojis: list[dict[str, str]] | None = None,
 ) -> int | None:
     """Store a remote post (its id ordered by when it was published, never in the future);
     None when that uri is already stored."""
     return await db.fetchval(
         "INSERT INTO statuses (id, account_id, uri, url, content, spoiler_text, visibility, sensitive, language,"
-        " kind, title, poll, in_reply_to_id, in_reply_to_uri, created_at, raw)"
+        " kind, title, poll, in_reply_to_id, in_reply_to_uri, created_at, raw, emojis)"
         " VALUES (kith_id(least(coalesce($14::timestamptz, now()), now())), $1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " $10, $11, $12, $13, least(coalesce($14::timestamptz, now()), now()), $15)"
+        " $10, $11, $12, $13, least(coalesce($14::timestamptz, now()), now()), $15, $16)"
         " ON CONFLICT (uri) DO NOTHING RETURNING id",
         account_id, uri, url, content, spoiler_text, visibility.value, sensitive, language, kind, title, poll,
-        in_reply_to_id, in_reply_to_uri, published, raw,
+        in_reply_to_id, in_reply_to_uri, published, raw, emojis or [],
     )
 
 
@@ -392,8 +394,8 @@ async def purge_by_accounts(db: Executor, account_ids: list[int]) -> int:
 
 
 async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: str, sensitive: bool,
-                      poll: Any, edited_at: Any) -> None:
-    """Keep the current version in the history, then replace it."""
+                      poll: Any, edited_at: Any, emojis: list[dict[str, str]] | None = None) -> None:
+    """Keep the current version in the history, then replace it (custom emoji kept when not given)."""
     await db.execute(
         "INSERT INTO status_edits (status_id, content, spoiler_text, created_at)"
         " SELECT id, content, spoiler_text, coalesce(edited_at, created_at) FROM statuses WHERE id = $1",
@@ -401,8 +403,8 @@ async def record_edit(db: Executor, status_id: int, content: str, spoiler_text: 
     )
     await db.execute(
         "UPDATE statuses SET content = $2, spoiler_text = $3, sensitive = $4, poll = coalesce($5, poll),"
-        " edited_at = least(coalesce($6::timestamptz, now()), now()) WHERE id = $1",
-        status_id, content, spoiler_text, sensitive, poll, edited_at,
+        " edited_at = least(coalesce($6::timestamptz, now()), now()), emojis = coalesce($7, emojis) WHERE id = $1",
+        status_id, content, spoiler_text, sensitive, poll, edited_at, emojis,
     )
 
 

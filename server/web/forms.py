@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.errors import AppError
 from server.keys import SITE, USER
+from server.models import Preferences
 from server.store.paging import Page
 
 
@@ -61,7 +62,7 @@ def compose_context(request: web.Request, form: dict[str, Any] | None = None) ->
     """What the compose form needs: the limits, the instance's languages and the values to show (a
     new post starts from the member's defaults)."""
     site = request[SITE]
-    chosen = request[USER].preferences
+    chosen = request[USER].preferences if request[USER] else Preferences()
     defaults = {"visibility": chosen.visibility, "sensitive": chosen.sensitive,
                 "language": chosen.language or site.language_list[0]}
     return {"max_chars": site.max_post_chars, "languages": site.language_list, "poll_durations": POLL_DURATIONS,

@@ -93,8 +93,7 @@ async def _profile_picture(request: web.Request, kind: str) -> web.StreamRespons
     found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), url) if url else None
     if found is None:
         raise web.HTTPFound(f"/avatars/{account.id}.svg" if kind == "avatar" else UNAVAILABLE)
-    return _serve(request, (found.thumb_path if kind == "avatar" else None) or found.file_path,
-                  _mime(found, small=kind == "avatar"))
+    return serve_cached(request, found, small=kind == "avatar")
 
 
 @routes.get(r"/remote/avatars/{account_id:\d{1,19}}")
@@ -128,9 +127,11 @@ async def _attachment(request: web.Request, *, small: bool) -> web.StreamRespons
     found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), media.url)
     if found is None:
         raise web.HTTPFound(UNAVAILABLE)
-    return _serve(request, (found.thumb_path if small else None) or found.file_path, _mime(found, small))
+    return serve_cached(request, found, small=small)
 
 
-def _mime(found: CachedPicture, small: bool) -> str:
+def serve_cached(request: web.Request, found: CachedPicture, *, small: bool) -> web.StreamResponse:
+    """A cached picture of another server: its small rendition (when it has one) or the original."""
     key = (found.thumb_path if small else None) or found.file_path
-    return found.mime_type if key == found.file_path else images.PREVIEW_TYPES[key.rsplit(".", 1)[1]]
+    mime = found.mime_type if key == found.file_path else images.PREVIEW_TYPES[key.rsplit(".", 1)[1]]
+    return _serve(request, key, mime)

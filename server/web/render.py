@@ -15,6 +15,7 @@ from server.domain.instance import defaults
 from server.domain.polls import is_closed
 from server.keys import CONFIG, JINJA, NAV_COUNTS, SITE, URLS, USER
 from server.web.csrf import csrf_token
+from server.web.emoji import display_name, emojify, emojify_text
 from server.web.pictures import avatar_src, header_src
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -91,6 +92,9 @@ def make_environment() -> jinja2.Environment:
     env.filters["avatar_src"] = avatar_src
     env.filters["header_src"] = header_src
     env.filters["bdi"] = bdi
+    env.filters["display_name"] = display_name
+    env.filters["emojify"] = emojify
+    env.filters["emojify_text"] = emojify_text
     env.filters["strip_bidi"] = strip_bidi
     return env
 

@@ -28,6 +28,7 @@ class FakeActor:
     base: str
     private_pem: str
     public_pem: str
+    extra: dict[str, Any] = field(default_factory=dict)  # more of the actor document (emoji tags, say)
 
     @property
     def id(self) -> str:
@@ -43,7 +44,7 @@ class FakeActor:
             "name": self.username.title(), "summary": "<p>remote</p>", "inbox": f"{self.id}/inbox",
             "outbox": f"{self.id}/outbox", "followers": f"{self.id}/followers",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"}, "url": f"{self.base}/@{self.username}",
-            "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": self.public_pem},
+            "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": self.public_pem}, **self.extra,
         }
 
 
@@ -61,6 +62,7 @@ class FakeRemote:
     host: str
     actors: dict[str, FakeActor] = field(default_factory=dict)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # URL -> (body, content type): images
     received: list[Received] = field(default_factory=list)
     strict_published: bool = False  # answer as GoToSocial does to an activity without `published`
     fetched: list[str] = field(default_factory=list)  # every object URL GET, in order
@@ -111,6 +113,8 @@ async def start_fake_remote() -> FakeRemote:
 
     async def obj(request: web.Request) -> web.Response:
         remote.fetched.append(f"{remote.base}{request.path}")
+        if (file := remote.files.get(f"{remote.base}{request.path}")) is not None:
+            return web.Response(body=file[0], content_type=file[1])
         found = remote.objects.get(f"{remote.base}{request.path}")
         if found is None:
             raise web.HTTPNotFound()

@@ -141,6 +141,13 @@ class Kith:
     async def account_id(self, fictional_or_real: str) -> int | None:
         return await self.pool.fetchval("SELECT id FROM accounts WHERE uri = $1", self.url(fictional_or_real))
 
+    async def expect_emojis(self, uri: str, codes: list[str], *, actor: bool = False) -> None:
+        """The custom emoji kept for a post (or an actor): their shortcodes, in the order given."""
+        table = "accounts" if actor else "statuses"
+        stored = await self.pool.fetchval(f"SELECT emojis FROM {table} WHERE uri = $1", self.url(uri))
+        got = [e["shortcode"] for e in stored or []]
+        self.expect(got == codes, f"{uri}: emoji {got}, expected {codes}")
+
     async def status(self, uri: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
             "SELECT s.id, s.uri, s.url, s.content, s.spoiler_text, s.visibility, s.sensitive, s.language, s.kind,"
@@ -300,6 +307,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
         doc, username="alice", display_name="Alice :blobcat:", actor_type="Person", locked=False, shared_inbox=True,
         fields=["Website", "Pronouns"], avatar=doc["icon"]["url"], header=doc["image"]["url"],
         also_known_as=("https://akkoma.example/users/alice",))
+    await k.expect_emojis(doc["id"], ["blobcat"], actor=True)
     actor = parse.as_actor_to_remote(doc)
     k.expect('href="https://alice.example"' in actor.fields[0]["value"], f"Website field {actor.fields[0]}")
     k.expect(actor.discoverable and actor.published == utc(2022, 11, 7), "discoverable / published")
@@ -343,6 +351,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
 async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.expect_actor(doc, username="erin", display_name="erin :blobcat:", actor_type="Person", locked=False,
                          shared_inbox=True, fields=["garden"], avatar=doc["icon"]["url"], header=doc["image"]["url"])
+    await k.expect_emojis(doc["id"], ["blobcat"], actor=True)  # Akkoma's Emoji tags have no mediaType
     k.expect(parse.as_actor_to_remote(doc).url == doc["id"], "url == id")
 
 
@@ -475,6 +484,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     if row:
         k.expect(row["language"] == "en" and row["url"] == k.url("https://mastodon.example/@alice/113272250105874764"),
                  f"language {row['language']!r} / url {row['url']!r}")
+    await k.expect_emojis(doc["object"]["id"], ["blobcat"])
     # Variant: the same post carrying a script, event handlers, an image and a javascript: link.
     hostile = ('<script>alert(1)</script><img src="x" onerror="alert(2)"><iframe src="http://evil.example/">'
                '</iframe><a href="javascript:alert(3)" onclick="alert(4)" style="color:red">click</a>')
@@ -524,6 +534,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.deliver(doc)
     await k.done(doc)
     await k.expect_post(doc["object"]["id"], visibility="unlisted", tags={"allotment"}, contains=("harvest haul",))
+    await k.expect_emojis(doc["object"]["id"], ["cabbage"])
     # Variant: followers-only, the same bare-string `to` without the Public `cc`.
     obj = {k2: v for k2, v in doc["object"].items() if k2 != "cc"}
     obj["id"] = f"{obj['id']}-followers-only"
@@ -570,6 +581,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.expect_post(doc["object"]["id"], visibility="public", tags={"gardening"},
                         mentions={"https://mastodon.example/users/alice"}, contains=("congrats!!",),
                         reply_to=MASTODON_TOMATO, sensitive=False)
+    await k.expect_emojis(doc["object"]["id"], ["blobcat"])
 
 
 @applies("misskey/create-note.json")
@@ -580,6 +592,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
                               contains=("Autumn sky over the river",), spoiler="")
     if row:
         k.expect(row["url"] is None, f"no url in the Note, got {row['url']!r}")
+    await k.expect_emojis(doc["object"]["id"], ["blobcat_thumbsup"])
 
 
 @applies("misskey/create-note-quote.json")

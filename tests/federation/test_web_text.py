@@ -63,24 +63,15 @@ REVEALED = "https://bank.example (evil.example)</a>"
 
 async def test_misleading_links_from_a_remote_profile_and_post_show_the_real_host(kith, remote):
     """The exact payload in a profile field, a bio and a post: the web page and the API both show evil.example."""
-    from dataclasses import dataclass, field
 
-    from tests.federation.fakes import FakeActor
-
-    @dataclass
-    class PhishingActor(FakeActor):
-        extra: dict = field(default_factory=dict)
-
-        def document(self) -> dict:
-            return {**super().document(), **self.extra}
 
     await make_member(kith.pool, "alice")
     await log_in(kith.client, "alice")
-    plain = remote.add_actor("mallory")
-    mallory = remote.actors["mallory"] = PhishingActor(**vars(plain), extra={
+    mallory = remote.add_actor("mallory")
+    mallory.extra = {
         "summary": f"<p>My bank: {PHISH}</p>",
         "attachment": [{"type": "PropertyValue", "name": "Bank", "value": PHISH}],
-    })
+    }
     profile = await (await kith.client.get(f"/@mallory@{remote.host}")).text()
     assert profile.count(REVEALED) == 2, profile  # the bio and the field
     note = {"id": f"{mallory.id}/statuses/1", "type": "Note", "attributedTo": mallory.id,
