@@ -6,13 +6,15 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import KithProcess
+from tests.conftest import KithProcess, kith_cli
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
 PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
          "/lists", "/conversations",
          "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
-         "/settings/filters", "/about"]
+         "/settings/filters", "/settings/preferences", "/about"]
+ADMIN_PAGES = ["/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
+               "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]
 
 
 async def sign_up(browser: Browser, base: str, name: str, width: int) -> Page:  # noqa: F811
@@ -43,14 +45,18 @@ async def test_pages_fit_a_phone_and_a_desktop(kith: KithProcess, browser: Brows
     friend = await sign_up(browser, base, "friend", 1280)
     await friend.get_by_label("Post", exact=True).fill("Hello from a friend, with a long unbroken word: " + "x" * 80)
     await friend.get_by_role("button", name="Post", exact=True).click()
+    database = kith.args[kith.args.index("--database-url") + 1]
     for width in (390, 1280):
-        page = await sign_up(browser, base, "layout" if width == 390 else "wide", width)
+        name = "layout" if width == 390 else "wide"
+        page = await sign_up(browser, base, name, width)
+        made = kith_cli("user", "role", name, "admin", "--database-url", database)
+        assert made.returncode == 0, made.stderr
         await page.goto(base + "/@friend")
         await page.get_by_role("button", name="Follow").click()
         own = "/@layout" if width == 390 else "/@wide"
         await page.goto(base + "/")
         thread = await page.locator("a.time").first.get_attribute("href")
-        for path in [p if p != "/@layout" else own for p in PAGES] + [thread]:
+        for path in [p if p != "/@layout" else own for p in PAGES] + [thread] + ADMIN_PAGES:
             await check_page(page, base, path, width)
         avatars = page.locator("article.status img.avatar")
         await page.goto(base + "/")
@@ -67,3 +73,23 @@ async def test_pages_fit_a_phone_and_a_desktop(kith: KithProcess, browser: Brows
             await page.get_by_role("link", name="New post").click()
             await expect(page.get_by_role("heading", name="New post", level=1)).to_be_visible()
         await page.context.close()
+
+
+async def test_characters_left_count_live_with_javascript(kith: KithProcess, browser: Browser):  # noqa: F811
+    """The one optional script, allowed by the page's own Content-Security-Policy (not bypassed)."""
+    base = kith.base_url
+    page = await sign_up(browser, base, "counter", 1280)
+    await page.goto(base + "/compose")
+    await expect(page.locator("#content-hint")).to_contain_text("Up to 500 characters")  # JavaScript off
+    context = await browser.new_context(java_script_enabled=True, storage_state=await page.context.storage_state())
+    live = await context.new_page()
+    errors = []
+    live.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    await live.goto(base + "/compose")
+    await live.get_by_label("Post", exact=True).fill("hello ✨")
+    await expect(live.locator("#content-hint")).to_have_text("493 of 500 characters left.")
+    await live.get_by_label("Post", exact=True).fill("x" * 502)
+    await expect(live.locator("#content-hint")).to_have_text("2 characters too many: shorten it to post.")
+    assert not errors, errors  # nothing refused by the Content-Security-Policy
+    await context.close()
+    await page.context.close()
