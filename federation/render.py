@@ -55,7 +55,7 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
         "discoverable": account.discoverable,
         "published": iso(account.created_at),
         "publicKey": {"id": urls.key_id(account.username), "owner": actor, "publicKeyPem": public_key_pem},
-        "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v in account.fields],
+        "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v, _ in account.fields],
     }
     if account.avatar_url:
         doc["icon"] = {"type": "Image", "url": urls.picture(account.avatar_url)}

@@ -36,7 +36,7 @@ class Account:
     actor_type: str = "Person"
     avatar_url: str | None = None
     header_url: str | None = None
-    fields: tuple[tuple[str, str], ...] = ()  # (name, sanitised HTML value)
+    fields: tuple[tuple[str, str, str | None], ...] = ()  # (name, sanitised HTML value, verified at: ISO 8601)
     sensitized_at: datetime | None = None  # moderators marked the account's media sensitive
     hide_collections: bool = False  # followers and following lists show only their totals to others
     emojis: tuple[tuple[str, str], ...] = ()  # another server's custom emoji: (shortcode, image URL)

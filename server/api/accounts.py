@@ -91,8 +91,9 @@ async def update_credentials(request: web.Request) -> web.Response:
             language=sent.str("language", chosen.language, max_len=20) or None))
     storage = storage_for(request.app[CONFIG])
     pictures = {kind: await uploads.store_picture(pool, storage, user.id, kind, data) for kind, data in images.items()}
-    await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures,
-                                  chosen=chosen if chosen != user.preferences else None)
+    updated = await profiles.update_profile(pool, request.app[URLS], user.account, update, pictures=pictures,
+                                            chosen=chosen if chosen != user.preferences else None)
+    await profiles.verify_links(pool, request.app[FEDERATION], updated)
     return web.json_response(await _credential_account(request))
 
 

@@ -67,7 +67,7 @@ async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) 
             "note": account.note,
             "avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header,
             "locked": account.locked,
-            "fields": [{"name": n, "value": v, "verified_at": None} for n, v in account.fields],
+            "fields": [{"name": n, "value": v, "verified_at": verified} for n, v, verified in account.fields],
             "emojis": emojis_to_api(account, urls),
             "bot": account.actor_type in ("Service", "Application"),
             "group": account.actor_type == "Group",

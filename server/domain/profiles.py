@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
 import asyncpg
 
-from federation import outbound
+from federation import outbound, rel_me
+from federation.runtime import Federation
 from server.domain import preferences
 from server.errors import Invalid
 from server.models import Account, Preferences
@@ -94,6 +96,22 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
     return updated
 
 
+LINK = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+
+
+async def verify_links(pool: asyncpg.Pool, fed: Federation, account: Account) -> int:
+    """Mark verified each profile field whose value is a link to a page that links back to this
+    profile with rel="me" (checked at once, as the member saves); returns how many are verified.
+    A field changed meanwhile is left for its own save to check."""
+    typed = (await accounts_store.get_profile_source(pool, account.id)).fields
+    targets = [fed.urls.account_url(account), fed.urls.actor(account.username)]
+    checks = [(index, value) for index, (_, value) in enumerate(typed) if LINK.match(value)]
+    results = await asyncio.gather(*(rel_me.links_back(fed, value, targets) for _, value in checks))
+    verified = [index for (index, _), ok in zip(checks, results, strict=True) if ok]
+    await accounts_store.set_verified_fields(pool, account.id, verified, typed)
+    return len(verified)
+
+
 def follow_lists_hidden(account: Account, viewer_id: int | None, *, instance_hides: bool) -> bool:
     """Whether a member's followers and following lists show only their totals to this viewer: the
     member chose so, or the instance hides them all; the member always sees their own."""
@@ -103,4 +121,6 @@ def follow_lists_hidden(account: Account, viewer_id: int | None, *, instance_hid
 def _field_html(value: str, urls: Urls) -> str:
     """A field value as inline HTML (links made clickable), without the paragraph around it."""
     rendered = plaintext.to_html(value, mention_url=lambda m: None, tag_url=urls.tag)
-    return rendered.removeprefix("<p>").removesuffix("</p>")
+    # rel="me", as Mastodon marks profile links: the linked site may verify this profile in turn.
+    inline = rendered.removeprefix("<p>").removesuffix("</p>")
+    return inline.replace(' rel="nofollow noopener"', ' rel="me nofollow noopener"')

@@ -29,7 +29,7 @@ def account_columns(alias: str, prefix: str) -> str:
 def account_from_row(row: Any, prefix: str = "") -> Account:
     """Build an Account from a row; `prefix` selects aliased columns (e.g. 'author_')."""
     values = {c: row[prefix + c] for c in _COLUMNS}
-    values["fields"] = tuple((f["name"], f["value"]) for f in values["fields"] or ())
+    values["fields"] = tuple((f["name"], f["value"], f.get("verified_at")) for f in values["fields"] or ())
     values["emojis"] = tuple((e["shortcode"], e["url"]) for e in values["emojis"] or ())
     return Account(**values)
 
@@ -288,6 +288,19 @@ async def update_profile(db: Executor, account_id: int, display_name: str, bio_s
         hide_collections,
     )
     return account_from_row(row)
+
+
+async def set_verified_fields(db: Executor, account_id: int, indexes: list[int],
+                              typed: list[tuple[str, str]]) -> None:
+    """Mark the fields at `indexes` verified now (the others not), unless the fields were changed
+    since `typed` was read."""
+    await db.execute(
+        "UPDATE accounts SET fields = (SELECT coalesce(jsonb_agg(CASE WHEN t.ord - 1 = ANY($2::int[])"
+        "  THEN t.f || jsonb_build_object('verified_at', now()) ELSE t.f - 'verified_at' END ORDER BY t.ord), '[]')"
+        "  FROM jsonb_array_elements(fields) WITH ORDINALITY AS t(f, ord))"
+        " WHERE id = $1 AND domain IS NULL AND coalesce(raw -> 'fields_source', '[]'::jsonb) = $3::jsonb",
+        account_id, indexes, [{"name": n, "value": v} for n, v in typed],
+    )
 
 
 class ProfileSource(NamedTuple):

@@ -21,8 +21,9 @@ from server.web.render import render
 
 log = logging.getLogger(__name__)
 
-# Strict: nothing inline (the one optional script is a file of ours), nothing from other origins but images from the media bucket when there is
-# one (security_headers_for). Remote images arrive through our own media paths once federation caches them.
+# Strict: nothing inline (the one optional script is a file of ours), nothing from other origins
+# but images from the media bucket when there is one (security_headers_for). Remote images arrive
+# through our own media paths once federation caches them.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.runtime import FEDERATION
 from server.domain import account_actions, preferences, profiles, registrations
 from server.errors import AppError, Invalid, NotFound
 from server.keys import CONFIG, POOL, SITE, URLS
@@ -75,10 +76,11 @@ async def save_profile(request: web.Request) -> web.Response:
         storage = storage_for(request.app[CONFIG])
         pictures = {kind: await uploads.store_picture(pool, storage, user.id, kind, data)
                     for kind, data in chosen.items()}
-        await profiles.update_profile(pool, urls, user.account, update, pictures=pictures)
+        updated = await profiles.update_profile(pool, urls, user.account, update, pictures=pictures)
     except Invalid as exc:
         return render(request, "settings.html", {"form": _profile_form(update), "error": exc.message,
                                                  "error_field": exc.field}, status=exc.status)
+    await profiles.verify_links(pool, request.app[FEDERATION], updated)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
 
 

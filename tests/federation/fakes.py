@@ -114,7 +114,7 @@ async def start_fake_remote() -> FakeRemote:
     async def obj(request: web.Request) -> web.Response:
         remote.fetched.append(f"{remote.base}{request.path}")
         if (file := remote.files.get(f"{remote.base}{request.path}")) is not None:
-            return web.Response(body=file[0], content_type=file[1])
+            return web.Response(body=file[0], headers={"Content-Type": file[1]})
         found = remote.objects.get(f"{remote.base}{request.path}")
         if found is None:
             raise web.HTTPNotFound()
