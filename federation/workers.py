@@ -1,4 +1,4 @@
-"""The worker loops: apply received activities, announce poll results and send deliveries, woken
+"""The worker loops: apply received activities, announce poll results, send deliveries and mail, woken
 by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when ended polls are noticed).
 
 They run inside `kith run` by default and in `kith worker` processes for more capacity; any
@@ -19,6 +19,7 @@ from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.runtime import Federation
 from server.domain import polls
+from server.mail.outbox import MailRunner
 from server.store import accounts as accounts_store
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class InboxRunner:
 
 async def run_forever(fed: Federation, dsn: str) -> None:
     """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
-    inbox, deliveries = InboxRunner(fed), DeliveryRunner(fed)
+    inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -70,7 +71,7 @@ async def run_forever(fed: Federation, dsn: str) -> None:
             wake.clear()
             try:
                 busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
-                    + await deliveries.run_once()
+                    + await deliveries.run_once() + await mail.run_once()
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

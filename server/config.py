@@ -61,6 +61,19 @@ class Config:
     s3_access_key: str = ""
     s3_secret_key: str = field(default="", repr=False)  # kept out of logged reprs
     s3_public_url: str = ""
+    # E-mail: through this SMTP server, or (no smtp_host) written as .eml files to data_dir/outbox/.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""  # default: notifications@<domain>
+    smtp_security: str = "starttls"  # none | starttls | tls
+    # New members confirm their address before they may post; default: on when an SMTP host is set.
+    require_email_confirmation: bool | None = None
+
+    @property
+    def mail_from(self) -> str:
+        return self.smtp_from or f"notifications@{self.public_domain.split(':')[0]}"
 
     @property
     def public_domain(self) -> str:
@@ -84,7 +97,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn a raw value (TOML value or env string) into the field's type, or fail naming the key."""
     kind = _FIELDS[name].type
     where = f"{name} (from {source})"
-    if kind == "bool":
+    if kind in ("bool", "bool | None"):
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
@@ -145,8 +158,16 @@ def _validate(cfg: Config) -> Config:
     if cfg.database_url and not cfg.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("database_url: must start with postgresql://")
     _validate_media(cfg)
+    if cfg.smtp_security not in ("none", "starttls", "tls"):
+        raise ConfigError(f"smtp_security: must be none, starttls or tls, got {cfg.smtp_security!r}")
+    if not 1 <= cfg.smtp_port <= 65535:
+        raise ConfigError(f"smtp_port: must be between 1 and 65535, got {cfg.smtp_port}")
+    if cfg.smtp_from and "@" not in cfg.smtp_from:
+        raise ConfigError(f"smtp_from: expected an e-mail address, got {cfg.smtp_from!r}")
+    confirm = bool(cfg.smtp_host) if cfg.require_email_confirmation is None else cfg.require_email_confirmation
     return dataclasses.replace(
-        cfg, domain=cfg.domain.lower(), log_level=cfg.log_level.upper(), data_dir=cfg.data_dir.resolve(),
+        cfg, require_email_confirmation=confirm, domain=cfg.domain.lower(), log_level=cfg.log_level.upper(),
+        data_dir=cfg.data_dir.resolve(),
         s3_public_url=cfg.s3_public_url.rstrip("/"),
     )
 

@@ -77,9 +77,11 @@ async def create_member(
     email: str | None = None,
     role: Role = Role.MEMBER,
     check_reserved: bool = True,
+    email_confirmed: bool = True,
     within: Callable[[asyncpg.Connection, Account], Awaitable[None]] | None = None,
 ) -> Account:
-    """Validate everything first, then create the account and its login in one transaction.
+    """Validate everything first, then create the account and its login in one transaction (an
+    address given by an admin counts as confirmed; a sign-up's is confirmed by mail).
 
     `within` runs in that transaction too (a sign-up's application or invite use), so a failure
     there leaves no account behind.
@@ -101,7 +103,8 @@ async def create_member(
         if account is None:
             raise Invalid(f"The username {username!r} is already taken.", field="username")
         await accounts_store.insert_user(
-            conn, account_id=account.id, email=email, password_hash=password_hash, role=role
+            conn, account_id=account.id, email=email, password_hash=password_hash, role=role,
+            email_confirmed=email_confirmed,
         )
         if within is not None:
             await within(conn, account)

@@ -50,13 +50,12 @@ async def insert_local(
     return account_from_row(row) if row else None
 
 
-async def insert_user(db: Executor, *, account_id: int, email: str | None, password_hash: str, role: Role) -> None:
+async def insert_user(db: Executor, *, account_id: int, email: str | None, password_hash: str, role: Role,
+                      email_confirmed: bool = True) -> None:
     await db.execute(
-        "INSERT INTO users (account_id, email, password_hash, role) VALUES ($1, $2, $3, $4)",
-        account_id,
-        email,
-        password_hash,
-        role.value,
+        "INSERT INTO users (account_id, email, password_hash, role, email_confirmed_at)"
+        " VALUES ($1, $2, $3, $4, CASE WHEN $5 AND $2::text IS NOT NULL THEN now() END)",
+        account_id, email, password_hash, role.value, email_confirmed,
     )
 
 
@@ -127,6 +126,46 @@ async def get_password_hash(db: Executor, username: str) -> Credentials | None:
         username,
     )
     return Credentials(row["account_id"], row["password_hash"]) if row else None
+
+
+class MailTarget(NamedTuple):
+    account_id: int
+    username: str
+    email: str | None
+    confirmed: bool
+
+
+async def mail_target(db: Executor, identifier: str) -> MailTarget | None:
+    """The local member with this username or e-mail address (username first), and their address."""
+    row = await db.fetchrow(
+        "SELECT u.account_id, a.username, u.email, u.email_confirmed_at IS NOT NULL AS confirmed FROM users u"
+        " JOIN accounts a ON a.id = u.account_id WHERE a.domain IS NULL AND a.suspended_at IS NULL"
+        " AND (lower(a.username) = lower($1) OR lower(u.email) = lower($1))"
+        " ORDER BY lower(a.username) = lower($1) DESC LIMIT 1",
+        identifier,
+    )
+    return MailTarget(row["account_id"], row["username"], row["email"], row["confirmed"]) if row else None
+
+
+async def mail_target_by_id(db: Executor, account_id: int) -> MailTarget | None:
+    row = await db.fetchrow(
+        "SELECT u.account_id, a.username, u.email, u.email_confirmed_at IS NOT NULL AS confirmed FROM users u"
+        " JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1", account_id)
+    return MailTarget(row["account_id"], row["username"], row["email"], row["confirmed"]) if row else None
+
+
+async def set_email(db: Executor, account_id: int, email: str, *, confirmed: bool) -> None:
+    await db.execute("UPDATE users SET email = $2, email_confirmed_at = CASE WHEN $3 THEN now() END"
+                     " WHERE account_id = $1", account_id, email, confirmed)
+
+
+async def confirm_email(db: Executor, account_id: int) -> None:
+    await db.execute("UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, now())"
+                     " WHERE account_id = $1", account_id)
+
+
+async def password_hash_of(db: Executor, account_id: int) -> str | None:
+    return await db.fetchval("SELECT password_hash FROM users WHERE account_id = $1", account_id)
 
 
 async def set_password_hash(db: Executor, account_id: int, password_hash: str) -> None:

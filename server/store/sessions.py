@@ -29,9 +29,23 @@ async def delete(db: Executor, token_hash: bytes) -> None:
     await db.execute("DELETE FROM web_sessions WHERE token_hash = $1", token_hash)
 
 
-async def delete_all_of(db: Executor, account_id: int) -> None:
-    """Log the account out everywhere."""
-    await db.execute("DELETE FROM web_sessions WHERE account_id = $1", account_id)
+async def delete_all_of(db: Executor, account_id: int, *, keep: bytes | None = None) -> None:
+    """Log the account out everywhere (but in the session whose token hash is `keep`)."""
+    await db.execute("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash IS DISTINCT FROM $2",
+                     account_id, keep)
+
+
+async def of_account(db: Executor, account_id: int) -> list[dict]:
+    """The account's signed-in browsers, most recently used first."""
+    rows = await db.fetch(
+        "SELECT id, token_hash, created_at, last_seen_at, user_agent, ip FROM web_sessions WHERE account_id = $1"
+        " ORDER BY last_seen_at DESC", account_id)
+    return [dict(r) for r in rows]
+
+
+async def delete_one(db: Executor, account_id: int, session_id: int) -> bool:
+    return await db.fetchval("DELETE FROM web_sessions WHERE account_id = $1 AND id = $2 RETURNING true",
+                             account_id, session_id) is not None
 
 
 async def record_failure(db: Executor, username: str, ip: str, device_hash: bytes | None = None) -> None:

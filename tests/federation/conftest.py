@@ -13,6 +13,7 @@ from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
 from federation.workers import InboxRunner
+from server.mail.outbox import MailRunner
 from server.config import load_config
 from server.db.migrate import migrate
 from server.domain import following
@@ -65,7 +66,7 @@ class Instance:
 
     async def drain(self) -> int:
         return await InboxRunner(self.fed).run_once() + await announce_results(self.pool, self.fed.urls) \
-            + await DeliveryRunner(self.fed).run_once()
+            + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once()
 
 
 async def truncate(url: str) -> None:
