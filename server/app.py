@@ -37,6 +37,7 @@ from server.routing import with_trailing_slashes
 from server.store import settings as settings_store
 from server.urls import Urls
 from server.web import (
+    account_care,
     admin,
     admin_accounts,
     auth,
@@ -116,7 +117,7 @@ def make_app(cfg: Config) -> web.Application:
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
-              conversations.routes, lists.routes, emoji.routes)
+              conversations.routes, lists.routes, emoji.routes, account_care.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

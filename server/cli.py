@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
     listing = user_sub.add_parser("list", help="list local accounts")
     _common(listing)
+    password = user_sub.add_parser("password", help="set a member's password (they are signed out everywhere)")
+    _common(password)
+    password.add_argument("username")
+    password.add_argument("--password", help="(default: a generated one, printed)")
     role = user_sub.add_parser("role", help="make an account admin, moderator or member")
     _common(role)
     role.add_argument("username")
@@ -160,6 +164,20 @@ async def _user_role(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
         raise AppError(404, f"There is no member called {args.username!r}.")
     await domains_store.log(pool, None, f"role: {args.role}", f"@{account.username}", "command line")
     print(f"@{account.username} is now {args.role}.")
+
+
+async def _user_password(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import account_care, accounts
+    from server.store import accounts as accounts_store
+
+    account = await accounts_store.get_local(pool, args.username)
+    if account is None or await accounts_store.get_user(pool, account.id) is None:
+        raise AppError(404, f"There is no member called {args.username!r}.")
+    password = args.password or accounts.generate_password()
+    await account_care.set_password(pool, account.id, password)
+    print(f"@{account.username}'s password is changed; they are signed out everywhere.")
+    if not args.password:
+        print(f"Password: {password}")
 
 
 async def _rules(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -321,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_with_pool(cfg, lambda pool: _user_create(pool, args)))
         elif args.user_command == "role":
             asyncio.run(_with_pool(cfg, lambda pool: _user_role(pool, args)))
+        elif args.user_command == "password":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_password(pool, args)))
         else:
             asyncio.run(_with_pool(cfg, _user_list))
     except AppError as exc:

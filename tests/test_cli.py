@@ -86,3 +86,19 @@ def test_user_create_rejects_bad_usernames(tmp_path: Path, database_url: str):
     result = kith_cli("user", "create", "no spaces", "--password", "long enough", "--database-url", database_url)
     assert result.returncode == 1
     assert "letters a-z" in result.stderr
+
+
+async def test_user_password_sets_it_and_signs_the_member_out(pool, database_url: str):
+    from server.domain import accounts
+    from tests.helpers import make_member
+
+    alice = await make_member(pool, "alice")
+    await pool.execute("INSERT INTO web_sessions (token_hash, account_id) VALUES ('\\x01', $1)", alice.id)
+    changed = kith_cli("user", "password", "alice", "--password", "chosen by the admin", "--database-url", database_url)
+    assert changed.returncode == 0, changed.stderr
+    assert await accounts.authenticate(pool, "alice", "chosen by the admin", "127.0.0.1", 5) == alice.id
+    assert await pool.fetchval("SELECT count(*) FROM web_sessions") == 0
+    generated = kith_cli("user", "password", "alice", "--database-url", database_url)
+    assert generated.returncode == 0 and "Password: " in generated.stdout
+    missing = kith_cli("user", "password", "nobody", "--database-url", database_url)
+    assert missing.returncode == 1 and "no member called 'nobody'" in missing.stderr

@@ -151,7 +151,8 @@ async def token(request: web.Request) -> web.Response:
         try:
             account_id = await accounts_domain.authenticate(
                 pool, p.str("username", "", max_len=200) or "", p.str("password", "", max_len=1000) or "",
-                client_ip(request), request.app[CONFIG].login_attempts_per_15min)
+                client_ip(request), request.app[CONFIG].login_attempts_per_15min,
+                require_confirmed=request.app[CONFIG].require_email_confirmation)
         except AppError as exc:
             if exc.status == 429:
                 raise

@@ -104,6 +104,14 @@ async def reset_password(pool: asyncpg.Pool, token: str, password: str) -> int:
     return used.account_id
 
 
+async def set_password(pool: asyncpg.Pool, account_id: int, password: str) -> None:
+    """An admin sets the password (`kith user password`): the member is signed out everywhere."""
+    validate_password(password)
+    password_hash = await hash_password(password)
+    async with pool.acquire() as conn, conn.transaction():
+        await _set_password(conn, account_id, password_hash, keep_session=None, revoke_apps=True)
+
+
 async def check_password(pool: asyncpg.Pool, account_id: int, password: str) -> None:
     """Invalid unless `password` is the member's current password."""
     stored = await accounts_store.password_hash_of(pool, account_id)

@@ -120,8 +120,13 @@ async def instance_actor(pool: asyncpg.Pool) -> Account:
     return account
 
 
+class Unconfirmed(AppError):
+    """The right password, but the member's address is not confirmed yet (the page offers a new link)."""
+
+
 async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str, max_failures: int, *,
-                       allow_suspended: bool = False, device: bytes | None = None) -> int:
+                       allow_suspended: bool = False, device: bytes | None = None,
+                       require_confirmed: bool = False) -> int:
     """The account id for a right username and password; AppError otherwise (429 when throttled).
 
     Guesses are throttled per username and per address. A browser that signed in to the account
@@ -164,6 +169,8 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
         raise AppError(403, "Your application is waiting for a moderator's approval.")
     if state == "rejected":
         raise AppError(403, "Your application to join was not approved.")
+    if require_confirmed and not await accounts_store.email_confirmed(pool, account_id):
+        raise Unconfirmed(403, "Confirm your e-mail address first: open the link we mailed you.")
     if _hasher.check_needs_rehash(stored_hash):
         await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
     if device is not None:

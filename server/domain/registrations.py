@@ -7,6 +7,7 @@ import secrets
 
 import asyncpg
 
+from server.domain import account_care
 from server.domain.accounts import create_member
 from server.domain.instance import InstanceSettings
 from server.domain.moderation import normalise_domain
@@ -15,13 +16,16 @@ from server.models import Account, Role, User
 from server.store import domains as domains_store
 from server.store import notifications as notifications_store
 from server.store import registrations as registrations_store
+from server.urls import Urls
 
 MAX_REASON = 1000
 
 
 async def sign_up(pool: asyncpg.Pool, site: InstanceSettings, username: str, password: str, email: str | None, *,
-                  reason: str = "", invite: str = "") -> tuple[Account, bool]:
-    """Create the member as the mode allows; returns (account, may sign in now)."""
+                  urls: Urls, confirm_email: bool, reason: str = "", invite: str = "") -> tuple[Account, str]:
+    """Create the member as the mode allows; returns the account and what happens next: "welcome"
+    (they may sign in now), "confirm" (a link to confirm their address was mailed first) or
+    "applied" (moderators decide). A given address is always sent a confirmation link."""
     mode = site.registrations
     if mode == "closed":
         raise AppError(403, "This instance is not accepting sign-ups right now.")
@@ -32,18 +36,25 @@ async def sign_up(pool: asyncpg.Pool, site: InstanceSettings, username: str, pas
         raise Invalid("Tell the moderators why you want to join.", field="reason")
     if len(reason) > MAX_REASON:
         raise Invalid(f"The reason can have at most {MAX_REASON} characters.", field="reason")
+    if not email and (confirm_email or await registrations_store.email_domains(pool)):
+        # Without an address, nothing could be confirmed, and a blocked provider could be sidestepped.
+        raise Invalid("Enter your e-mail address: this instance needs one to sign up.", field="email")
     if email and await registrations_store.email_blocked(pool, email):
         raise Invalid("Sign-ups with addresses from that email provider are not accepted here.", field="email")
     async def within(conn: asyncpg.Connection, account: Account) -> None:
         """In the account's own transaction: an applicant starts pending; an invite is used up; staff hear."""
         await notifications_store.tell_staff(conn, "admin.sign_up", account.id)
+        if email:
+            await account_care.send_confirmation(conn, urls, site.instance_name, account.id, account.username, email)
         if mode == "approval":
             await registrations_store.set_application(conn, account.id, "pending", reason)
         if mode == "invite" and not await registrations_store.use_invite(conn, invite):
             raise AppError(403, "This invite has just been used up.")
 
-    account = await create_member(pool, username, password, email=email, within=within)
-    return account, mode != "approval"
+    account = await create_member(pool, username, password, email=email, email_confirmed=False, within=within)
+    if mode == "approval":
+        return account, "applied"
+    return account, "confirm" if email and confirm_email else "welcome"
 
 
 async def decide(pool: asyncpg.Pool, staff_id: int, account: Account, approve: bool) -> None:

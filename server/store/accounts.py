@@ -159,6 +159,12 @@ async def set_email(db: Executor, account_id: int, email: str, *, confirmed: boo
                      " WHERE account_id = $1", account_id, email, confirmed)
 
 
+async def email_confirmed(db: Executor, account_id: int) -> bool:
+    """Whether the member's address is confirmed (a member without one has nothing to confirm)."""
+    return bool(await db.fetchval(
+        "SELECT email IS NULL OR email_confirmed_at IS NOT NULL FROM users WHERE account_id = $1", account_id))
+
+
 async def confirm_email(db: Executor, account_id: int) -> None:
     await db.execute("UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, now())"
                      " WHERE account_id = $1", account_id)

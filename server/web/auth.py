@@ -7,7 +7,7 @@ from aiohttp import web
 from server.domain import accounts as accounts_domain
 from server.domain import registrations
 from server.errors import AppError
-from server.keys import CONFIG, POOL, SITE, USER
+from server.keys import CONFIG, POOL, SITE, URLS, USER
 from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.web import sessions
@@ -38,9 +38,11 @@ async def login(request: web.Request) -> web.Response:
         account_id = await accounts_domain.authenticate(
             request.app[POOL], username, password, sessions.client_ip(request), cfg.login_attempts_per_15min,
             allow_suspended=True, device=sessions.device_hash(device),
+            require_confirmed=cfg.require_email_confirmation,
         )
     except AppError as exc:
-        context = {"error": exc.message, "form": {"username": username}, "next": target}
+        context = {"error": exc.message, "form": {"username": username}, "next": target,
+                   "unconfirmed": isinstance(exc, accounts_domain.Unconfirmed)}
         return render(request, "auth/login.html", context, status=exc.status)
     response = web.HTTPSeeOther(target)
     await sessions.sign_in(request, response, account_id)
@@ -58,7 +60,10 @@ async def logout(request: web.Request) -> web.Response:
 async def _signup_page(request: web.Request, *, status: int = 200, **context) -> web.Response:
     site = request[SITE]
     invite = context.pop("invite", request.query.get("invite", ""))[:100]
+    email_required = request.app[CONFIG].require_email_confirmation \
+        or bool(await registrations_store.email_domains(request.app[POOL]))
     defaults = {"registrations": site.registrations, "rules": await rules_store.all_rules(request.app[POOL]),
+                "email_required": email_required,
                 "invite": invite,
                 "invite_ok": bool(invite) and await registrations_store.invite_valid(request.app[POOL], invite)}
     return render(request, "auth/signup.html", {**defaults, **context}, status=status)
@@ -78,14 +83,17 @@ async def signup(request: web.Request) -> web.Response:
     reason = field(form, "reason", max_len=5000)
     invite = field(form, "invite", max_len=100)
     try:
-        account, signed_in = await registrations.sign_up(request.app[POOL], request[SITE], username, password,
-                                                         email or None, reason=reason, invite=invite)
+        account, outcome = await registrations.sign_up(
+            request.app[POOL], request[SITE], username, password, email or None, urls=request.app[URLS],
+            confirm_email=request.app[CONFIG].require_email_confirmation, reason=reason, invite=invite)
     except AppError as exc:
         kept = {"username": username, "email": email, "reason": reason}
         return await _signup_page(request, status=exc.status, error=exc.message,
                                   error_field=getattr(exc, "field", None), form=kept, invite=invite)
-    if not signed_in:
+    if outcome == "applied":
         return render(request, "auth/applied.html", {"account": account})
+    if outcome == "confirm":
+        return render(request, "auth/check_mail.html", {"email": email, "why": "confirm"})
     response = web.HTTPSeeOther("/")
     await sessions.sign_in(request, response, account.id)
     raise response

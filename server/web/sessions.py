@@ -62,6 +62,12 @@ async def sign_in(request: web.Request, response: web.StreamResponse, account_id
     set_cookie(request, response, COOKIE, token, IDLE_DAYS * 86400)
 
 
+def current_session_hash(request: web.Request) -> bytes | None:
+    """The hash of this browser's session token (to keep it when signing out the others)."""
+    token = request.cookies.get(COOKIE)
+    return _hash(token) if token and len(token) <= 100 else None
+
+
 def device_token(request: web.Request) -> str:
     """This browser's device token: the one it carries, or a new one to be set at sign-in."""
     token = request.cookies.get(DEVICE_COOKIE, "")

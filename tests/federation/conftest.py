@@ -13,12 +13,12 @@ from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
 from federation.workers import InboxRunner
-from server.mail.outbox import MailRunner
 from server.config import load_config
 from server.db.migrate import migrate
 from server.domain import following
 from server.domain.polls import announce_results
 from server.keys import POOL
+from server.mail.outbox import MailRunner
 from server.models import Account
 from tests.conftest import empty_tables, free_port
 
