@@ -57,6 +57,7 @@ from server.web import (
     reports,
     search,
     settings,
+    two_factor,
 )
 from server.web import oauth as web_oauth
 from server.web.render import make_environment
@@ -117,7 +118,8 @@ def make_app(cfg: Config) -> web.Application:
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
-              conversations.routes, lists.routes, emoji.routes, account_care.routes)
+              conversations.routes, lists.routes, emoji.routes, account_care.routes,
+              two_factor.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

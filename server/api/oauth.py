@@ -16,7 +16,7 @@ from server.api import params
 from server.api.auth import TOKEN, api, token_hash
 from server.client_address import client_ip
 from server.domain import accounts as accounts_domain
-from server.domain import scopes
+from server.domain import scopes, two_factor
 from server.domain.oauth import OOB
 from server.errors import AppError
 from server.keys import CONFIG, POOL
@@ -157,6 +157,8 @@ async def token(request: web.Request) -> web.Response:
             if exc.status == 429:
                 raise
             return _oauth_error(400, "invalid_grant", "The username or password is wrong.")
+        if await two_factor.enabled(pool, account_id):  # a password alone is not enough for this member
+            return _oauth_error(400, "invalid_grant", "This account signs in with two factors: use the browser.")
         return await _issue(request, app, account_id, requested)
     return _oauth_error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
 

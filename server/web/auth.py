@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain import accounts as accounts_domain
-from server.domain import registrations
+from server.domain import registrations, two_factor
 from server.errors import AppError
 from server.keys import CONFIG, POOL, SITE, URLS, USER
 from server.store import registrations as registrations_store
 from server.store import rules as rules_store
 from server.web import sessions
+from server.web import two_factor as two_factor_pages
 from server.web.forms import field, safe_next
 from server.web.render import render
 
@@ -44,6 +45,8 @@ async def login(request: web.Request) -> web.Response:
         context = {"error": exc.message, "form": {"username": username}, "next": target,
                    "unconfirmed": isinstance(exc, accounts_domain.Unconfirmed)}
         return render(request, "auth/login.html", context, status=exc.status)
+    if await two_factor.enabled(request.app[POOL], account_id):  # the password was right: now the code
+        return two_factor_pages.code_page(request, two_factor_pages.pending_login(request, account_id), target)
     response = web.HTTPSeeOther(target)
     await sessions.sign_in(request, response, account_id)
     sessions.keep_device(request, response, device)

@@ -12,8 +12,8 @@ from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 AXE = Path(__file__).resolve().parents[1] / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
 MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/search?q=nobody",
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
-                "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences", "/settings/password",
-                "/settings/sessions", "/@axe",
+                "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences",
+                "/settings/password", "/settings/sessions", "/settings/otp", "/@axe",
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]
