@@ -1,5 +1,6 @@
-"""The worker loops: apply received activities, announce poll results, send deliveries and mail, woken
-by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when ended polls are noticed).
+"""The worker loops: apply received activities, announce poll results, send deliveries and mail,
+and apply members' imports, woken by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when
+ended polls are noticed).
 
 They run inside `kith run` by default and in `kith worker` processes for more capacity; any
 number of them can share one database (the queue's leases keep them from doubling up).
@@ -19,6 +20,7 @@ from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.runtime import Federation
 from server.domain import polls
+from server.domain.imports import ImportRunner
 from server.mail.outbox import MailRunner
 from server.store import accounts as accounts_store
 
@@ -63,6 +65,7 @@ class InboxRunner:
 async def run_forever(fed: Federation, dsn: str) -> None:
     """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
     inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
+    imported = ImportRunner(fed)
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -71,7 +74,7 @@ async def run_forever(fed: Federation, dsn: str) -> None:
             wake.clear()
             try:
                 busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
-                    + await deliveries.run_once() + await mail.run_once()
+                    + await deliveries.run_once() + await mail.run_once() + await imported.run_once()
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

@@ -218,3 +218,12 @@ async def notified_follower_ids(db: Executor, target_id: int) -> list[int]:
         target_id,
     )
     return [r["account_id"] for r in rows]
+
+
+async def export_rows(db: Executor, account_id: int) -> list[tuple[str, str | None, bool, bool]]:
+    """Whom the member follows (accepted follows), oldest first: username, domain, show boosts, notify."""
+    rows = await db.fetch(
+        "SELECT a.username, a.domain, f.show_reblogs, f.notify FROM follows f"
+        " JOIN accounts a ON a.id = f.target_account_id WHERE f.account_id = $1 AND f.state = 'accepted'"
+        " ORDER BY f.id", account_id)
+    return [(r["username"], r["domain"], r["show_reblogs"], r["notify"]) for r in rows]

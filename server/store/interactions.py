@@ -92,3 +92,10 @@ async def summaries(db: Executor, status_ids: list[int], viewer_id: int | None) 
         viewer_id,
     )
     return {r["id"]: {**dict(r), "voted": bool(r["choices"])} for r in rows}
+
+
+async def blocked_rows(db: Executor, account_id: int) -> list[tuple[str, str | None]]:
+    """Whom the member blocks, oldest first: username, domain."""
+    rows = await db.fetch("SELECT a.username, a.domain FROM blocks b JOIN accounts a ON a.id = b.target_account_id"
+                          " WHERE b.account_id = $1 ORDER BY b.id", account_id)
+    return [(r["username"], r["domain"]) for r in rows]

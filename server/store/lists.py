@@ -181,3 +181,11 @@ async def lists_with_member(db: Executor, list_ids: set[int], account_id: int) -
         account_id, list(list_ids),
     )
     return {r["list_id"] for r in rows}
+
+
+async def export_rows(db: Executor, owner_id: int) -> list[tuple[str, str, str | None]]:
+    """Every member of the owner's lists: list title, username, domain."""
+    rows = await db.fetch(
+        "SELECT l.title, a.username, a.domain FROM lists l JOIN list_accounts la ON la.list_id = l.id"
+        " JOIN accounts a ON a.id = la.account_id WHERE l.account_id = $1 ORDER BY l.id, la.account_id", owner_id)
+    return [(r["title"], r["username"], r["domain"]) for r in rows]

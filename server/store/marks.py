@@ -56,3 +56,12 @@ async def pinned(db: Executor, account_id: int, viewer_id: int | None) -> list[S
         account_id, viewer_id,
     )
     return [status_from_row(r) for r in rows]
+
+
+async def bookmarked(db: Executor, account_id: int) -> list[tuple[str | None, str, int]]:
+    """The member's bookmarks, oldest first: the post's uri (None for local posts), author username, id."""
+    rows = await db.fetch(
+        "SELECT s.uri, a.username, s.id FROM bookmarks b JOIN statuses s ON s.id = b.status_id"
+        " JOIN accounts a ON a.id = s.account_id WHERE b.account_id = $1 AND s.deleted_at IS NULL ORDER BY b.id",
+        account_id)
+    return [(r["uri"], r["username"], r["id"]) for r in rows]

@@ -35,3 +35,11 @@ async def is_muting(db: Executor, account_id: int, target_id: int) -> bool:
     return await db.fetchval(
         "SELECT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2"
         " AND (expires_at IS NULL OR expires_at > now()))", account_id, target_id)
+
+
+async def export_rows(db: Executor, account_id: int) -> list[tuple[str, str | None, bool]]:
+    """Whom the member mutes (for now): username, domain, whether notifications are hidden too."""
+    rows = await db.fetch(
+        "SELECT a.username, a.domain, m.hide_notifications FROM mutes m JOIN accounts a ON a.id = m.target_account_id"
+        " WHERE m.account_id = $1 AND (m.expires_at IS NULL OR m.expires_at > now()) ORDER BY m.id", account_id)
+    return [(r["username"], r["domain"], r["hide_notifications"]) for r in rows]
