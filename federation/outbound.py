@@ -194,10 +194,12 @@ async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor:
     await _to_account(conn, urls, instance_actor, target, flag)
 
 
-async def account_gone(conn: asyncpg.Connection, urls: Urls, account: Account) -> None:
-    """A suspended member is federated as gone: Delete of the actor, to everyone who follows them."""
+async def account_gone(conn: asyncpg.Connection, urls: Urls, account: Account, *, everyone: bool = False) -> None:
+    """A suspended member is federated as gone: Delete of the actor, to everyone who follows them
+    (`everyone`: to every server that knows the account, when the member deleted it)."""
     actor = urls.actor(account.username)
     delete = render.activity("Delete", actor, actor, f"{actor}#delete/{time.time_ns()}", to=[PUBLIC],
                              published=_now())
-    await enqueue(conn, account.id, delete, await deliveries_store.follower_inboxes(conn, account.id),
-                  own_host=urls.host)
+    inboxes = await (deliveries_store.known_inboxes if everyone else deliveries_store.follower_inboxes)(
+        conn, account.id)
+    await enqueue(conn, account.id, delete, inboxes, own_host=urls.host)

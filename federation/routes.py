@@ -109,6 +109,10 @@ async def actor_document(request: web.Request, account: Account) -> web.Response
 
 @routes.get(r"/users/{username:[A-Za-z0-9_]+}")
 async def actor(request: web.Request) -> web.Response:
+    username = request.match_info["username"]
+    if await accounts_store.is_deleted(request.app[POOL], username):  # gone for good: say so, as Mastodon does
+        return as2_response(render.with_context(render.tombstone(request.app[URLS].actor(username.lower()))),
+                            status=410)
     account = await _member(request)
     if not wants_as2(request):
         raise web.HTTPFound(request.app[URLS].profile(account.username))

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(password)
     password.add_argument("username")
     password.add_argument("--password", help="(default: a generated one, printed)")
+    delete = user_sub.add_parser("delete", help="delete a member's account for good (other servers are told)")
+    _common(delete)
+    delete.add_argument("username")
+    delete.add_argument("--yes", action="store_true", help="confirm: there is no undo")
     role = user_sub.add_parser("role", help="make an account admin, moderator or member")
     _common(role)
     role.add_argument("username")
@@ -178,6 +182,25 @@ async def _user_password(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
     print(f"@{account.username}'s password is changed; they are signed out everywhere.")
     if not args.password:
         print(f"Password: {password}")
+
+
+async def _user_delete(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import account_deletion
+    from server.errors import Invalid
+    from server.media.storage import storage_for
+    from server.store import accounts as accounts_store
+    from server.urls import Urls
+
+    if not args.yes:
+        raise AppError(400, f"this deletes @{args.username} for good: add --yes to confirm")
+    account = await accounts_store.get_local(pool, args.username)
+    if account is None:
+        raise AppError(404, f"There is no member called {args.username!r}.")
+    try:
+        await account_deletion.delete_member(pool, Urls(cfg.base_url, storage_for(cfg)), storage_for(cfg), account)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    print(f"@{account.username} is deleted; the Delete goes out when a worker runs (kith run or kith worker).")
 
 
 async def _rules(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -339,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_with_pool(cfg, lambda pool: _user_create(pool, args)))
         elif args.user_command == "role":
             asyncio.run(_with_pool(cfg, lambda pool: _user_role(pool, args)))
+        elif args.user_command == "delete":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_delete(cfg, pool, args)))
         elif args.user_command == "password":
             asyncio.run(_with_pool(cfg, lambda pool: _user_password(pool, args)))
         else:

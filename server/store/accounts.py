@@ -519,3 +519,22 @@ async def blocked_or_muted(db: Executor, table: str, account_id: int, page: Page
         account_id, *page.args, page.limit,
     )
     return page.newest_first([Paged(r["rel_id"], account_from_row(r)) for r in rows])
+
+
+async def mark_member_deleted(db: Executor, account_id: int) -> list[str]:
+    """Empty a member's profile and end their login, keeping the row (and so the username); the
+    storage keys of their avatar and header, to delete after commit."""
+    row = await db.fetchrow(
+        "WITH old AS (SELECT avatar_url, header_url FROM accounts WHERE id = $1)"
+        " UPDATE accounts SET deleted_at = now(), suspended_at = coalesce(suspended_at, now()), display_name = '',"
+        " note = '', fields = '[]', avatar_url = NULL, header_url = NULL, raw = NULL, emojis = '[]',"
+        " discoverable = false, updated_at = now() FROM old WHERE id = $1 AND domain IS NULL"
+        " RETURNING old.avatar_url, old.header_url", account_id)
+    await db.execute("DELETE FROM users WHERE account_id = $1", account_id)
+    return [url.removeprefix("/media/") for url in (row["avatar_url"], row["header_url"])
+            if row and url and url.startswith("/media/")] if row else []
+
+
+async def is_deleted(db: Executor, username: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL"
+                                  " AND deleted_at IS NOT NULL", username))

@@ -113,3 +113,18 @@ async def host_failed(db: Executor, host: str, retry_at: datetime) -> None:
         host,
         retry_at,
     )
+
+
+async def known_inboxes(db: Executor, account_id: int) -> list[str]:
+    """Every server that knows the account: its followers', those it follows, and those it delivered
+    to (shared inboxes preferred, each once)."""
+    rows = await db.fetch(
+        "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) AS inbox FROM accounts a"
+        " WHERE a.domain IS NOT NULL AND a.inbox_url IS NOT NULL AND a.id IN ("
+        "  SELECT account_id FROM follows WHERE target_account_id = $1"
+        "  UNION SELECT target_account_id FROM follows WHERE account_id = $1)"
+        " UNION SELECT DISTINCT d.inbox_url FROM deliveries d JOIN outbox_activities o ON o.id = d.activity_id"
+        " WHERE o.account_id = $1",
+        account_id,
+    )
+    return [r["inbox"] for r in rows]

@@ -117,3 +117,10 @@ async def remote(db: Executor, media_id: int) -> RemoteMedia | None:
     row = await db.fetchrow("SELECT remote_url, kind, status_id FROM media_attachments"
                             " WHERE id = $1 AND remote_url IS NOT NULL", media_id)
     return RemoteMedia(*row) if row else None
+
+
+async def delete_all_of(db: Executor, account_id: int) -> list[str]:
+    """Remove the account's uploads; the storage keys of their files, to delete after commit."""
+    rows = await db.fetch("DELETE FROM media_attachments WHERE account_id = $1 AND file_path IS NOT NULL"
+                          " RETURNING file_path, thumb_path", account_id)
+    return [key for r in rows for key in (r["file_path"], r["thumb_path"]) if key]

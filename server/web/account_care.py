@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_care
+from server.domain import account_care, account_deletion
 from server.errors import AppError, Invalid
-from server.keys import POOL, SITE, URLS
+from server.keys import CONFIG, POOL, SITE, URLS, USER
+from server.media.storage import storage_for
 from server.store import sessions as sessions_store
 from server.web import sessions
 from server.web.forms import field
@@ -137,3 +138,28 @@ async def revoke_session(request: web.Request) -> web.Response:
         raise AppError(404, "There is no such session.")
     raise web.HTTPSeeOther("/settings/sessions")
 
+
+
+@routes.get("/settings/delete")
+async def delete_form(request: web.Request) -> web.Response:
+    require_user(request)
+    return render(request, "settings_delete.html")
+
+
+@routes.post("/settings/delete")
+async def delete_account(request: web.Request) -> web.Response:
+    """The member's own deletion, with their password; they are signed out and told it is done."""
+    user = require_user(request)
+    form = await request.post()
+    try:
+        if field(form, "confirm", max_len=10) != "on":
+            raise Invalid("Tick the box to confirm that everything goes.", field="confirm")
+        await account_deletion.delete_member(request.app[POOL], request.app[URLS], storage_for(request.app[CONFIG]),
+                                             user.account, password=field(form, "password", max_len=1000))
+    except Invalid as exc:
+        field_name = "password" if exc.field == "current_password" else exc.field
+        return render(request, "settings_delete.html", {"error": exc.message, "error_field": field_name}, status=422)
+    request[USER] = None  # the page after is a visitor's
+    response = render(request, "auth/deleted.html", {"username": user.account.username})
+    response.del_cookie(sessions.COOKIE, path="/")
+    return response

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_actions
+from server.domain import account_actions, account_deletion
 from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, URLS
+from server.keys import CONFIG, POOL, URLS
+from server.media.storage import storage_for
 from server.models import Account, Role
 from server.store import accounts as accounts_store
 from server.store import reports as reports_store
@@ -87,3 +88,19 @@ async def account_action(request: web.Request) -> web.Response:
     except NotFound as exc:
         raise AppError(409, exc.message) from None
     raise web.HTTPSeeOther("/admin/reports" if report else f"/admin/accounts/{target.id}")
+
+
+@routes.post(r"/admin/accounts/{account_id:\d{1,19}}/delete")
+async def delete_account(request: web.Request) -> web.Response:
+    """An admin deletes a member's account, as the member could (a confirmation box, no password)."""
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    target = await _target(request)
+    if field(form, "confirm", max_len=10) != "on":
+        raise AppError(422, "Tick the box to confirm the deletion.")
+    try:
+        await account_deletion.delete_member(request.app[POOL], request.app[URLS], storage_for(request.app[CONFIG]),
+                                             target, staff_id=user.id)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    raise web.HTTPSeeOther(f"/admin/accounts/{target.id}")
