@@ -102,3 +102,17 @@ async def test_user_password_sets_it_and_signs_the_member_out(pool, database_url
     assert generated.returncode == 0 and "Password: " in generated.stdout
     missing = kith_cli("user", "password", "nobody", "--database-url", database_url)
     assert missing.returncode == 1 and "no member called 'nobody'" in missing.stderr
+
+
+async def test_user_delete_needs_yes(pool, database_url: str):
+    from tests.helpers import make_member
+
+    leaver = await make_member(pool, "leaver")
+    unconfirmed = kith_cli("user", "delete", "leaver", "--database-url", database_url)
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    assert await pool.fetchval("SELECT count(*) FROM users WHERE account_id = $1", leaver.id) == 1
+    deleted = kith_cli("user", "delete", "leaver", "--yes", "--database-url", database_url)
+    assert deleted.returncode == 0, deleted.stderr
+    assert await pool.fetchval("SELECT deleted_at IS NOT NULL FROM accounts WHERE id = $1", leaver.id)
+    again = kith_cli("user", "delete", "leaver", "--yes", "--database-url", database_url)
+    assert again.returncode == 1 and "already deleted" in again.stderr

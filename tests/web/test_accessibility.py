@@ -13,7 +13,8 @@ AXE = Path(__file__).resolve().parents[1] / ".cache" / "node_modules" / "axe-cor
 MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/search?q=nobody",
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
                 "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences",
-                "/settings/password", "/settings/sessions", "/settings/otp", "/@axe",
+                "/settings/password", "/settings/sessions", "/settings/otp", "/settings/export",
+                "/settings/import", "/settings/delete", "/@axe",
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]

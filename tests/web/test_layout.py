@@ -12,7 +12,8 @@ from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
          "/lists", "/conversations",
          "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
-         "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/about"]
+         "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/settings/otp",
+         "/settings/export", "/settings/import", "/settings/delete", "/about"]
 ADMIN_PAGES = ["/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]
 
