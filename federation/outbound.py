@@ -194,6 +194,17 @@ async def report_forwarded(conn: asyncpg.Connection, urls: Urls, instance_actor:
     await _to_account(conn, urls, instance_actor, target, flag)
 
 
+async def moved(conn: asyncpg.Connection, urls: Urls, account: Account, target_uri: str) -> None:
+    """A member moved to another account: a Move to everyone who follows them (their servers move
+    the follows, once the target's alsoKnownAs names this account)."""
+    actor = urls.actor(account.username)
+    move = render.activity("Move", actor, actor, f"{actor}#moves/{time.time_ns()}", to=[f"{actor}/followers"],
+                           published=_now())
+    move["target"] = target_uri
+    await enqueue(conn, account.id, move, await deliveries_store.follower_inboxes(conn, account.id),
+                  own_host=urls.host)
+
+
 async def account_gone(conn: asyncpg.Connection, urls: Urls, account: Account, *, everyone: bool = False) -> None:
     """A suspended member is federated as gone: Delete of the actor, to everyone who follows them
     (`everyone`: to every server that knows the account, when the member deleted it)."""

@@ -24,6 +24,8 @@ CONTEXT: list[Any] = [
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "votersCount": "toot:votersCount",
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
     },
 ]
 ACTIVITY_JSON = "application/activity+json"
@@ -57,6 +59,10 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
         "publicKey": {"id": urls.key_id(account.username), "owner": actor, "publicKeyPem": public_key_pem},
         "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v, _ in account.fields],
     }
+    if account.also_known_as:
+        doc["alsoKnownAs"] = list(account.also_known_as)
+    if account.moved_to_uri:
+        doc["movedTo"] = account.moved_to_uri
     if account.avatar_url:
         doc["icon"] = {"type": "Image", "url": urls.picture(account.avatar_url)}
     if account.header_url:

@@ -52,6 +52,7 @@ from server.web import (
     lists,
     member_tools,
     middleware,
+    moving,
     notifications,
     pictures,
     posts,
@@ -121,7 +122,7 @@ def make_app(cfg: Config) -> web.Application:
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
               conversations.routes, lists.routes, emoji.routes, account_care.routes,
-              two_factor.routes, exports.routes, imports.routes)
+              two_factor.routes, exports.routes, imports.routes, moving.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -40,6 +40,8 @@ class Account:
     sensitized_at: datetime | None = None  # moderators marked the account's media sensitive
     hide_collections: bool = False  # followers and following lists show only their totals to others
     emojis: tuple[tuple[str, str], ...] = ()  # another server's custom emoji: (shortcode, image URL)
+    also_known_as: tuple[str, ...] = ()  # actor ids of the account's other accounts (aliases)
+    moved_to_uri: str | None = None  # the account it moved to
 
     @property
     def is_local(self) -> bool:

@@ -16,7 +16,7 @@ from federation import ingest, outbound, parse
 from federation.fetch import FetchError, fetch_actor
 from federation.ingest import Reject, Retry, account_for, import_note, note_of, status_ref
 from federation.runtime import Federation
-from server.domain import inbound, polls, reports
+from server.domain import inbound, moving, polls, reports
 from server.errors import Invalid
 from server.models import Account
 from server.store import accounts as accounts_store
@@ -349,11 +349,15 @@ async def on_move(incoming: Incoming) -> None:
     target_uri = incoming.activity.get("target")
     if not isinstance(target_uri, str):
         raise Reject("Move needs a target")
+    local = fed.urls.local_username(target_uri)
     try:
-        target = await fetch_actor(fed, target_uri, refresh=True)
+        target = (await accounts_store.get_local(fed.pool, local) if local
+                  else await fetch_actor(fed, target_uri, refresh=True))  # its alsoKnownAs as of now
     except FetchError as exc:
         raise Retry(str(exc)) from None
-    if not await inbound.moved(fed.pool, incoming.actor, target):
+    if target is None:
+        raise Reject("the Move target is not a member here")
+    if not await moving.remote_moved(fed.pool, fed.urls, incoming.actor, target):
         raise Reject("the Move target does not list the old account in alsoKnownAs")
 
 

@@ -189,12 +189,3 @@ async def block(pool: asyncpg.Pool, blocker: Account, target: Account, uri: str)
     async with pool.acquire() as conn, conn.transaction():
         await interactions.add_block(conn, blocker.id, target.id, uri)
         await blocking.end_follows_between(conn, blocker.id, target.id)
-
-
-async def moved(pool: asyncpg.Pool, account: Account, target: Account) -> bool:
-    """A remote account moved to `target`: recorded only when the target names the old account
-    in its alsoKnownAs (so nobody can claim another's followers). False when it does not."""
-    if account.uri not in await accounts_store.also_known_as(pool, target.id):
-        return False
-    await accounts_store.set_moved_to(pool, account.id, target.uri or "")
-    return True

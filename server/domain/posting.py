@@ -153,8 +153,10 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
     """Validate, render, store, fan out and federate a local post in one transaction; returns its id.
 
     Mentions that cannot be resolved stay plain text. A repeated `idempotency_key` returns the
-    post the first request made.
+    post the first request made. An account that moved posts no more (its new account does).
     """
+    if author.moved_to_uri:
+        raise Invalid("This account has moved: post from the new one.", field="content")
     text, spoiler, visibility = validate(post, max_chars)
     if idempotency_key:
         earlier = await statuses_store.by_idempotency_key(pool, author.id, idempotency_key)

@@ -16,7 +16,7 @@ Executor = asyncpg.Connection | asyncpg.Pool
 _COLUMNS = (
     "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
     "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at", "hide_collections",
-    "emojis",
+    "emojis", "also_known_as", "moved_to_uri",
 )
 ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
 
@@ -31,6 +31,7 @@ def account_from_row(row: Any, prefix: str = "") -> Account:
     values = {c: row[prefix + c] for c in _COLUMNS}
     values["fields"] = tuple((f["name"], f["value"], f.get("verified_at")) for f in values["fields"] or ())
     values["emojis"] = tuple((e["shortcode"], e["url"]) for e in values["emojis"] or ())
+    values["also_known_as"] = tuple(values["also_known_as"] or ())
     return Account(**values)
 
 
@@ -309,12 +310,18 @@ async def followers_url(db: Executor, account_id: int) -> str | None:
     return await db.fetchval("SELECT followers_url FROM accounts WHERE id = $1", account_id)
 
 
-async def also_known_as(db: Executor, account_id: int) -> list[str]:
-    return list(await db.fetchval("SELECT also_known_as FROM accounts WHERE id = $1", account_id) or [])
-
-
 async def set_moved_to(db: Executor, account_id: int, target_uri: str) -> None:
-    await db.execute("UPDATE accounts SET moved_to_uri = $2 WHERE id = $1", account_id, target_uri)
+    await db.execute("UPDATE accounts SET moved_to_uri = $2, moved_at = now() WHERE id = $1", account_id, target_uri)
+
+
+async def set_aliases(db: Executor, account_id: int, uris: list[str]) -> None:
+    await db.execute("UPDATE accounts SET also_known_as = $2, updated_at = now() WHERE id = $1 AND domain IS NULL",
+                     account_id, uris)
+
+
+async def moved_recently(db: Executor, account_id: int, days: int) -> bool:
+    return bool(await db.fetchval("SELECT moved_at > now() - make_interval(days => $2) FROM accounts WHERE id = $1",
+                                  account_id, days))
 
 
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,

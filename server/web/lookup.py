@@ -42,3 +42,12 @@ async def account_for_handle(request: web.Request, handle: str, *, resolve: bool
     if account.suspended_at is not None:
         raise NotFound("That account is not available.")
     return account
+
+
+async def account_for_uri(request: web.Request, uri: str) -> Account | None:
+    """The account with this actor id: a member here (whose rows keep no uri) or one known from elsewhere."""
+    pool = request.app[POOL]
+    local = request.app[URLS].local_username(uri)
+    if local:
+        return await accounts_store.get_local(pool, local)
+    return await accounts_store.get_by_uri(pool, uri)

@@ -15,7 +15,7 @@ from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 from server.web.feeds import PAGE_SIZE, page_context
 from server.web.forms import back, feed_page
-from server.web.lookup import HANDLE, account_for_handle
+from server.web.lookup import HANDLE, account_for_handle, account_for_uri
 from server.web.render import render
 from server.web.sessions import require_user
 
@@ -59,7 +59,9 @@ async def profile(request: web.Request) -> web.Response:
         context["summaries"].update(extra["summaries"])
         context["media"].update(extra["media"])
     context["pinned"] = pinned
+    context["moved_to"] = await account_for_uri(request, account.moved_to_uri) if account.moved_to_uri else None
     return render(request, "profile.html", context)
+
 
 
 @routes.post(f"/@{HANDLE}/follow")

@@ -14,7 +14,8 @@ MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notificatio
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
                 "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences",
                 "/settings/password", "/settings/sessions", "/settings/otp", "/settings/export",
-                "/settings/import", "/settings/delete", "/@axe",
+                "/settings/import", "/settings/delete", "/settings/aliases",
+                "/settings/migration", "/@axe",
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]

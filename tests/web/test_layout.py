@@ -13,7 +13,8 @@ PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favo
          "/lists", "/conversations",
          "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
          "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/settings/otp",
-         "/settings/export", "/settings/import", "/settings/delete", "/about"]
+         "/settings/export", "/settings/import", "/settings/delete",
+         "/settings/aliases", "/settings/migration", "/about"]
 ADMIN_PAGES = ["/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]
 
