@@ -148,6 +148,14 @@ def _document(media: dict[str, Any], urls: Urls) -> dict[str, Any]:
     return doc
 
 
+def create_of(note: dict[str, Any], published: datetime) -> dict[str, Any]:
+    """The Create of a post, as an outbox lists it (no @context of its own)."""
+    created = activity("Create", note["attributedTo"], note, f"{note['id']}/activity", to=note["to"], cc=note["cc"],
+                       published=published)
+    created.pop("@context")
+    return created
+
+
 def with_context(doc: dict[str, Any]) -> dict[str, Any]:
     return {"@context": CONTEXT, **doc}
 

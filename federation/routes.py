@@ -167,10 +167,7 @@ async def outbox(request: web.Request) -> web.Response:
     statuses = await statuses_store.public_by_account(pool, account.id, max_id=max_id, limit=PAGE_SIZE)
     items = []
     for status in statuses:
-        note = await note_for(request, status)
-        items.append({k: v for k, v in render.activity(
-            "Create", note["attributedTo"], note, f"{note['id']}/activity", to=note["to"], cc=note["cc"],
-            published=status.created_at).items() if k != "@context"})
+        items.append(render.create_of(await note_for(request, status), status.created_at))
     page_id = f"{outbox_id}?page=true" + (f"&max_id={max_id}" if max_id else "")
     next_page = f"{outbox_id}?page=true&max_id={statuses[-1].id}" if len(statuses) == PAGE_SIZE else None
     return as2_response(render.collection_page(page_id, outbox_id, items, next_page=next_page))

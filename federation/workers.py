@@ -1,5 +1,5 @@
 """The worker loops: apply received activities, announce poll results, send deliveries and mail,
-and apply members' imports, woken by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when
+apply members' imports and build their archives, woken by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when
 ended polls are noticed).
 
 They run inside `kith run` by default and in `kith worker` processes for more capacity; any
@@ -20,6 +20,7 @@ from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.runtime import Federation
 from server.domain import polls
+from server.domain.archive import ArchiveRunner
 from server.domain.imports import ImportRunner
 from server.mail.outbox import MailRunner
 from server.store import accounts as accounts_store
@@ -65,7 +66,7 @@ class InboxRunner:
 async def run_forever(fed: Federation, dsn: str) -> None:
     """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
     inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
-    imported = ImportRunner(fed)
+    imported, archives = ImportRunner(fed), ArchiveRunner(fed.pool, fed.config, fed.urls)
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -74,7 +75,8 @@ async def run_forever(fed: Federation, dsn: str) -> None:
             wake.clear()
             try:
                 busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
-                    + await deliveries.run_once() + await mail.run_once() + await imported.run_once()
+                    + await deliveries.run_once() + await mail.run_once() + await imported.run_once() \
+                    + await archives.run_once()
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(password)
     password.add_argument("username")
     password.add_argument("--password", help="(default: a generated one, printed)")
+    export = user_sub.add_parser("export", help="write a member's archive (a ZIP like Mastodon's) to a file")
+    _common(export)
+    export.add_argument("username")
+    export.add_argument("file")
     delete = user_sub.add_parser("delete", help="delete a member's account for good (other servers are told)")
     _common(delete)
     delete.add_argument("username")
@@ -182,6 +186,23 @@ async def _user_password(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
     print(f"@{account.username}'s password is changed; they are signed out everywhere.")
     if not args.password:
         print(f"Password: {password}")
+
+
+async def _user_export(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import archive
+    from server.media.storage import storage_for
+    from server.store import accounts as accounts_store
+    from server.urls import Urls
+
+    account = await accounts_store.get_local(pool, args.username)
+    if account is None or await accounts_store.get_user(pool, account.id) is None:
+        raise AppError(404, f"There is no member called {args.username!r}.")
+    data = await archive.build(pool, Urls(cfg.base_url, storage_for(cfg)), storage_for(cfg), account)
+    try:
+        Path(args.file).write_bytes(data)
+    except OSError as exc:
+        raise AppError(400, f"cannot write {args.file}: {exc}") from None
+    print(f"@{account.username}'s archive ({len(data):,} bytes) is in {args.file}.")
 
 
 async def _user_delete(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -362,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_with_pool(cfg, lambda pool: _user_create(pool, args)))
         elif args.user_command == "role":
             asyncio.run(_with_pool(cfg, lambda pool: _user_role(pool, args)))
+        elif args.user_command == "export":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_export(cfg, pool, args)))
         elif args.user_command == "delete":
             asyncio.run(_with_pool(cfg, lambda pool: _user_delete(cfg, pool, args)))
         elif args.user_command == "password":

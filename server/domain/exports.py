@@ -24,6 +24,11 @@ def _address(username: str, domain: str | None, urls: Urls) -> str:
     return f"{username}@{domain or urls.host}"
 
 
+def post_uris(rows: list[tuple[str | None, str, int]], urls: Urls) -> list[str]:
+    """The ActivityPub ids of posts given as (uri, author username, id): local ones have no stored uri."""
+    return [uri or urls.status_uri(username, status_id) for uri, username, status_id in rows]
+
+
 def _csv(rows: list[list[str]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
@@ -50,6 +55,5 @@ async def export_csv(pool: asyncpg.Pool, urls: Urls, account_id: int, kind: str)
     if kind == "domain_blocks":
         return _csv([[domain] for domain in await hidden_domains.of(pool, account_id)])
     if kind == "bookmarks":
-        return _csv([[uri or urls.status_uri(username, status_id)]
-                     for uri, username, status_id in await marks.bookmarked(pool, account_id)])
+        return _csv([[uri] for uri in post_uris(await marks.bookmarked(pool, account_id), urls)])
     raise ValueError(f"unknown export {kind!r}")

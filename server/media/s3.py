@@ -61,6 +61,12 @@ class S3Storage:
             await s3.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type,
                                 **HEADERS)
 
+    async def read(self, key: str) -> bytes:
+        async with self.client() as s3:
+            found = await s3.get_object(Bucket=self.bucket, Key=check_key(key))
+            async with found["Body"] as body:
+                return await body.read()
+
     async def delete(self, key: str) -> None:
         async with self.client() as s3:
             await s3.delete_object(Bucket=self.bucket, Key=check_key(key))

@@ -23,6 +23,9 @@ class MediaStorage(Protocol):
     async def save(self, key: str, data: bytes, content_type: str) -> None:
         """Store a file; `content_type` is what it must be served as."""
 
+    async def read(self, key: str) -> bytes:
+        """A stored file's bytes (for a member's archive)."""
+
     async def delete(self, key: str) -> None:
         """Remove a file; removing a missing one is not an error."""
 
@@ -47,6 +50,9 @@ class LocalStorage:
 
     async def save(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(self._write, self.path(key), data)
+
+    async def read(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path(key).read_bytes)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._remove, self.path(key))

@@ -99,3 +99,12 @@ async def blocked_rows(db: Executor, account_id: int) -> list[tuple[str, str | N
     rows = await db.fetch("SELECT a.username, a.domain FROM blocks b JOIN accounts a ON a.id = b.target_account_id"
                           " WHERE b.account_id = $1 ORDER BY b.id", account_id)
     return [(r["username"], r["domain"]) for r in rows]
+
+
+async def favourited_uris(db: Executor, account_id: int) -> list[tuple[str | None, str, int]]:
+    """The posts the member favourited, oldest first: uri (None for local posts), author username, id."""
+    rows = await db.fetch(
+        "SELECT s.uri, a.username, s.id FROM favourites f JOIN statuses s ON s.id = f.status_id"
+        " JOIN accounts a ON a.id = s.account_id WHERE f.account_id = $1 AND s.deleted_at IS NULL ORDER BY f.id",
+        account_id)
+    return [(r["uri"], r["username"], r["id"]) for r in rows]

@@ -585,3 +585,11 @@ async def status_details(db: Executor, ids: list[int], viewer_id: int | None) ->
     ):
         out[r["status_id"]].own_votes.append(r["choice"])
     return out
+
+
+async def all_own_by_account(db: Executor, account_id: int) -> list[Status]:
+    """Every post the account wrote and still has (no boosts), oldest first: for its archive."""
+    rows = await db.fetch(
+        f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL ORDER BY s.id",
+        account_id)
+    return [status_from_row(r) for r in rows]

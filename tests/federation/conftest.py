@@ -16,6 +16,7 @@ from federation.workers import InboxRunner
 from server.config import load_config
 from server.db.migrate import migrate
 from server.domain import following
+from server.domain.archive import ArchiveRunner
 from server.domain.imports import ImportRunner
 from server.domain.polls import announce_results
 from server.keys import POOL
@@ -68,7 +69,8 @@ class Instance:
     async def drain(self) -> int:
         return await InboxRunner(self.fed).run_once() + await announce_results(self.pool, self.fed.urls) \
             + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once() \
-            + await ImportRunner(self.fed).run_once()
+            + await ImportRunner(self.fed).run_once() \
+            + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once()
 
 
 async def truncate(url: str) -> None:
