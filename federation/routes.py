@@ -17,6 +17,7 @@ from server.keys import CONFIG, POOL, URLS
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
+from server.store import imports as imports_store
 from server.store import statuses as statuses_store
 from server.store import threads
 from server.urls import INSTANCE_ACTOR, Urls
@@ -216,6 +217,8 @@ async def featured(request: web.Request) -> web.Response:
 async def status_object(request: web.Request) -> web.Response:
     account = await _member(request)
     status_id = int(request.match_info["status_id"])
+    if moved := await imports_store.moved_post(request.app[POOL], account.id, status_id):  # an archive's old id
+        raise web.HTTPMovedPermanently(request.app[URLS].status_uri(account.username, moved))
     if not wants_as2(request):
         raise web.HTTPFound(request.app[URLS].status(account.username, status_id))
     return await status_document(request, account, status_id)

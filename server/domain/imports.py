@@ -18,10 +18,11 @@ from federation.egress import EgressBadStatus
 from federation.fetch import FetchError, resolve_handle
 from federation.ingest import resolve_url
 from federation.runtime import Federation
-from server.domain import blocking, domain_hiding, exports, following, lists, marks, muting
+from server.domain import archive_import, blocking, domain_hiding, exports, following, lists, marks, muting
 from server.domain.exports import FOLLOWS_HEADER, KINDS, MUTES_HEADER
 from server.domain.moderation import normalise_domain
 from server.errors import AppError, Invalid
+from server.media.storage import storage_for
 from server.models import Account
 from server.store import accounts as accounts_store
 from server.store import imports as imports_store
@@ -172,6 +173,9 @@ async def _account(fed: Federation, address: str) -> Account:
 async def apply(fed: Federation, member: Account, kind: str, row: dict[str, Any]) -> None:
     """Apply one row; Invalid/AppError when it cannot be (reported), FetchError when it may later."""
     pool, urls = fed.pool, fed.urls
+    if kind == "archive":
+        await archive_import.import_post(pool, fed.config, storage_for(fed.config), member, row)
+        return
     if kind == "domain_blocks":
         await domain_hiding.hide(pool, member.id, row["target"])
         return

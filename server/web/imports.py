@@ -6,16 +6,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.runtime import FEDERATION
-from server.domain import imports
+from server.domain import archive_import, imports
 from server.errors import Invalid
-from server.keys import POOL
+from server.keys import CONFIG, POOL, URLS
 from server.store import imports as imports_store
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
 
 routes = web.RouteTableDef()
-LABELS = {"follows": "Accounts you follow", "lists": "Lists", "blocks": "Blocked accounts",
+LABELS = {"archive": "Your posts (a Mastodon archive, ZIP)", "follows": "Accounts you follow", "lists": "Lists",
+          "blocks": "Blocked accounts",
           "mutes": "Muted accounts", "domain_blocks": "Hidden servers", "bookmarks": "Bookmarks"}
 
 
@@ -40,6 +41,10 @@ async def start_import(request: web.Request) -> web.Response:
     try:
         if not isinstance(upload, web.FileField) or not upload.filename:
             raise Invalid("Choose a file to import.", field="file")
+        if kind == "archive":
+            await archive_import.start(request.app[POOL], request.app[CONFIG], request.app[URLS], user.account,
+                                       upload.file, upload.filename)
+            raise web.HTTPSeeOther("/settings/import")
         data = upload.file.read(imports.MAX_BYTES + 1)
         if len(data) > imports.MAX_BYTES:
             raise Invalid(f"A file can have at most {imports.MAX_BYTES // (1024 * 1024)} MB.", field="file")

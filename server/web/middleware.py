@@ -47,7 +47,7 @@ NON_BROWSER_PREFIXES = (
 UPLOAD_FORMS = {
     "/settings/profile": 2 * uploads.IMAGE_LIMIT + 5 * uploads.MIB,  # avatar and header
     "/": max(4 * uploads.IMAGE_LIMIT, uploads.AV_LIMIT) + 5 * uploads.MIB,  # a post's images or video
-    "/settings/import": 5 * uploads.MIB,  # a CSV file (imports.MAX_BYTES) and the form around it
+    "/settings/import": 513 * uploads.MIB,  # a CSV, or a Mastodon archive (archive_import.MAX_ARCHIVE_BYTES)
 }
 NOT_PAGES = ("/avatars/", "/remote/", "/static/")  # pictures and files: no navigation to count for
 SUSPENDED_MAY = ("/settings/moderation", "/logout", "/static/", "/about", "/avatars/", "/remote/")

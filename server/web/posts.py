@@ -9,6 +9,7 @@ from federation.routes import status_document
 from server.domain import polls, posting, reactions
 from server.errors import NotFound
 from server.keys import POOL, URLS, USER
+from server.store import imports as imports_store
 from server.store import statuses as statuses_store
 from server.store import threads
 from server.web.feeds import page_context
@@ -31,6 +32,8 @@ def _status_id(request: web.Request) -> int:
 async def status_page(request: web.Request) -> web.Response:
     account = await account_for_handle(request, request.match_info["handle"], resolve=False)
     status_id = _status_id(request)
+    if account.is_local and (moved := await imports_store.moved_post(request.app[POOL], account.id, status_id)):
+        raise web.HTTPMovedPermanently(request.app[URLS].status(account.username, moved))  # an archive's old link
     if wants_as2(request) and account.is_local:
         return await status_document(request, account, status_id)
     return await thread_page(request, status_id, account.id)
