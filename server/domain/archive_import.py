@@ -164,6 +164,11 @@ async def import_post(pool: asyncpg.Pool, cfg: Config, storage: MediaStorage, me
         await imports_store.remember_imported(conn, member.id, uri, status_id, redirect=row.get("redirect", False))
 
 
+def forget(cfg: Config, name: str) -> None:
+    """Remove an uploaded archive once every post of it is imported (or given up on)."""
+    (folder(cfg) / name).unlink(missing_ok=True)
+
+
 def _read_member(path: Path, name: str) -> bytes:
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(name)

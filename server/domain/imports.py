@@ -233,4 +233,6 @@ class ImportRunner:
                                   queue.backoff(job.attempts), created_column="created_at")
             else:
                 await queue.done(pool, "import_rows", job.id)
+            if owner and owner[1] == "archive" and not await imports_store.pending_rows(pool, job.row["job_id"]):
+                archive_import.forget(self.fed.config, job.row["data"]["archive"])  # the last post is in
         return len(jobs)

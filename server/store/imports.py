@@ -49,6 +49,10 @@ async def failures(db: Executor, job_id: int, account_id: int, limit: int = 200)
     return [(r["line"], r["target"], r["last_error"] or "") for r in rows]
 
 
+async def pending_rows(db: Executor, job_id: int) -> int:
+    return await db.fetchval("SELECT count(*) FROM import_rows WHERE job_id = $1 AND state = 'pending'", job_id)
+
+
 async def job_of_row(db: Executor, row_id: int) -> tuple[int, str, str] | None:
     """(account id, kind, mode) of the job a row belongs to."""
     row = await db.fetchrow("SELECT j.account_id, j.kind, j.mode FROM import_rows r JOIN import_jobs j"

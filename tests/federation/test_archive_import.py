@@ -76,6 +76,7 @@ async def test_history_comes_along(instances):
     profile = await (await b.client.get("/@alice")).text()
     assert "my first post" in profile and "2021" in profile
     assert (await (await b.client.get("/settings/import")).text()).count("2 of 2 done") == 2
+    assert not list((b.app[CONFIG].data_dir / "imports").glob("*"))  # archives are removed once imported
 
 
 async def test_old_links_redirect_when_this_instance_served_them(kith):
