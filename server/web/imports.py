@@ -15,9 +15,9 @@ from server.web.render import render
 from server.web.sessions import require_user
 
 routes = web.RouteTableDef()
-LABELS = {"archive": "Your posts (a Mastodon archive, ZIP)", "follows": "Accounts you follow", "lists": "Lists",
-          "blocks": "Blocked accounts",
-          "mutes": "Muted accounts", "domain_blocks": "Hidden servers", "bookmarks": "Bookmarks"}
+LABELS = {"follows": "Accounts you follow", "lists": "Lists", "blocks": "Blocked accounts", "mutes": "Muted accounts",
+          "domain_blocks": "Hidden servers", "bookmarks": "Bookmarks",
+          "archive": "Your posts (a Mastodon archive, ZIP)"}
 
 
 async def _page(request: web.Request, *, status: int = 200, **context) -> web.Response:

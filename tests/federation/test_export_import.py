@@ -49,9 +49,10 @@ async def test_follows_exported_here_and_imported_there(instances):
     await log_in(b.client, "alice")
     for bad, why in (("Handle,Followed since\nbob@x.example,2024-01-01\n", "header for follows"),
                      ("bob@x.example,true,false,,extra\n", "has 5 columns"),
-                     ("bob@x.example\nnot an address\n", "Line 2")):
+                     ("bob@x.example\nnot an address\n", "Line 2"),
+                     ("".join(f"user{n}@x.example\n" for n in range(20_001)), "at most 20,000 rows")):
         refused = await upload(b.client, "follows", bad)
-        assert refused.status == 422 and why in await refused.text(), bad
+        assert refused.status == 422 and why in await refused.text(), bad[:60]
     assert await b.pool.fetchval("SELECT count(*) FROM import_jobs") == 0  # nothing applied
 
     started = await upload(b.client, "follows", follows_csv + f"ghost@{a.host},true,false,\n", name="follows.csv")
