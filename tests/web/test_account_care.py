@@ -100,6 +100,13 @@ async def test_changing_password_and_address_and_signing_out_other_browsers(clie
     assert (await other.get("/settings/profile", allow_redirects=False)).status == 200  # nothing changed
     sessions = await (await client.get("/settings/sessions")).text()
     assert sessions.count("Sign out</button>") == 1 and "This browser" in sessions
+    third = TestClient(client.server)
+    await log_in(third, "bob")
+    third_id = await pool.fetchval("SELECT id FROM web_sessions ORDER BY id DESC LIMIT 1")
+    assert (await submit(client, f"/settings/sessions/{third_id}/revoke", {}, page="/settings/sessions")).status == 303
+    assert (await third.get("/settings/profile", allow_redirects=False)).status == 303  # that browser is out
+    assert (await submit(client, f"/settings/sessions/{third_id}/revoke", {}, page="/settings/sessions")).status == 404
+    await third.session.close()
 
     changed = await submit(client, "/settings/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
                                                           "sign_out_others": "on"}, page="/settings/password")
@@ -164,6 +171,14 @@ async def test_sign_up_confirms_the_address_through_a_real_smtp_server(aiohttp_c
         assert (await client.get("/settings/profile", allow_redirects=False)).status == 200
     finally:
         smtp.stop()
+
+
+async def test_blocked_mail_providers_mean_sign_up_needs_an_address(client, pool):
+    await pool.execute("INSERT INTO email_domain_blocks (domain) VALUES ('spam-mail.example')")
+    token = await csrf_token(client, "/signup")
+    refused = await client.post("/signup", data={"username": "sneaky", "password": NEW_PASSWORD, "csrf_token": token})
+    assert refused.status == 422 and "needs one to sign up" in await refused.text()
+    assert await pool.fetchval("SELECT count(*) FROM accounts WHERE username = 'sneaky'") == 0
 
 
 async def test_a_failed_send_is_kept_and_retried(pool, config):
