@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from federation import nodeinfo
+from federation import nodeinfo, web_push
 from federation import routes as federation_routes
 from federation import runtime as federation_runtime
 from federation.inbox import receive
@@ -31,7 +31,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.domain import instance
-from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, SETTINGS, URLS
+from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, SETTINGS, URLS, VAPID_KEY
 from server.media.storage import storage_for
 from server.routing import with_trailing_slashes
 from server.store import settings as settings_store
@@ -84,6 +84,7 @@ async def _database(app: web.Application):
     app[DSN] = dsn
     app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
     app[SETTINGS] = instance.Settings(pool, app[CONFIG])
+    app[VAPID_KEY] = web_push.public_key(await web_push.vapid_key(pool))
     yield
     await pool.close()
 

@@ -17,6 +17,7 @@ DSN = web.AppKey("dsn", str)
 URLS = web.AppKey("urls", Urls)
 JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
+VAPID_KEY = web.AppKey("vapid_public_key", str)  # the instance's Web Push key, as apps read it
 SETTINGS = web.AppKey("instance_settings", Settings)
 
 # Per-request values set by the middlewares.

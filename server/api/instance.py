@@ -9,7 +9,7 @@ from aiohttp import web
 from federation.nodeinfo import VERSION
 from server.api import entities
 from server.api.auth import api
-from server.keys import POOL, SETTINGS, URLS
+from server.keys import POOL, SETTINGS, URLS, VAPID_KEY
 from server.store import accounts as accounts_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
@@ -69,7 +69,7 @@ async def v2(request: web.Request) -> web.Response:
     site, urls = await request.app[SETTINGS].current(), request.app[URLS]
     configuration = _configuration(site.max_post_chars)
     configuration["urls"]["streaming"] = urls.base.replace("http", "ws", 1)
-    configuration["vapid"] = {"public_key": ""}
+    configuration["vapid"] = {"public_key": request.app[VAPID_KEY]}
     return web.json_response({
         "domain": urls.host, "title": site.instance_name, "version": MASTODON_VERSION,
         "source_url": f"{urls.base}/about", "description": site.instance_description,

@@ -10,13 +10,14 @@ from aiohttp import web
 from federation import ingest
 from federation.fetch import FetchError
 from federation.runtime import FEDERATION
+from federation.web_push import check_endpoint
 from server.api import entities, params
 from server.api.accounts import search_accounts
 from server.api.auth import TOKEN, api, current_user
 from server.api.paging import page, respond_accounts
 from server.domain import domain_hiding
 from server.errors import AppError
-from server.keys import POOL, URLS
+from server.keys import POOL, URLS, VAPID_KEY
 from server.models import Status
 from server.store import accounts as accounts_store
 from server.store import markers as markers_store
@@ -164,29 +165,54 @@ async def mutes(request: web.Request) -> web.Response:
     return await _account_list(request, "mutes")
 
 
-def _subscription(row: dict) -> dict:
+def _subscription(request: web.Request, row: dict) -> dict:
     return {"id": str(row["token_id"]), "endpoint": row["endpoint"], "alerts": row["alerts"],
-            "policy": row["policy"], "server_key": ""}
+            "policy": row["policy"], "standard": row["standard"], "server_key": request.app[VAPID_KEY]}
+
+
+ALERTS = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.sign_up",
+          "admin.report")
+POLICIES = ("all", "followed", "follower", "none")
+
+
+def _alerts_and_policy(p: params.Params) -> tuple[dict[str, bool] | None, str | None]:
+    """The alerts sent (`data[alerts][kind]`) and the policy (`data[policy]`, or `policy` as Mastodon.py sends it)."""
+    data = p.nested("data")
+    given = data.nested("alerts") if data else None
+    alerts = {k: given.bool(k) for k in ALERTS if given.raw(k) is not None} if given else None
+    policy = (data.str("policy", max_len=20) if data else None) or p.str("policy", max_len=20)
+    if policy is not None and policy not in POLICIES:
+        raise AppError(422, f"Validation failed: policy must be one of {', '.join(POLICIES)}")
+    return alerts, policy
 
 
 @routes.post("/api/v1/push/subscription")
 @api("push")
 async def subscribe(request: web.Request) -> web.Response:
-    """Stored for this token; Web Push delivery itself is not done yet (the alerts are kept)."""
+    """A Web Push subscription for this token (one per token, replaced by a new one), as Mastodon keeps them."""
     p = await params.read(request)
     sub = p.nested("subscription")
     keys = sub.nested("keys") if sub else None
     endpoint = sub.str("endpoint", max_len=2000) if sub else None
-    if not endpoint or not endpoint.startswith("https://") or keys is None:
+    if not endpoint or keys is None or not keys.str("p256dh", max_len=500) or not keys.str("auth", max_len=500):
         raise AppError(422, "Validation failed: subscription[endpoint] and subscription[keys] are required")
-    data = p.nested("data")
-    alerts_params = data.nested("alerts") if data else None
-    alerts = {k: alerts_params.bool(k) for k in ("mention", "status", "reblog", "follow", "follow_request",
-                                                  "favourite", "poll", "update")} if alerts_params else {}
-    row = await push_store.save_push(request.app[POOL], request[TOKEN].id, endpoint,
-                                     keys.str("p256dh", "", max_len=500) or "", keys.str("auth", "", max_len=500) or "",
-                                     alerts, (data.str("policy", "all", max_len=20) if data else "all") or "all")
-    return web.json_response(_subscription(row))
+    check_endpoint(request.app[FEDERATION].policy, endpoint)
+    alerts, policy = _alerts_and_policy(p)
+    bearer = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    row = await push_store.save_push(request.app[POOL], request[TOKEN].id, endpoint, keys.str("p256dh", max_len=500),
+                                     keys.str("auth", max_len=500), alerts or {}, policy or "all",
+                                     standard=sub.bool("standard"), access_token=bearer)
+    return web.json_response(_subscription(request, row))
+
+
+@routes.put("/api/v1/push/subscription")
+@api("push")
+async def update_subscription(request: web.Request) -> web.Response:
+    alerts, policy = _alerts_and_policy(await params.read(request))
+    row = await push_store.update_push(request.app[POOL], request[TOKEN].id, alerts, policy)
+    if row is None:
+        raise AppError(404, "Record not found")
+    return web.json_response(_subscription(request, row))
 
 
 @routes.get("/api/v1/push/subscription")
@@ -195,7 +221,7 @@ async def get_subscription(request: web.Request) -> web.Response:
     row = await push_store.get_push(request.app[POOL], request[TOKEN].id)
     if row is None:
         raise AppError(404, "Record not found")
-    return web.json_response(_subscription(row))
+    return web.json_response(_subscription(request, row))
 
 
 @routes.delete("/api/v1/push/subscription")

@@ -19,7 +19,7 @@ from server.domain import accounts as accounts_domain
 from server.domain import scopes, two_factor
 from server.domain.oauth import OOB
 from server.errors import AppError
-from server.keys import CONFIG, POOL
+from server.keys import CONFIG, POOL, VAPID_KEY
 from server.store import oauth as oauth_store
 
 routes = web.RouteTableDef()
@@ -37,10 +37,10 @@ def _redirect_uris(value: list[str]) -> list[str]:
     return uris
 
 
-def _app_json(app: oauth_store.App, *, secret: bool) -> dict:
+def _app_json(app: oauth_store.App, vapid_key: str, *, secret: bool) -> dict:
     body = {
         "id": str(app.id), "name": app.name, "website": app.website, "scopes": app.scopes,
-        "redirect_uri": "\n".join(app.redirect_uris), "redirect_uris": app.redirect_uris, "vapid_key": "",
+        "redirect_uri": "\n".join(app.redirect_uris), "redirect_uris": app.redirect_uris, "vapid_key": vapid_key,
     }
     if secret:
         body.update({"client_id": app.client_id, "client_secret": app.client_secret})
@@ -62,7 +62,7 @@ async def create_app(request: web.Request) -> web.Response:
     app = await oauth_store.insert_app(
         request.app[POOL], secrets.token_urlsafe(32), secrets.token_urlsafe(32), name, website, uris, app_scopes
     )
-    return web.json_response(_app_json(app, secret=True))
+    return web.json_response(_app_json(app, request.app[VAPID_KEY], secret=True))
 
 
 @routes.get("/api/v1/apps/verify_credentials")
@@ -72,7 +72,7 @@ async def verify_app(request: web.Request) -> web.Response:
         raise AppError(401, "The access token is invalid")
     app = await oauth_store.app_by_id(request.app[POOL], request[TOKEN].app_id)
     assert app is not None
-    return web.json_response(_app_json(app, secret=False))
+    return web.json_response(_app_json(app, request.app[VAPID_KEY], secret=False))
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:

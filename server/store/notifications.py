@@ -10,6 +10,24 @@ from server.store.accounts import Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH
 from server.store.paging import Page
 
+# After a CTE `made (id, account_id, type, from_account_id)` of new notifications: queue a Web Push
+# for each app of the member subscribed to that kind (our 'reply' is Mastodon's 'mention') whose
+# policy lets the sender through, then announce each to the streaming API and wake the workers.
+_ANNOUNCE = (
+    ", pushed AS (INSERT INTO push_deliveries (notification_id, token_id)"
+    " SELECT m.id, ps.token_id FROM made m"
+    " JOIN oauth_tokens t ON t.account_id = m.account_id AND t.revoked_at IS NULL"
+    " JOIN push_subscriptions ps ON ps.token_id = t.id"
+    " WHERE coalesce((ps.alerts ->> CASE m.type WHEN 'reply' THEN 'mention' ELSE m.type END)::boolean, false)"
+    " AND (ps.policy = 'all'"
+    "  OR (ps.policy = 'followed' AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = m.account_id"
+    "   AND f.target_account_id = m.from_account_id AND f.state = 'accepted'))"
+    "  OR (ps.policy = 'follower' AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = m.from_account_id"
+    "   AND f.target_account_id = m.account_id AND f.state = 'accepted'))) RETURNING id)"
+    " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', m.id,"
+    " 'account_id', m.account_id)::text), pg_notify('kith_queue', 'push_deliveries') FROM made m"
+)
+
 
 async def add(db: Executor, account_id: int, from_account_id: int, kind: str, status_id: int | None = None) -> None:
     """Notify a local account (once per sender, kind and status); never about oneself, except that
@@ -27,9 +45,7 @@ async def add(db: Executor, account_id: int, from_account_id: int, kind: str, st
         "  AND hide_notifications AND (expires_at IS NULL OR expires_at > now()))"
         " AND NOT EXISTS (SELECT 1 FROM accounts a JOIN user_domain_blocks dp ON dp.account_id = $1"
         f"  WHERE a.id = $2 AND a.domain IS NOT NULL AND {DOMAIN_MATCH})"
-        " ON CONFLICT DO NOTHING RETURNING id)"
-        " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
-        " 'account_id', $1::bigint)::text) FROM made",
+        f" ON CONFLICT DO NOTHING RETURNING id, account_id, type, from_account_id){_ANNOUNCE}",
         account_id, from_account_id, kind, status_id,
     )
 
@@ -41,9 +57,7 @@ async def tell_staff(db: Executor, kind: str, from_account_id: int, *, report_id
         "WITH made AS (INSERT INTO notifications (account_id, from_account_id, type, report_id, warning_id)"
         " SELECT u.account_id, $1, $2, $3, $4 FROM users u JOIN accounts a ON a.id = u.account_id"
         " WHERE u.role IN ('admin', 'moderator') AND a.suspended_at IS NULL AND u.account_id <> $1"
-        " ON CONFLICT DO NOTHING RETURNING id, account_id)"
-        " SELECT pg_notify('kith_stream', json_build_object('event', 'notification', 'notification_id', id,"
-        " 'account_id', account_id)::text) FROM made",
+        f" ON CONFLICT DO NOTHING RETURNING id, account_id, type, from_account_id){_ANNOUNCE}",
         from_account_id, kind, report_id, warning_id,
     )
 

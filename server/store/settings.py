@@ -14,10 +14,14 @@ async def get(db: Executor, key: str) -> Any:
 
 async def get_or_create_secret(db: Executor, key: str) -> str:
     """A random secret made once and shared by every process using this database."""
+    return await get_or_create(db, key, secrets.token_urlsafe(48))
+
+
+async def get_or_create(db: Executor, key: str, value: str) -> str:
+    """The stored value of `key`, or `value` stored now (the first process to store one wins)."""
     await db.execute(
         "INSERT INTO instance_settings (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT DO NOTHING",
-        key,
-        secrets.token_urlsafe(48),
+        key, value,
     )
     return await get(db, key)
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
+from federation.web_push import PushRunner
 from federation.workers import InboxRunner
 from server.config import load_config
 from server.db.migrate import migrate
@@ -70,7 +71,8 @@ class Instance:
         return await InboxRunner(self.fed).run_once() + await announce_results(self.pool, self.fed.urls) \
             + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once() \
             + await ImportRunner(self.fed).run_once() \
-            + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once()
+            + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once() \
+            + await PushRunner(self.fed).run_once()
 
 
 async def truncate(url: str) -> None:
