@@ -97,6 +97,24 @@ async def update_credentials(request: web.Request) -> web.Response:
     return web.json_response(await _credential_account(request))
 
 
+@routes.delete(r"/api/v1/profile/{kind:avatar|header}")
+@api("write:accounts")
+async def remove_picture(request: web.Request) -> web.Response:
+    await profiles.remove_picture(request.app[POOL], request.app[URLS], current_user(request).account,
+                                  request.match_info["kind"])
+    return web.json_response(await _credential_account(request))
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/remove_from_followers")
+@api("write:follows")
+async def remove_from_followers(request: web.Request) -> web.Response:
+    """The account stops following the member (a remote one is sent a Reject of its Follow)."""
+    user = current_user(request)
+    follower = await account_or_404(request, path_id(request))
+    await following.remove_follower(request.app[POOL], request.app[URLS], user.account, follower)
+    return await _relationship(request, follower.id)
+
+
 @routes.get("/api/v1/accounts/lookup")
 @api(user=False)
 async def lookup(request: web.Request) -> web.Response:
@@ -155,6 +173,20 @@ async def familiar_followers(request: web.Request) -> web.Response:
     found = await follows_store.familiar_followers(pool, current_user(request).id, ids)
     rendered = await entities.accounts_to_api(pool, urls, [a for people in found.values() for a in people])
     return web.json_response([{"id": str(i), "accounts": [rendered[a.id] for a in found.get(i, [])]} for i in ids])
+
+
+@routes.get("/api/v1/accounts")
+@api(user=False)
+async def get_accounts(request: web.Request) -> web.Response:
+    """Several accounts at once (`id[]`, up to 40), in the order asked; unknown ids are left out."""
+    wanted = params.Params(request.query).list("id", max_items=40)
+    if any(not i.isdigit() or len(i) > 19 for i in wanted):
+        raise AppError(422, "Validation failed: id must be account ids")
+    pool = request.app[POOL]
+    found = [a for a in [await accounts_store.get_by_id(pool, int(i)) for i in dict.fromkeys(wanted)]
+             if a is not None and a.suspended_at is None and a.username != "kith.instance"]
+    rendered = await entities.accounts_to_api(pool, request.app[URLS], found)
+    return web.json_response([rendered[a.id] for a in found])
 
 
 @routes.get(r"/api/v1/accounts/{id:\d+}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 from aiohttp import web
@@ -9,12 +10,21 @@ from aiohttp import web
 from federation.nodeinfo import VERSION
 from server.api import entities
 from server.api.auth import api
+from server.domain import moderation, scopes
+from server.errors import AppError
 from server.keys import POOL, SETTINGS, URLS, VAPID_KEY
 from server.store import accounts as accounts_store
+from server.store import domains as domains_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
 
 routes = web.RouteTableDef()
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                  "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
+                  "pl": "Polish", "ru": "Russian", "uk": "Ukrainian", "sv": "Swedish", "fi": "Finnish",
+                  "da": "Danish", "nb": "Norwegian Bokmål", "cs": "Czech", "el": "Greek", "tr": "Turkish",
+                  "ar": "Arabic", "he": "Hebrew", "fa": "Persian", "hi": "Hindi", "ca": "Catalan", "eu": "Basque",
+                  "gl": "Galician", "cy": "Welsh", "ga": "Irish", "eo": "Esperanto"}
 # Clients (Mastodon.py among them) read features off a Mastodon-compatible version string.
 MASTODON_VERSION = f"4.3.0 (compatible; Kith {VERSION})"
 MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm",
@@ -117,3 +127,43 @@ async def extended_description(request: web.Request) -> web.Response:
 @api(user=False)
 async def translation_languages(request: web.Request) -> web.Response:
     return web.json_response({})
+
+
+@routes.get("/api/v1/instance/languages")
+@api(user=False)
+async def languages(request: web.Request) -> web.Response:
+    """The instance's languages (Mastodon lists those it knows; here, the ones the admins set)."""
+    site = await request.app[SETTINGS].current()
+    return web.json_response([{"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in site.language_list])
+
+
+@routes.get("/api/v1/instance/domain_blocks")
+@api(user=False)
+async def domain_blocks(request: web.Request) -> web.Response:
+    """What this instance limits or suspends, as /about/moderation publishes it (obfuscated where chosen)."""
+    policies = await domains_store.all_policies(request.app[POOL])
+    return web.json_response([{
+        "domain": moderation.obfuscated(p.domain) if p.obfuscate else p.domain,
+        "digest": hashlib.sha256(p.domain.encode()).hexdigest(),
+        "severity": "silence" if p.severity == "limit" else p.severity, "comment": p.public_comment or None,
+    } for p in policies if p.severity in ("limit", "suspend")])
+
+
+@routes.get("/.well-known/oauth-authorization-server")
+async def oauth_metadata(request: web.Request) -> web.Response:
+    """RFC 8414 metadata, as Mastodon 4.3 publishes it, so apps find the endpoints and scopes. Not in
+    local-testing mode: RFC 8414 requires https, and apps (Mastodon.py) refuse to sign in to an
+    http:// authorization server they are told of, where they would use the usual paths without it."""
+    base = request.app[URLS].base
+    if not base.startswith("https://"):
+        raise AppError(404, "Not published in local-testing mode (http)")
+    return web.json_response({
+        "issuer": f"{base}/", "service_documentation": f"{base}/about",
+        "authorization_endpoint": f"{base}/oauth/authorize", "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke", "app_registration_endpoint": f"{base}/api/v1/apps",
+        "scopes_supported": sorted(scopes.KNOWN), "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+    })

@@ -97,6 +97,7 @@ async def grouped(request: web.Request) -> web.Response:
     return web.json_response(body, headers={k: v for k, v in response.headers.items() if k == "Link"})
 
 
+@routes.get("/api/v2/notifications/unread_count")
 @routes.get("/api/v1/notifications/unread_count")
 @api("read:notifications")
 async def unread_count(request: web.Request) -> web.Response:

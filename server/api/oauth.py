@@ -12,14 +12,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.api import params
-from server.api.auth import TOKEN, api, token_hash
+from server.api import entities, params
+from server.api.auth import TOKEN, api, current_user, token_hash
 from server.client_address import client_ip
 from server.domain import accounts as accounts_domain
 from server.domain import scopes, two_factor
 from server.domain.oauth import OOB
 from server.errors import AppError
-from server.keys import CONFIG, POOL, VAPID_KEY
+from server.keys import CONFIG, POOL, URLS, VAPID_KEY
 from server.store import oauth as oauth_store
 
 routes = web.RouteTableDef()
@@ -172,3 +172,17 @@ async def revoke(request: web.Request) -> web.Response:
         return _oauth_error(403, "unauthorized_client", "You are not authorized to revoke this token")
     await oauth_store.revoke(request.app[POOL], token_hash(p.str("token", "", max_len=200) or ""), app.id)
     return web.json_response({})
+
+
+@routes.get("/oauth/userinfo")
+@routes.post("/oauth/userinfo")
+@api("profile")
+async def userinfo(request: web.Request) -> web.Response:
+    """Who the token's member is, as OpenID Connect's UserInfo (Mastodon 4.4 answers it for `profile`)."""
+    user = current_user(request)
+    urls = request.app[URLS]
+    account = await entities.account_to_api(request.app[POOL], urls, user.account)
+    return web.json_response({
+        "iss": f"{urls.base}/", "sub": urls.actor(user.account.username), "name": user.account.name,
+        "preferred_username": user.account.username, "profile": urls.profile(user.account.username),
+        "picture": account["avatar"]})

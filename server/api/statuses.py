@@ -73,6 +73,21 @@ async def create(request: web.Request) -> web.Response:
     return await _render(request, status_id)
 
 
+@routes.get("/api/v1/statuses")
+@api(user=False)
+async def show_many(request: web.Request) -> web.Response:
+    """Several posts at once (`id[]`, up to 20), those the viewer may see, in the order asked (Mastodon 4.3)."""
+    user = maybe_user(request)
+    viewer_id = user.id if user else None
+    wanted = params.Params(request.query).list("id", max_items=20)
+    if any(not i.isdigit() or len(i) > 19 for i in wanted):
+        raise AppError(422, "Validation failed: id must be status ids")
+    found = [s for s in [await statuses_store.get_visible(request.app[POOL], int(i), viewer_id)
+                         for i in dict.fromkeys(wanted)] if s is not None]
+    found = await statuses_store.with_reblogs(request.app[POOL], found, viewer_id)
+    return web.json_response(await entities.statuses_to_api(request.app[POOL], request.app[URLS], found, viewer_id))
+
+
 @routes.get(r"/api/v1/statuses/{id:\d+}")
 @api(user=False)
 async def show(request: web.Request) -> web.Response:

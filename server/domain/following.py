@@ -82,6 +82,18 @@ async def unfollow(pool: asyncpg.Pool, urls: Urls, follower: Account, target: Ac
         await end_follow(conn, follower.id, target.id)
 
 
+async def remove_follower(pool: asyncpg.Pool, urls: Urls, member: Account, follower: Account) -> None:
+    """The member ends another account's follow of them; a remote follower's server is sent a Reject."""
+    async with pool.acquire() as conn, conn.transaction():
+        follow_id = await follows_store.id_of(conn, follower.id, member.id)
+        if follow_id is None:
+            return
+        uri = await follows_store.follow_uri(conn, follower.id, member.id)
+        await end_follow(conn, follower.id, member.id)
+        if not follower.is_local and uri:
+            await outbound.follow_answered(conn, urls, member, follower, uri, accept=False)
+
+
 async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follower: Account, *, accept: bool) -> None:
     """Accept or reject a pending follow of one of our members."""
     async with pool.acquire() as conn, conn.transaction():

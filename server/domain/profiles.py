@@ -112,6 +112,15 @@ async def verify_links(pool: asyncpg.Pool, fed: Federation, account: Account) ->
     return len(verified)
 
 
+async def remove_picture(pool: asyncpg.Pool, urls: Urls, account: Account, kind: str) -> Account:
+    """Back to the default avatar or no header (Mastodon's DELETE /api/v1/profile/avatar|header); followers hear."""
+    async with pool.acquire() as conn, conn.transaction():
+        await accounts_store.set_picture(conn, account.id, kind, None)
+        updated = await accounts_store.get_by_id(conn, account.id)
+        await outbound.profile_updated(conn, urls, updated)
+    return updated
+
+
 def follow_lists_hidden(account: Account, viewer_id: int | None, *, instance_hides: bool) -> bool:
     """Whether a member's followers and following lists show only their totals to this viewer: the
     member chose so, or the instance hides them all; the member always sees their own."""

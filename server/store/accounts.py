@@ -389,7 +389,7 @@ async def count_domains(db: Executor) -> int:
     return await db.fetchval("SELECT count(DISTINCT lower(domain)) FROM accounts WHERE domain IS NOT NULL")
 
 
-async def set_picture(db: Executor, account_id: int, kind: str, path: str) -> None:
+async def set_picture(db: Executor, account_id: int, kind: str, path: str | None) -> None:
     """A member's avatar or header: a path under our /media/ (made absolute when rendered)."""
     column = {"avatar": "avatar_url", "header": "header_url"}[kind]
     await db.execute(f"UPDATE accounts SET {column} = $2, updated_at = now() WHERE id = $1 AND domain IS NULL",

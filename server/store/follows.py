@@ -43,6 +43,12 @@ async def pending(db: Executor, account_id: int, target_id: int) -> PendingFollo
     return PendingFollow(row["id"], row["uri"]) if row else None
 
 
+async def follow_uri(db: Executor, account_id: int, target_id: int) -> str | None:
+    """The id of the Follow activity a remote account sent (None for follows made here)."""
+    return await db.fetchval("SELECT uri FROM follows WHERE account_id = $1 AND target_account_id = $2",
+                             account_id, target_id)
+
+
 async def accept(db: Executor, account_id: int, target_id: int) -> bool:
     """Mark a pending follow accepted; False when there was none pending."""
     done = await db.fetchval(

@@ -326,3 +326,26 @@ def test_blocklist_tools_and_reports_with_trailing_slashes(kith, members):
         ("admin.report", report["id"], target["id"])]
     assert told[0]["account"]["id"] == bob.account_verify_credentials()["id"]
     assert not [n for n in alice.notifications() if n["type"].startswith("admin.")]
+
+
+def test_the_4x_endpoints_apps_call(kith, members):
+    alice, bob = members
+    first = alice.status_post("one of two")
+    second = bob.status_post("two of two")
+    assert [s["id"] for s in alice.statuses([second["id"], first["id"], "999999"])] == [second["id"], first["id"]]
+    me, other = alice.account_verify_credentials(), bob.account_verify_credentials()
+    assert [a["acct"] for a in alice.accounts([other["id"], me["id"]])] == ["pybob", "pyalice"]
+    assert alice.notifications_unread_count()["count"] >= 0
+    assert [lang["code"] for lang in alice.instance_languages()] == ["en"]
+    assert isinstance(alice.instance_domain_blocks(), list)
+    # (Mastodon.py's helper for userinfo insists on https; the local instance is http.)
+    profiled = sign_in(kith, "pyalice", [*SCOPES, "profile"])
+    userinfo = requests.get(f"{kith.base_url}/oauth/userinfo", timeout=10,
+                            headers={"Authorization": f"Bearer {profiled.access_token}"}).json()
+    assert userinfo["preferred_username"] == "pyalice" and userinfo["sub"].endswith("/users/pyalice")
+
+    bob.account_follow(me["id"])
+    assert any(a["id"] == other["id"] for a in alice.account_followers(me["id"]))
+    assert alice.account_remove_from_followers(other["id"])["followed_by"] is False
+    assert not any(a["id"] == other["id"] for a in alice.account_followers(me["id"]))
+    assert alice.account_delete_avatar()["avatar"].endswith("/static/avatar.png")
