@@ -25,6 +25,7 @@ from server.api import media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import reports as api_reports
 from server.api import statuses as api_statuses
+from server.api import tags as api_tags
 from server.api.streaming import endpoints as api_streaming
 from server.config import Config
 from server.db.embedded import start_embedded
@@ -123,7 +124,7 @@ def make_app(cfg: Config) -> web.Application:
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
               conversations.routes, lists.routes, emoji.routes, account_care.routes,
-              two_factor.routes, exports.routes, imports.routes, moving.routes)
+              two_factor.routes, exports.routes, imports.routes, moving.routes, api_tags.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -20,12 +20,18 @@ from server.store import media as media_store
 from server.store import notifications as notifications_store
 from server.store import polls as polls_store
 from server.store import statuses as statuses_store
+from server.store import tags as tags_store
 
 
-async def _readers(conn: asyncpg.Connection, author_id: int, visibility: Visibility, mentioned: list[int]) -> list[int]:
+async def _readers(conn: asyncpg.Connection, author_id: int, status_id: int, visibility: Visibility,
+                   mentioned: list[int]) -> list[int]:
+    """Whose home feed a remote post enters: the mentioned members, the author's followers, and for a
+    public post, those following one of its hashtags."""
     readers = set(mentioned)
     if visibility != Visibility.DIRECT:
         readers.update(await follows_store.local_follower_ids(conn, author_id))
+    if visibility == Visibility.PUBLIC:
+        readers.update(await tags_store.local_followers_of_status(conn, status_id))
     return sorted(readers)
 
 
@@ -62,7 +68,8 @@ async def store_status(
         await media_store.add_remote_media(conn, author.id, status_id, note.attachments)
         await statuses_store.add_mentions(conn, status_id, sorted(set(mentioned + remote_mentions)))
         await statuses_store.add_tags(conn, status_id, note.hashtags)
-        await home_feed.add(conn, status_id, author.id, await _readers(conn, author.id, visibility, mentioned))
+        readers = await _readers(conn, author.id, status_id, visibility, mentioned)
+        await home_feed.add(conn, status_id, author.id, readers)
         for account_id in mentioned:
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)
         if parent and parent.account_id not in mentioned:

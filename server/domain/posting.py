@@ -23,6 +23,7 @@ from server.store import follows as follows_store
 from server.store import home_feed
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
+from server.store import tags as tags_store
 from server.text import plaintext
 from server.text.sanitize import strip_html
 from server.urls import Urls
@@ -196,6 +197,8 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         readers = {author.id, *local_ids}
         if visibility != Visibility.DIRECT:
             readers.update(await follows_store.local_follower_ids(conn, author.id))
+        if visibility == Visibility.PUBLIC:  # and those who follow one of its hashtags
+            readers.update(await tags_store.local_followers_of_status(conn, status_id))
         await home_feed.add(conn, status_id, author.id, sorted(readers))
         for account_id in local_ids:
             await notifications_store.add(conn, account_id, author.id, "mention", status_id)

@@ -20,6 +20,7 @@ from server.models import Account, Visibility
 from server.store import accounts as accounts_store
 from server.store import content_rules as content_rules_store
 from server.store import follows as follows_store
+from server.store import tags as tags_store
 from server.text.sanitize import strip_html
 from server.urls import Urls
 
@@ -69,10 +70,12 @@ async def _mentioned(pool: asyncpg.Pool, urls: Urls, uris: list[str]) -> tuple[l
 
 
 async def _wanted(pool: asyncpg.Pool, author: Account, parent: Parent | None, local_mentions: list[Account],
-                  via: Account | None, context: bool) -> bool:
-    """Someone here wants it: it is thread context, mentions or answers a member, or a member
-    follows its author or whoever passed it on."""
+                  via: Account | None, context: bool, public_tags: list[str]) -> bool:
+    """Someone here wants it: it is thread context, mentions or answers a member, a member follows
+    its author or whoever passed it on, or (a public post) follows one of its hashtags."""
     if context or local_mentions:
+        return True
+    if public_tags and await tags_store.any_followed(pool, public_tags):
         return True
     if parent is not None:
         parent_author = await accounts_store.get_by_id(pool, parent.account_id)
@@ -98,7 +101,8 @@ async def receive(pool: asyncpg.Pool, urls: Urls, author: Account, note: Any, vi
             return Received(Outcome.HELD)
         note, visibility = content_rules.applied(decision, note, visibility)
     local_mentions, remote_mentions = await _mentioned(pool, urls, note.mentions)
-    if not await _wanted(pool, author, parent, local_mentions, via, context):
+    public_tags = note.hashtags if visibility == Visibility.PUBLIC else []
+    if not await _wanted(pool, author, parent, local_mentions, via, context, public_tags):
         return Received(Outcome.UNWANTED)
     status_id = await inbound.store_status(
         pool, author, note, visibility, local_mentions=local_mentions, remote_mentions=remote_mentions,
