@@ -16,7 +16,8 @@ from typing import Any
 
 import asyncpg
 
-QUEUES = ("inbox_items", "deliveries", "mail_outbox", "import_rows", "archives", "push_deliveries")
+QUEUES = ("inbox_items", "deliveries", "mail_outbox", "import_rows", "archives", "push_deliveries",
+          "scheduled_statuses")
 NOTIFY_CHANNEL = "kith_queue"
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = 30.0  # seconds

@@ -24,6 +24,7 @@ from server.api import lists as api_lists
 from server.api import media, misc, oauth, polls, ratelimit, timelines
 from server.api import notifications as api_notifications
 from server.api import reports as api_reports
+from server.api import scheduled as api_scheduled
 from server.api import statuses as api_statuses
 from server.api import tags as api_tags
 from server.api.streaming import endpoints as api_streaming
@@ -124,7 +125,8 @@ def make_app(cfg: Config) -> web.Application:
               api_reports.routes, api_admin.routes, web_oauth.routes, pictures.routes,
               collections.routes, compose.routes,
               conversations.routes, lists.routes, emoji.routes, account_care.routes,
-              two_factor.routes, exports.routes, imports.routes, moving.routes, api_tags.routes)
+              two_factor.routes, exports.routes, imports.routes, moving.routes, api_tags.routes,
+              api_scheduled.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

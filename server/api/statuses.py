@@ -6,7 +6,7 @@ from aiohttp import web
 
 from federation.fetch import mention_resolver
 from federation.runtime import FEDERATION
-from server.api import entities, params
+from server.api import entities, params, scheduled
 from server.api.auth import TOKEN, api, current_user, maybe_user
 from server.api.common import NOT_FOUND, path_id, status_or_404
 from server.api.filters import apply_filters
@@ -65,10 +65,12 @@ async def create(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise AppError(422, "Validation failed: Idempotency-Key must be 1 to 200 characters")
+    max_chars = (await request.app[SETTINGS].current()).max_post_chars
+    if when := p.str("scheduled_at", max_len=100):
+        return await scheduled.schedule(request, _new_post(p, request), when, max_chars)
     status_id = await posting.create_post(
-        request.app[POOL], request.app[URLS], user.account, _new_post(p, request),
-        (await request.app[SETTINGS].current()).max_post_chars, mention_resolver(request.app[FEDERATION]),
-        idempotency_key=key,
+        request.app[POOL], request.app[URLS], user.account, _new_post(p, request), max_chars,
+        mention_resolver(request.app[FEDERATION]), idempotency_key=key,
     )
     return await _render(request, status_id)
 

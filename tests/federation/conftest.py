@@ -20,6 +20,7 @@ from server.domain import following
 from server.domain.archive import ArchiveRunner
 from server.domain.imports import ImportRunner
 from server.domain.polls import announce_results
+from server.domain.scheduling import ScheduledRunner
 from server.keys import POOL
 from server.mail.outbox import MailRunner
 from server.models import Account
@@ -72,7 +73,7 @@ class Instance:
             + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once() \
             + await ImportRunner(self.fed).run_once() \
             + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once() \
-            + await PushRunner(self.fed).run_once()
+            + await PushRunner(self.fed).run_once() + await ScheduledRunner(self.fed).run_once()
 
 
 async def truncate(url: str) -> None:
