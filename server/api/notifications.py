@@ -25,6 +25,15 @@ TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite",
          "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning")
 
 
+GROUPED = ("favourite", "reblog")  # many accounts favouriting or boosting one post: one group, as Mastodon
+
+
+def group_key(item: dict[str, Any]) -> str:
+    if item["type"] in GROUPED and item["status_id"]:
+        return f"{item['type']}-{item['status_id']}"
+    return f"ungrouped-{item['id']}"
+
+
 async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: int) -> list[dict[str, Any]]:
     """Notification entities; ones about posts the viewer can no longer see are left out."""
     pool, urls = request.app[POOL], request.app[URLS]
@@ -47,7 +56,7 @@ async def render(request: web.Request, items: list[dict[str, Any]], viewer_id: i
         if item["status_id"] and item["status_id"] not in status_json:
             continue
         entity = {"id": str(item["id"]), "type": item["type"], "created_at": entities.iso(item["created_at"]),
-                  "group_key": f"ungrouped-{item['id']}", "account": people[item["account"].id]}
+                  "group_key": group_key(item), "account": people[item["account"].id]}
         if item["status_id"]:
             entity["status"] = status_json[item["status_id"]]
         if item["report_id"] in reports:
@@ -75,26 +84,61 @@ async def index(request: web.Request) -> web.Response:
     return respond(request, await render(request, items, user.id), [i["id"] for i in items], limit=pg.limit)
 
 
+async def _groups(request: web.Request, rendered: list[dict[str, Any]], viewer_id: int) -> dict[str, Any]:
+    """v2's body: the page's notifications folded into groups (favourites and boosts of one post
+    together, counted over all of them), with the accounts and posts they name."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for n in rendered:
+        by_key.setdefault(n["group_key"], []).append(n)
+    accounts = {n["account"]["id"]: n["account"] for n in rendered}
+    statuses = {n["status"]["id"]: n["status"] for n in rendered if "status" in n}
+    groups = []
+    for key, members in by_key.items():
+        newest, count = members[0], len(members)
+        if not key.startswith("ungrouped-"):
+            count, _ = await notifications_store.of_group(request.app[POOL], viewer_id, newest["type"],
+                                                          int(newest["status"]["id"]), 1)
+        ids = [int(m["id"]) for m in members]
+        groups.append({
+            "group_key": key, "notifications_count": count, "type": newest["type"],
+            "most_recent_notification_id": newest["id"], "page_min_id": str(min(ids)), "page_max_id": str(max(ids)),
+            "latest_page_notification_at": newest["created_at"],
+            "sample_account_ids": list(dict.fromkeys(m["account"]["id"] for m in members))[:8],
+            **({"status_id": newest["status"]["id"]} if "status" in newest else {}),
+            **({"report": newest["report"]} if "report" in newest else {})})
+    return {"accounts": list(accounts.values()), "statuses": list(statuses.values()), "notification_groups": groups}
+
+
 @routes.get("/api/v2/notifications")
 @api("read:notifications")
 async def grouped(request: web.Request) -> web.Response:
-    """v2's shape, with every notification its own group (grouping is optional for servers)."""
+    """v2: favourites and boosts of one post by many accounts come as one group."""
     user = current_user(request)
     p = params.Params(request.query)
     pg = page(p, maximum=80)
     wanted, excluded = _types(p)
     items = await notifications_store.api_page(request.app[POOL], user.id, pg, wanted, excluded, None)
-    rendered = await render(request, items, user.id)
-    accounts = {n["account"]["id"]: n["account"] for n in rendered}
-    statuses = {n["status"]["id"]: n["status"] for n in rendered if "status" in n}
-    groups = [{"group_key": n["group_key"], "notifications_count": 1, "type": n["type"],
-               "most_recent_notification_id": n["id"], "page_min_id": n["id"], "page_max_id": n["id"],
-               "latest_page_notification_at": n["created_at"], "sample_account_ids": [n["account"]["id"]],
-               **({"status_id": n["status"]["id"]} if "status" in n else {})} for n in rendered]
-    body = {"accounts": list(accounts.values()), "statuses": list(statuses.values()),
-            "notification_groups": groups}
+    body = await _groups(request, await render(request, items, user.id), user.id)
     response = respond(request, [], [i["id"] for i in items], limit=pg.limit)
     return web.json_response(body, headers={k: v for k, v in response.headers.items() if k == "Link"})
+
+
+@routes.get(r"/api/v2/notifications/{group_key:[a-z._]+-\d{1,19}}")
+@api("read:notifications")
+async def one_group(request: web.Request) -> web.Response:
+    user = current_user(request)
+    kind, _, number = request.match_info["group_key"].rpartition("-")
+    if kind == "ungrouped":
+        found = await notifications_store.get(request.app[POOL], user.id, int(number))
+        items = [found] if found else []
+    elif kind in GROUPED:
+        _, items = await notifications_store.of_group(request.app[POOL], user.id, kind, int(number), 80)
+    else:
+        items = []
+    rendered = await render(request, items, user.id)
+    if not rendered:
+        raise AppError(404, NOT_FOUND)
+    return web.json_response(await _groups(request, rendered, user.id))
 
 
 @routes.get("/api/v2/notifications/unread_count")

@@ -144,6 +144,17 @@ async def get(db: Executor, account_id: int, notification_id: int) -> dict[str, 
     return _item(rows[0]) if rows else None
 
 
+async def of_group(db: Executor, account_id: int, kind: str, status_id: int, limit: int
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    """All notifications of one kind about one post (a v2 group): how many, and the newest `limit`."""
+    rows = await db.fetch(
+        f"SELECT n.id, n.type, n.created_at, n.read_at IS NOT NULL AS read, n.status_id, n.report_id,"
+        f" {account_columns('a', 'from_')}, count(*) OVER () AS total FROM notifications n"
+        " JOIN accounts a ON a.id = n.from_account_id WHERE n.account_id = $1 AND n.type = $2 AND n.status_id = $3"
+        " ORDER BY n.id DESC LIMIT $4", account_id, kind, status_id, limit)
+    return (rows[0]["total"] if rows else 0), [_item(r) for r in rows]
+
+
 async def dismiss(db: Executor, account_id: int, notification_id: int) -> bool:
     """Dismiss one of the member's notifications; False when they have none with that id."""
     return await db.fetchval(

@@ -349,3 +349,24 @@ def test_the_4x_endpoints_apps_call(kith, members):
     assert alice.account_remove_from_followers(other["id"])["followed_by"] is False
     assert not any(a["id"] == other["id"] for a in alice.account_followers(me["id"]))
     assert alice.account_delete_avatar()["avatar"].endswith("/static/avatar.png")
+
+
+def test_notifications_from_many_accounts_on_one_post_come_as_one_group(kith, members):
+    alice, bob = members
+    made = kith_cli("user", "create", "pycarol", "--password", PASSWORD, "--database-url",
+                    kith.args[kith.args.index("--database-url") + 1])
+    assert made.returncode == 0 or "already taken" in made.stderr, made.stderr
+    carol = sign_in(kith, "pycarol")
+    post = alice.status_post("favourite me, both of you")
+    bob.status_favourite(post["id"])
+    carol.status_favourite(post["id"])
+    bob.status_reblog(post["id"])
+    grouped = alice.grouped_notifications(types=["favourite", "reblog"])
+    groups = {g["group_key"]: g for g in grouped["notification_groups"]}
+    favourites = groups[f"favourite-{post['id']}"]
+    assert favourites["notifications_count"] == 2 and favourites["type"] == "favourite"
+    people = {a["id"]: a["acct"] for a in grouped["accounts"]}
+    assert sorted(people[i] for i in favourites["sample_account_ids"]) == ["pybob", "pycarol"]
+    assert groups[f"reblog-{post['id']}"]["notifications_count"] == 1
+    one = alice.grouped_notification(f"favourite-{post['id']}")
+    assert one["notification_groups"][0]["notifications_count"] == 2
