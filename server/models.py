@@ -42,6 +42,7 @@ class Account:
     emojis: tuple[tuple[str, str], ...] = ()  # another server's custom emoji: (shortcode, image URL)
     also_known_as: tuple[str, ...] = ()  # actor ids of the account's other accounts (aliases)
     moved_to_uri: str | None = None  # the account it moved to
+    indexable: bool = True  # its public posts may be found by full-text search (Mastodon's `indexable`)
 
     @property
     def is_local(self) -> bool:

@@ -81,6 +81,7 @@ async def update_credentials(request: web.Request) -> web.Response:
         discoverable=p.bool("discoverable", user.account.discoverable),
         bot=p.bool("bot", user.account.actor_type == "Service"),
         hide_collections=p.bool("hide_collections", user.account.hide_collections),
+        indexable=p.bool("indexable", user.account.indexable),
     )
     profiles.check(update, request.app[URLS])  # before any picture is stored
     chosen = user.preferences

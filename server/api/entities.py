@@ -72,7 +72,7 @@ async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) 
             "bot": account.actor_type in ("Service", "Application"),
             "group": account.actor_type == "Group",
             "discoverable": account.discoverable,
-            "indexable": account.discoverable,
+            "indexable": account.indexable,
             "noindex": False,
             "created_at": _day(account.created_at),
             "last_status_at": count.last_status_at.isoformat() if count.last_status_at else None,

@@ -22,6 +22,7 @@ from server.models import Status
 from server.store import accounts as accounts_store
 from server.store import markers as markers_store
 from server.store import push_subscriptions as push_store
+from server.store import search as search_store
 from server.store import statuses as statuses_store
 from server.store import tags as tags_store
 
@@ -89,17 +90,22 @@ async def set_markers(request: web.Request) -> web.Response:
 @routes.get("/api/v2/search")
 @api("read:search")
 async def search(request: web.Request) -> web.Response:
-    """Accounts (handles resolved with resolve=true), hashtags, and posts by URL."""
+    """Accounts (handles resolved with resolve=true), hashtags, and posts by URL or by their words
+    (full-text, within what the member may search), paged with offset and limit as Mastodon."""
     user = current_user(request)
     p = params.Params(request.query)
     q = (p.str("q", "", max_len=300) or "").strip()
     kind = p.str("type", max_len=20)
     resolve = p.bool("resolve")
     limit = p.int("limit", 20, minimum=1, maximum=40) or 20
+    offset = p.int("offset", 0, minimum=0, maximum=10_000) or 0
     pool, urls = request.app[POOL], request.app[URLS]
     accounts, statuses, hashtags = [], [], []
     if q.startswith(("https://", "http://")) and kind in (None, "statuses", "accounts"):
         statuses = await _status_by_url(request, q, resolve, user.id)
+    elif q and kind in (None, "statuses"):
+        statuses = await statuses_store.with_reblogs(
+            pool, await search_store.posts(pool, user.id, q, offset=offset, limit=limit), user.id)
     if kind in (None, "accounts") and not statuses:
         found = await search_accounts(request, q.lstrip("@"), resolve=resolve, limit=limit)
         rendered = await entities.accounts_to_api(pool, urls, found)

@@ -34,6 +34,7 @@ class ProfileUpdate:
     discoverable: bool = True  # listed in the directory and found by search
     bot: bool = False  # an automated account (Service), shown as such
     hide_collections: bool = False  # followers and following lists show only their totals to others
+    indexable: bool = True  # public posts may be found by full-text search
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Checked:
     discoverable: bool
     bot: bool
     hide_collections: bool
+    indexable: bool
 
 
 def check(update: ProfileUpdate, urls: Urls) -> Checked:
@@ -74,7 +76,7 @@ def check(update: ProfileUpdate, urls: Urls) -> Checked:
         fields = [{"name": n, "value": _field_html(v, urls)} for n, v in kept]
     source = [{"name": n, "value": v} for n, v in kept] if update.fields is not None else None
     return Checked(display_name, bio, note_html, update.locked, fields, source, update.discoverable, update.bot,
-                   update.hide_collections)
+                   update.hide_collections, update.indexable)
 
 
 async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, update: ProfileUpdate, *,
@@ -91,6 +93,7 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
             conn, account.id, checked.display_name, checked.bio, checked.note_html, checked.locked, checked.fields,
             discoverable=checked.discoverable, actor_type="Service" if checked.bot else "Person",
             fields_source=checked.fields_source, hide_collections=checked.hide_collections,
+            indexable=checked.indexable,
         )
         await outbound.profile_updated(conn, urls, updated)
     return updated

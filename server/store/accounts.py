@@ -16,7 +16,7 @@ Executor = asyncpg.Connection | asyncpg.Pool
 _COLUMNS = (
     "id", "username", "domain", "display_name", "note", "uri", "url", "locked", "created_at", "suspended_at",
     "discoverable", "actor_type", "avatar_url", "header_url", "fields", "sensitized_at", "hide_collections",
-    "emojis", "also_known_as", "moved_to_uri",
+    "emojis", "also_known_as", "moved_to_uri", "indexable",
 )
 ACCOUNT_COLUMNS = ", ".join(f"a.{c}" for c in _COLUMNS)
 
@@ -327,17 +327,17 @@ async def moved_recently(db: Executor, account_id: int, days: int) -> bool:
 async def update_profile(db: Executor, account_id: int, display_name: str, bio_source: str, note_html: str,
                          locked: bool, fields: list[dict[str, str]] | None = None, *, discoverable: bool = True,
                          actor_type: str = "Person", fields_source: list[dict[str, str]] | None = None,
-                         hide_collections: bool = False) -> Account:
+                         hide_collections: bool = False, indexable: bool = True) -> Account:
     """Save a member's profile; `fields` None keeps the current ones. What was typed (the bio and the
     fields' values before links were made) is kept beside the HTML, for the forms that edit it."""
     row = await db.fetchrow(
         "UPDATE accounts AS a SET display_name = $2, note = $3, locked = $4, updated_at = now(),"
         " raw = jsonb_build_object('note_source', $5::text,"
         "  'fields_source', coalesce($9::jsonb, raw -> 'fields_source', '[]'::jsonb)),"
-        " fields = coalesce($6, fields), discoverable = $7, actor_type = $8, hide_collections = $10"
+        " fields = coalesce($6, fields), discoverable = $7, actor_type = $8, hide_collections = $10, indexable = $11"
         f" WHERE id = $1 AND domain IS NULL RETURNING {ACCOUNT_COLUMNS}",
         account_id, display_name, note_html, locked, bio_source, fields, discoverable, actor_type, fields_source,
-        hide_collections,
+        hide_collections, indexable,
     )
     return account_from_row(row)
 

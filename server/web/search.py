@@ -15,12 +15,14 @@ from server.errors import AppError
 from server.keys import POOL, URLS, USER
 from server.models import Account, Status
 from server.store import accounts as accounts_store
+from server.store import search as search_store
 from server.store import statuses as statuses_store
 from server.web.feeds import page_context
 from server.web.forms import field
 from server.web.render import render
 
 routes = web.RouteTableDef()
+SHOWN = 40  # posts found by their words, newest first
 MAX_QUERY = 300
 _HANDLE = re.compile(r"^@?[A-Za-z0-9_.\-]{1,64}@[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?$")
 
@@ -52,12 +54,15 @@ async def search(request: web.Request) -> web.Response:
                     account = await resolve_handle(request.app[FEDERATION], query.lstrip("@"))
                     accounts = [account]
                 else:
-                    found = await accounts_store.get_local(request.app[POOL], query.lstrip("@"))
-                    accounts = [found] if found else []
+                    pool, viewer_id = request.app[POOL], request[USER].id
+                    accounts = await accounts_store.search_accounts(pool, query.lstrip("@"), 5)
+                    statuses = await statuses_store.with_reblogs(
+                        pool, await search_store.posts(pool, viewer_id, query, offset=0, limit=SHOWN), viewer_id)
             except FetchError as exc:
                 error = f"Nothing found for {query}: {exc}"
         if not (accounts or statuses or error):
-            error = f"Nothing found for {query}. Try a full handle such as name@example.social or a URL."
+            error = (f"Nothing found for {query}. Try other words, a full handle such as name@example.social,"
+                     " or a post's URL.")
     context = await page_context(request, statuses)
     context.update({"query": query, "accounts": accounts, "error": error})
     return render(request, "search.html", context, status=200)

@@ -28,6 +28,7 @@ def _profile_form(update: profiles.ProfileUpdate) -> dict:
     fields = list(update.fields or [])[:profiles.MAX_FIELDS]
     return {"display_name": update.display_name, "note": update.bio, "locked": update.locked,
             "discoverable": update.discoverable, "bot": update.bot, "hide_collections": update.hide_collections,
+            "indexable": update.indexable,
             "fields": fields + [("", "")] * (profiles.MAX_FIELDS - len(fields))}
 
 
@@ -37,7 +38,7 @@ async def profile_form(request: web.Request) -> web.Response:
     source = await accounts_store.get_profile_source(request.app[POOL], user.id)
     current = profiles.ProfileUpdate(source.display_name, source.note, user.account.locked, source.fields,
                                      user.account.discoverable, user.account.actor_type == "Service",
-                                     user.account.hide_collections)
+                                     user.account.hide_collections, user.account.indexable)
     return render(request, "settings.html", {"form": _profile_form(current),
                                              "saved": request.query.get("saved") == "1"})
 
@@ -68,6 +69,7 @@ async def save_profile(request: web.Request) -> web.Response:
         discoverable=field(form, "discoverable", max_len=10) == "on",
         bot=field(form, "bot", max_len=10) == "on",
         hide_collections=field(form, "hide_collections", max_len=10) == "on",
+        indexable=field(form, "indexable", max_len=10) == "on",
     )
     pool, urls = request.app[POOL], request.app[URLS]
     try:

@@ -370,3 +370,19 @@ def test_notifications_from_many_accounts_on_one_post_come_as_one_group(kith, me
     assert groups[f"reblog-{post['id']}"]["notifications_count"] == 1
     one = alice.grouped_notification(f"favourite-{post['id']}")
     assert one["notification_groups"][0]["notifications_count"] == 2
+
+
+def test_full_text_search_finds_posts_by_their_words(kith, members):
+    alice, bob = members
+    bob.status_post("Pickled zucchini recipe, grandmother's way")
+    bob.status_post("only for my followers: zucchini secrets", visibility="private")
+    alice.status_post("my own notes on ZUCCHINI growth")
+    found = alice.search_v2("zucchini", result_type="statuses")["statuses"]
+    contents = " | ".join(s["content"] for s in found)
+    assert len(found) == 2 and "Pickled" in contents and "own notes" in contents  # not the private one
+    assert alice.search_v2("zucchini", result_type="statuses", offset=1)["statuses"][0]["id"] == found[1]["id"]
+    assert alice.search_v2("nonexistentwordxyz", result_type="statuses")["statuses"] == []
+    bob.account_update_credentials(indexable=False)  # bob keeps his posts out of search
+    remaining = alice.search_v2("zucchini", result_type="statuses")["statuses"]
+    assert [s["account"]["acct"] for s in remaining] == ["pyalice"]
+    assert [s["account"]["acct"] for s in bob.search_v2("pickled", result_type="statuses")["statuses"]] == ["pybob"]
