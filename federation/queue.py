@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 QUEUES = ("inbox_items", "deliveries", "mail_outbox", "import_rows", "archives", "push_deliveries",
-          "scheduled_statuses")
+          "scheduled_statuses", "card_fetches")
 NOTIFY_CHANNEL = "kith_queue"
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = 30.0  # seconds

@@ -1,6 +1,6 @@
 """The worker loops: apply received activities, announce poll results, send deliveries, mail and
-Web Push, publish scheduled posts, apply members' imports and build their archives, woken by
-LISTEN/NOTIFY (and every POLL_SECONDS, which is also when ended polls are noticed).
+Web Push, publish scheduled posts, fetch link cards, apply members' imports and build their
+archives, woken by LISTEN/NOTIFY (and every POLL_SECONDS, which is also when ended polls are noticed).
 
 They run inside `kith run` by default and in `kith worker` processes for more capacity; any
 number of them can share one database (the queue's leases keep them from doubling up).
@@ -16,6 +16,7 @@ import logging
 import asyncpg
 
 from federation import ingest, parse, queue
+from federation.cards import CardRunner
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.runtime import Federation
@@ -69,7 +70,7 @@ async def run_forever(fed: Federation, dsn: str) -> None:
     """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
     inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
     imported, archives = ImportRunner(fed), ArchiveRunner(fed.pool, fed.config, fed.urls)
-    pushes, scheduled = PushRunner(fed), ScheduledRunner(fed)
+    pushes, scheduled, cards = PushRunner(fed), ScheduledRunner(fed), CardRunner(fed)
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -80,7 +81,7 @@ async def run_forever(fed: Federation, dsn: str) -> None:
                 busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
                     + await deliveries.run_once() + await mail.run_once() + await imported.run_once() \
                     + await archives.run_once() + await pushes.run_once() \
-                    + await scheduled.run_once()
+                    + await scheduled.run_once() + await cards.run_once()
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

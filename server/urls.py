@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from server.models import Account, Status
@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid member name
+
+
+def card_image_path(card: Any) -> str:
+    """Where our origin serves a link card's image (fetched through the media cache)."""
+    return f"/remote/cards/{card.id}"
 
 
 def emoji_path(owner: Status | Account, shortcode: str) -> str:

@@ -14,10 +14,11 @@ import asyncpg
 
 from server.models import Account, Status
 from server.store import accounts as accounts_store
+from server.store import cards as cards_store
 from server.store import interactions
 from server.store import statuses as statuses_store
 from server.store.relationships import Relationship
-from server.urls import Urls
+from server.urls import Urls, card_image_path
 
 DEFAULT_AVATAR = "/static/avatar.png"
 DEFAULT_HEADER = "/static/header.png"
@@ -31,6 +32,14 @@ def iso(moment: datetime | None) -> str | None:
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+def card_to_api(card: cards_store.Card, urls: Urls) -> dict[str, Any]:
+    """A PreviewCard entity: a plain link card (never rich HTML), its image served by us."""
+    return {"url": card.url, "title": card.title, "description": card.description, "type": "link",
+            "author_name": "", "author_url": "", "provider_name": card.provider_name, "provider_url": "",
+            "html": "", "width": 0, "height": 0, "embed_url": "", "blurhash": None, "language": None,
+            "image": f"{urls.base}{card_image_path(card)}" if card.image_url else None, "image_description": ""}
 
 
 def emojis_to_api(owner: Status | Account, urls: Urls) -> list[dict[str, Any]]:
@@ -143,6 +152,7 @@ async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
         for m in d.mentions:
             people.setdefault(m.id, m)
     account_json = await accounts_to_api(pool, urls, list(people.values()))
+    cards = await cards_store.for_statuses(pool, ids)
 
     def one(s: Status) -> dict[str, Any]:
         d = details[s.id]
@@ -176,7 +186,7 @@ async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
             "emojis": emojis_to_api(s, urls),
             "media_attachments": [media_to_api(m, urls) for m in d.media],
             "poll": _poll(s, d),
-            "card": None,
+            "card": card_to_api(cards[s.id], urls) if s.id in cards else None,
             "application": {"name": d.app_name, "website": d.app_website} if d.app_name else None,
             "filtered": [],
             "reblog": None,

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from federation import cards
 from server.domain import blocking, following
 from server.models import Account, Visibility
 from server.store import accounts as accounts_store
@@ -68,6 +69,7 @@ async def store_status(
         await media_store.add_remote_media(conn, author.id, status_id, note.attachments)
         await statuses_store.add_mentions(conn, status_id, sorted(set(mentioned + remote_mentions)))
         await statuses_store.add_tags(conn, status_id, note.hashtags)
+        await cards.want_card(conn, status_id, note.content)
         readers = await _readers(conn, author.id, status_id, visibility, mentioned)
         await home_feed.add(conn, status_id, author.id, readers)
         for account_id in mentioned:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from federation import outbound
+from federation import cards, outbound
 from federation.render import NoteParts
 from server.domain import content_rules, following
 from server.errors import Invalid, NotFound
@@ -194,6 +194,7 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         local_ids = [a.id for a in rendered.local if a.id != author.id]
         await statuses_store.add_mentions(conn, status_id, list(mentioned))
         tags = await statuses_store.add_tags(conn, status_id, rendered.tags)
+        await cards.want_card(conn, status_id, rendered.content)
         readers = {author.id, *local_ids}
         if visibility != Visibility.DIRECT:
             readers.update(await follows_store.local_follower_ids(conn, author.id))

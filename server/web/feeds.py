@@ -13,6 +13,7 @@ from server.errors import AppError
 from server.keys import NAV_COUNTS, POOL, USER
 from server.models import Status
 from server.store import accounts as accounts_store
+from server.store import cards as cards_store
 from server.store import home_feed, interactions
 from server.store import markers as markers_store
 from server.store import media as media_store
@@ -62,6 +63,7 @@ async def page_context(request: web.Request, statuses: list[Status], page: Page 
         "filtered": warned,
         "summaries": summaries,
         "media": await media_store.media_for(request.app[POOL], ids),
+        "cards": await cards_store.for_statuses(request.app[POOL], ids),
     }
 
 

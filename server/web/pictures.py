@@ -16,6 +16,7 @@ from server.media import images
 from server.media.storage import storage_for
 from server.models import Account
 from server.store import accounts as accounts_store
+from server.store import cards as cards_store
 from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.media_cache import CachedPicture
@@ -135,3 +136,14 @@ def serve_cached(request: web.Request, found: CachedPicture, *, small: bool) -> 
     key = (found.thumb_path if small else None) or found.file_path
     mime = found.mime_type if key == found.file_path else images.PREVIEW_TYPES[key.rsplit(".", 1)[1]]
     return _serve(request, key, mime)
+
+
+@routes.get(r"/remote/cards/{card_id:\d{1,19}}")
+async def card_image(request: web.Request) -> web.StreamResponse:
+    """A link card's image, through our cache (its small rendition)."""
+    card = await cards_store.get(request.app[POOL], int(request.match_info["card_id"]))
+    found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), card.image_url) \
+        if card and card.image_url else None
+    if found is None:
+        raise web.HTTPNotFound()
+    return serve_cached(request, found, small=True)

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from federation.cards import CardRunner
 from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
@@ -73,7 +74,8 @@ class Instance:
             + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once() \
             + await ImportRunner(self.fed).run_once() \
             + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once() \
-            + await PushRunner(self.fed).run_once() + await ScheduledRunner(self.fed).run_once()
+            + await PushRunner(self.fed).run_once() + await ScheduledRunner(self.fed).run_once() \
+            + await CardRunner(self.fed).run_once()
 
 
 async def truncate(url: str) -> None:
