@@ -15,7 +15,7 @@ from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.media import read_upload
 from server.api.paging import page, respond, respond_accounts
-from server.domain import blocking, following, muting, preferences, profiles
+from server.domain import blocking, endorsing, following, muting, preferences, profiles
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS
 from server.media import uploads
@@ -114,6 +114,33 @@ async def remove_from_followers(request: web.Request) -> web.Response:
     follower = await account_or_404(request, path_id(request))
     await following.remove_follower(request.app[POOL], request.app[URLS], user.account, follower)
     return await _relationship(request, follower.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/note")
+@api("write:accounts")
+async def note(request: web.Request) -> web.Response:
+    target = await account_or_404(request, path_id(request))
+    comment = (await params.read(request)).str("comment", "", max_len=10_000) or ""
+    await endorsing.set_note(request.app[POOL], current_user(request).account, target, comment)
+    return await _relationship(request, target.id)
+
+
+@routes.post(r"/api/v1/accounts/{id:\d+}/{action:pin|endorse|unpin|unendorse}")
+@api("write:accounts")
+async def endorse(request: web.Request) -> web.Response:
+    """Feature (or stop featuring) a followed account on one's profile (`pin`, renamed `endorse` in 4.4)."""
+    target = await account_or_404(request, path_id(request))
+    await endorsing.endorse(request.app[POOL], current_user(request).account, target,
+                            on=request.match_info["action"] in ("pin", "endorse"))
+    return await _relationship(request, target.id)
+
+
+@routes.get("/api/v1/endorsements")
+@api("read:accounts")
+async def endorsements(request: web.Request) -> web.Response:
+    pg = page(params.Params(request.query), maximum=80)
+    rows = await relationships_store.endorsed(request.app[POOL], current_user(request).id, pg)
+    return await respond_accounts(request, rows, pg)
 
 
 @routes.get("/api/v1/accounts/lookup")

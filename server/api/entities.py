@@ -103,7 +103,7 @@ def relationship_to_api(rel: Relationship) -> dict[str, Any]:
         "followed_by": rel.followed_by == "accepted", "blocking": rel.blocking, "blocked_by": rel.blocked_by,
         "muting": rel.muting, "muting_notifications": rel.muting_notifications,
         "requested": rel.following == "pending", "requested_by": rel.followed_by == "pending",
-        "domain_blocking": False, "endorsed": False, "note": "",
+        "domain_blocking": rel.domain_blocking, "endorsed": rel.endorsed, "note": rel.note,
     }
 
 

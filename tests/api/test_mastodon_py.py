@@ -386,3 +386,18 @@ def test_full_text_search_finds_posts_by_their_words(kith, members):
     remaining = alice.search_v2("zucchini", result_type="statuses")["statuses"]
     assert [s["account"]["acct"] for s in remaining] == ["pyalice"]
     assert [s["account"]["acct"] for s in bob.search_v2("pickled", result_type="statuses")["statuses"]] == ["pybob"]
+
+
+def test_notes_and_endorsements(kith, members):
+    alice, bob = members
+    other = bob.account_verify_credentials()
+    assert alice.account_note_set(other["id"], "met at the seed swap")["note"] == "met at the seed swap"
+    assert alice.account_relationships(other["id"])[0]["note"] == "met at the seed swap"
+    alice.account_unfollow(other["id"])
+    with pytest.raises(MastodonAPIError):
+        alice.account_pin(other["id"])  # only followed accounts can be endorsed
+    alice.account_follow(other["id"])
+    assert alice.account_pin(other["id"])["endorsed"] is True
+    assert [a["acct"] for a in alice.endorsements()] == ["pybob"]
+    assert alice.account_unpin(other["id"])["endorsed"] is False and alice.endorsements() == []
+    assert alice.account_note_set(other["id"], "")["note"] == ""
