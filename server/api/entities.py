@@ -15,7 +15,7 @@ import asyncpg
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import cards as cards_store
-from server.store import interactions
+from server.store import interactions, threads
 from server.store import statuses as statuses_store
 from server.store.relationships import Relationship
 from server.urls import Urls, card_image_path
@@ -153,6 +153,7 @@ async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
             people.setdefault(m.id, m)
     account_json = await accounts_to_api(pool, urls, list(people.values()))
     cards = await cards_store.for_statuses(pool, ids)
+    muted = await threads.muted_among(pool, viewer_id, ids) if viewer_id else set()
 
     def one(s: Status) -> dict[str, Any]:
         d = details[s.id]
@@ -179,7 +180,7 @@ async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
             "reblogged": bool(info.get("boosted")) if viewer_id else None,
             "bookmarked": d.bookmarked if viewer_id else None,
             "pinned": d.pinned if viewer_id and viewer_id == s.author.id else None,
-            "muted": False if viewer_id else None,
+            "muted": s.id in muted if viewer_id else None,
             "mentions": [{"id": str(m.id), "username": m.username, "acct": m.handle(), "url": urls.account_url(m)}
                          for m in d.mentions],
             "tags": [{"name": t.lower(), "url": urls.tag(t)} for t in d.tags],

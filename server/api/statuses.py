@@ -232,6 +232,18 @@ async def unbookmark(request: web.Request) -> web.Response:
     return await _mark(request, marks.bookmark, undo=True)
 
 
+@routes.post(r"/api/v1/statuses/{id:\d+}/mute")
+@api("write:mutes")
+async def mute_thread(request: web.Request) -> web.Response:
+    return await _mark(request, marks.mute_thread, undo=False)
+
+
+@routes.post(r"/api/v1/statuses/{id:\d+}/unmute")
+@api("write:mutes")
+async def unmute_thread(request: web.Request) -> web.Response:
+    return await _mark(request, marks.mute_thread, undo=True)
+
+
 @routes.post(r"/api/v1/statuses/{id:\d+}/pin")
 @api("write:accounts")
 async def pin(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""Bookmarks and pins: a member's marks on posts, with Mastodon's rules for pinning."""
+"""Bookmarks, pins and muted threads: a member's marks on posts, with Mastodon's rules for pinning."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncpg
 
 from server.errors import Invalid, NotFound
 from server.models import Account, Status, Visibility
-from server.store import marks
+from server.store import marks, threads
 from server.store import statuses as statuses_store
 
 MAX_PINS = 5  # Mastodon's limit of pinned posts on a profile
@@ -38,3 +38,10 @@ async def pin(pool: asyncpg.Pool, account: Account, status_id: int, *, undo: boo
                     and await marks.pin_count(conn, account.id) >= MAX_PINS:
                 raise Invalid(f"You can pin at most {MAX_PINS} posts.")
         await marks.set_mark(conn, "pins", account.id, status.id, not undo)
+
+
+async def mute_thread(pool: asyncpg.Pool, account: Account, status_id: int, *, undo: bool = False) -> None:
+    """No more notifications about the thread the post is in (its first post is what is muted)."""
+    status = await _visible(pool, status_id, account)
+    root = await threads.thread_root(pool, status.id, 100)
+    await threads.mute(pool, account.id, root, not undo)

@@ -10,6 +10,13 @@ from server.store.accounts import Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH
 from server.store.paging import Page
 
+# The status $4 is in a thread the member $1 muted (its post or one of its ancestors is the muted root).
+IN_MUTED_THREAD = (
+    "WITH RECURSIVE up(id, parent, depth) AS (SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $4"
+    " UNION ALL SELECT p.id, p.in_reply_to_id, up.depth + 1 FROM up JOIN statuses p ON p.id = up.parent"
+    " WHERE up.depth < 100) SELECT 1 FROM up JOIN status_mutes sm ON sm.root_id = up.id AND sm.account_id = $1"
+)
+
 # After a CTE `made (id, account_id, type, from_account_id)` of new notifications: queue a Web Push
 # for each app of the member subscribed to that kind (our 'reply' is Mastodon's 'mention') whose
 # policy lets the sender through, then announce each to the streaming API and wake the workers.
@@ -45,6 +52,7 @@ async def add(db: Executor, account_id: int, from_account_id: int, kind: str, st
         "  AND hide_notifications AND (expires_at IS NULL OR expires_at > now()))"
         " AND NOT EXISTS (SELECT 1 FROM accounts a JOIN user_domain_blocks dp ON dp.account_id = $1"
         f"  WHERE a.id = $2 AND a.domain IS NOT NULL AND {DOMAIN_MATCH})"
+        f" AND ($4::bigint IS NULL OR NOT EXISTS ({IN_MUTED_THREAD}))"
         f" ON CONFLICT DO NOTHING RETURNING id, account_id, type, from_account_id){_ANNOUNCE}",
         account_id, from_account_id, kind, status_id,
     )

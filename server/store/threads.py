@@ -54,3 +54,25 @@ async def thread_root(db: Executor, status_id: int, max_depth: int) -> int:
         " SELECT id FROM up ORDER BY depth DESC LIMIT 1",
         status_id, max_depth,
     ) or status_id
+
+
+async def mute(db: Executor, account_id: int, root_id: int, on: bool) -> None:
+    if on:
+        await db.execute("INSERT INTO status_mutes (account_id, root_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                         account_id, root_id)
+    else:
+        await db.execute("DELETE FROM status_mutes WHERE account_id = $1 AND root_id = $2", account_id, root_id)
+
+
+async def muted_among(db: Executor, account_id: int, status_ids: list[int]) -> set[int]:
+    """Those of the statuses that are in a thread the member muted."""
+    if not status_ids:
+        return set()
+    rows = await db.fetch(
+        "WITH RECURSIVE up(start, id, parent, depth) AS ("
+        "  SELECT s.id, s.id, s.in_reply_to_id, 0 FROM statuses s WHERE s.id = ANY($2::bigint[])"
+        "  UNION ALL SELECT up.start, p.id, p.in_reply_to_id, up.depth + 1 FROM up JOIN statuses p ON p.id = up.parent"
+        "  WHERE up.depth < 100)"
+        " SELECT DISTINCT up.start FROM up JOIN status_mutes sm ON sm.root_id = up.id AND sm.account_id = $1",
+        account_id, status_ids)
+    return {r["start"] for r in rows}

@@ -401,3 +401,18 @@ def test_notes_and_endorsements(kith, members):
     assert [a["acct"] for a in alice.endorsements()] == ["pybob"]
     assert alice.account_unpin(other["id"])["endorsed"] is False and alice.endorsements() == []
     assert alice.account_note_set(other["id"], "")["note"] == ""
+
+
+def test_muting_a_thread_stops_its_notifications(kith, members):
+    alice, bob = members
+    post = alice.status_post("a thread that will get noisy")
+    muted = alice.status_mute(post["id"])
+    assert muted["muted"] is True
+    reply = bob.status_post("@pyalice first reply", in_reply_to_id=post["id"])
+    deeper = bob.status_post("@pyalice a reply to the reply", in_reply_to_id=reply["id"])
+    bob.status_favourite(post["id"])
+    thread = {post["id"], reply["id"], deeper["id"]}
+    assert [n for n in alice.notifications(limit=40) if n.get("status") and n["status"]["id"] in thread] == []
+    assert alice.status_unmute(post["id"])["muted"] is False
+    bob.status_post("@pyalice after unmuting", in_reply_to_id=post["id"])
+    assert any("after unmuting" in n["status"]["content"] for n in alice.notifications(limit=5) if n.get("status"))
