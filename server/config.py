@@ -42,6 +42,8 @@ class Config:
     instance_name: str = "Kith"
     instance_description: str = "A community-run corner of the fediverse."
     contact_email: str = ""
+    privacy_policy: str = ""  # first-boot defaults of the pages at /privacy-policy and /terms (plain text)
+    terms_of_service: str = ""
     login_attempts_per_15min: int = 5
     # Reverse proxies whose X-Forwarded-For is believed (for login throttling and logs).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")

@@ -75,6 +75,7 @@ class User:
     email: str | None
     role: Role
     preferences: Preferences = Preferences()
+    awaiting: str | None = None  # "confirmation" of their address, or "approval" of their application
 
     @property
     def id(self) -> int:

@@ -9,7 +9,7 @@ from aiohttp import web
 from server.domain import scopes
 from server.domain.oauth import token_hash
 from server.errors import AppError, Invalid
-from server.keys import POOL
+from server.keys import CONFIG, POOL
 from server.models import User
 from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
@@ -31,6 +31,11 @@ async def _authenticate(request: web.Request) -> tuple[oauth_store.Token | None,
     user = await accounts_store.get_user(request.app[POOL], found.account_id) if found.account_id else None
     if found.account_id and (user is None or user.account.suspended_at is not None):
         raise AppError(401, "Your login is currently disabled")
+    if user is not None and user.awaiting == "approval":
+        raise AppError(403, "Your login is currently pending approval")
+    if user is not None and user.awaiting == "confirmation" and request.app[CONFIG].require_email_confirmation \
+            and request.path != "/api/v1/emails/confirmations":
+        raise AppError(403, "Your login is missing a confirmed e-mail address")
     return found, user
 
 

@@ -167,3 +167,24 @@ async def oauth_metadata(request: web.Request) -> web.Response:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
     })
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+
+
+@routes.get("/api/v1/instance/privacy_policy")
+@api(user=False)
+async def privacy_policy(request: web.Request) -> web.Response:
+    site = await request.app[SETTINGS].current()
+    return web.json_response({"updated_at": None, "content": _paragraphs(site.privacy_policy)})
+
+
+@routes.get("/api/v1/instance/terms_of_service")
+@api(user=False)
+async def terms_of_service(request: web.Request) -> web.Response:
+    site = await request.app[SETTINGS].current()
+    if not site.terms_of_service.strip():
+        raise AppError(404, "Record not found")
+    return web.json_response({"effective_date": None, "effective": True, "content": _paragraphs(site.terms_of_service),
+                              "succeeded_by": None})

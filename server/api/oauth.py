@@ -15,11 +15,11 @@ from aiohttp import web
 from server.api import entities, params
 from server.api.auth import TOKEN, api, current_user, token_hash
 from server.client_address import client_ip
+from server.domain import account_care, registrations, scopes, two_factor
 from server.domain import accounts as accounts_domain
-from server.domain import scopes, two_factor
 from server.domain.oauth import OOB
-from server.errors import AppError
-from server.keys import CONFIG, POOL, URLS, VAPID_KEY
+from server.errors import AppError, Invalid
+from server.keys import CONFIG, POOL, SETTINGS, URLS, VAPID_KEY
 from server.store import oauth as oauth_store
 
 routes = web.RouteTableDef()
@@ -186,3 +186,40 @@ async def userinfo(request: web.Request) -> web.Response:
         "iss": f"{urls.base}/", "sub": urls.actor(user.account.username), "name": user.account.name,
         "preferred_username": user.account.username, "profile": urls.profile(user.account.username),
         "picture": account["avatar"]})
+
+
+@routes.post("/api/v1/accounts")
+@api("write:accounts", user=False)
+async def sign_up(request: web.Request) -> web.Response:
+    """In-app sign-up with an app's token (client_credentials), honouring the registration mode; the
+    new member's token works once their address is confirmed or their application approved."""
+    token = request.get(TOKEN)
+    if token is None or token.account_id is not None:
+        raise AppError(403, "This method requires an app token (client_credentials)")
+    p = await params.read(request)
+    if not p.bool("agreement"):
+        raise AppError(422, "Validation failed: agreement must be accepted")
+    site = await request.app[SETTINGS].current()
+    try:
+        account, _ = await registrations.sign_up(
+            request.app[POOL], site, p.str("username", "", max_len=200) or "",
+            p.str("password", "", max_len=1000) or "", p.str("email", max_len=320) or None, urls=request.app[URLS],
+            confirm_email=request.app[CONFIG].require_email_confirmation,
+            reason=p.str("reason", "", max_len=5000) or "")
+    except Invalid as exc:
+        raise AppError(422, f"Validation failed: {exc.message}") from None
+    app = await oauth_store.app_by_id(request.app[POOL], token.app_id)
+    return await _issue(request, app, account.id, list(token.scopes))
+
+
+@routes.post("/api/v1/emails/confirmations")
+@api("write:accounts")
+async def resend_confirmation(request: web.Request) -> web.Response:
+    """Send the confirmation link again (to a new address, when `email` is given and not yet confirmed)."""
+    user = current_user(request)
+    if user.awaiting != "confirmation":
+        raise AppError(403, "This method is only available while the e-mail is awaiting confirmation")
+    site = await request.app[SETTINGS].current()
+    await account_care.resend_confirmation(request.app[POOL], request.app[URLS], site.instance_name,
+                                           user.account.username)
+    return web.json_response({})

@@ -88,13 +88,14 @@ async def get_local_many(db: Executor, usernames: list[str]) -> list[Account]:
 
 
 _USER_COLUMNS = (f"{ACCOUNT_COLUMNS}, u.email, u.role, u.default_visibility, u.default_sensitive,"
-                 " u.default_language, u.time_zone")
+                 " u.default_language, u.time_zone, CASE WHEN u.application_state <> 'approved' THEN 'approval'"
+                 " WHEN u.email IS NOT NULL AND u.email_confirmed_at IS NULL THEN 'confirmation' END AS awaiting")
 
 
 def _user(row: asyncpg.Record) -> User:
     return User(account=account_from_row(row), email=row["email"], role=Role(row["role"]),
                 preferences=Preferences(row["default_visibility"], row["default_sensitive"], row["default_language"],
-                                        row["time_zone"]))
+                                        row["time_zone"]), awaiting=row["awaiting"])
 
 
 async def get_user(db: Executor, account_id: int) -> User | None:

@@ -192,6 +192,16 @@ async def about(request: web.Request) -> web.Response:
     return render(request, "about.html", {"rules": await rules_store.all_rules(request.app[POOL])})
 
 
+@routes.get("/privacy-policy")
+async def privacy_policy(request: web.Request) -> web.Response:
+    return render(request, "policy.html", {"title": "Privacy policy", "text": request[SITE].privacy_policy})
+
+
+@routes.get("/terms")
+async def terms(request: web.Request) -> web.Response:
+    return render(request, "policy.html", {"title": "Terms of service", "text": request[SITE].terms_of_service})
+
+
 @routes.get("/about/moderation")
 async def public_policies(request: web.Request) -> web.Response:
     """What this instance limits or suspends, and why, as its admins chose to publish it."""
@@ -257,6 +267,8 @@ async def save_settings(request: web.Request) -> web.Response:
         federation_mode=field(form, "federation_mode", max_len=20),
         languages=field(form, "languages", max_len=300).replace(" ", ""),
         public_log=field(form, "public_log", max_len=20),
+        privacy_policy=field(form, "privacy_policy", max_len=100_000).strip(),
+        terms_of_service=field(form, "terms_of_service", max_len=100_000).strip(),
     )
     try:
         await request.app[SETTINGS].save(values, user.id)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from mastodon import Mastodon, MastodonAPIError, MastodonIllegalArgumentError, MastodonNotFoundError
 
 from tests.conftest import KithProcess, kith_cli
 
@@ -416,3 +416,19 @@ def test_muting_a_thread_stops_its_notifications(kith, members):
     assert alice.status_unmute(post["id"])["muted"] is False
     bob.status_post("@pyalice after unmuting", in_reply_to_id=post["id"])
     assert any("after unmuting" in n["status"]["content"] for n in alice.notifications(limit=5) if n.get("status"))
+
+
+def test_signing_up_from_an_app(kith):
+    client_id, client_secret = Mastodon.create_app("Sign-up app", api_base_url=kith.base_url, redirect_uris=OOB,
+                                                   scopes=SCOPES)
+    app = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=kith.base_url)
+    token = app.create_account("pynewbie", "a long enough password", "newbie@example.org", agreement=True)
+    newbie = Mastodon(access_token=token, api_base_url=kith.base_url)
+    assert newbie.account_verify_credentials()["acct"] == "pynewbie"  # no SMTP host here: no confirmation needed
+    _, error = app.create_account("pynewbie", "a long enough password", "other@example.org", agreement=True,
+                                  return_detailed_error=True)
+    assert error is not None  # the name is taken
+    with pytest.raises(MastodonIllegalArgumentError, match="agreement"):
+        app.create_account("pyother", "a long enough password", "x@example.org", agreement=False)
+    assert requests.get(f"{kith.base_url}/api/v1/instance/privacy_policy", timeout=10).json()["content"] == ""
+    assert requests.get(f"{kith.base_url}/api/v1/instance/terms_of_service", timeout=10).status_code == 404

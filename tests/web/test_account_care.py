@@ -193,3 +193,28 @@ async def test_a_failed_send_is_kept_and_retried(pool, config):
     assert await MailRunner(pool, config).run_once() == 1  # no SMTP host now: written to the outbox
     assert await pool.fetchval("SELECT state FROM mail_outbox") == "done"
     assert [m["Subject"] for m in outbox(config)] == ["Hello"]
+
+
+async def test_an_app_sign_up_waits_for_the_confirmed_address(aiohttp_client, pool, config):
+    import secrets
+
+    from server.api.auth import token_hash
+    from server.store import oauth as oauth_store
+
+    cfg = dataclasses.replace(config, require_email_confirmation=True)
+    client = await aiohttp_client(make_app(cfg))
+    app = await oauth_store.insert_app(pool, "cid", "secret", "App", None, ["urn:ietf:wg:oauth:2.0:oob"],
+                                       ["read", "write"])
+    app_token = secrets.token_urlsafe(16)
+    await oauth_store.insert_token(pool, token_hash(app_token), None, app.id, None, ["read", "write"])
+    made = await client.post("/api/v1/accounts", headers={"Authorization": f"Bearer {app_token}"}, data={
+        "username": "appuser", "password": NEW_PASSWORD, "email": "appuser@example.org", "agreement": "true"})
+    assert made.status == 200
+    token = (await made.json())["access_token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    refused = await client.get("/api/v1/accounts/verify_credentials", headers=mine)
+    assert refused.status == 403 and "confirmed e-mail" in (await refused.json())["error"]
+    assert (await client.post("/api/v1/emails/confirmations", headers=mine)).status == 200
+    await MailRunner(pool, cfg).run_once()
+    assert (await client.get(link_in(outbox(cfg)[-1], "/auth/confirm"))).status == 200
+    assert (await client.get("/api/v1/accounts/verify_credentials", headers=mine)).status == 200
