@@ -12,14 +12,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium openssl >/dev/null
 fi
 
-# axe-core (from npm) is injected into pages by the accessibility tests.
-if [ ! -f tests/.cache/node_modules/axe-core/axe.min.js ]; then
+# From npm: axe-core is injected into pages by the accessibility tests; masto.js and megalodon are
+# the second family of real API clients (tests/clients), run under Debian's nodejs.
+if [ ! -f tests/.cache/node_modules/axe-core/axe.min.js ] || [ ! -d tests/.cache/node_modules/masto ] \
+    || [ ! -d tests/.cache/node_modules/megalodon ]; then
   if ! command -v npm >/dev/null 2>&1; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
   fi
-  npm install --silent --no-audit --no-fund --prefix tests/.cache axe-core@4 >/dev/null
+  npm install --silent --no-audit --no-fund --prefix tests/.cache axe-core@4 masto@6 megalodon@10 >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
