@@ -11,7 +11,7 @@ from server.api.auth import api, current_user
 from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters_to_notifications
 from server.api.paging import page, respond, respond_accounts
-from server.domain import following
+from server.domain import following, notification_policy
 from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
 from server.store import follows as follows_store
@@ -220,3 +220,58 @@ async def authorize(request: web.Request) -> web.Response:
 @api("write:follows")
 async def reject(request: web.Request) -> web.Response:
     return await _answer(request, accept=False)
+
+
+@routes.get("/api/v2/notifications/policy")
+@routes.get("/api/v1/notifications/policy")
+@api("read:notifications")
+async def get_policy(request: web.Request) -> web.Response:
+    return web.json_response(await _policy(request, current_user(request).id))
+
+
+@routes.patch("/api/v2/notifications/policy")
+@routes.put("/api/v1/notifications/policy")
+@api("write:notifications")
+async def set_policy(request: web.Request) -> web.Response:
+    user = current_user(request)
+    p = await params.read(request)
+    values = {k: v for k in notifications_store.POLICY_KEYS if (v := p.str(k, max_len=20))}
+    await notification_policy.change(request.app[POOL], user.id, values)
+    return web.json_response(await _policy(request, user.id))
+
+
+async def _policy(request: web.Request, account_id: int) -> dict[str, Any]:
+    pool = request.app[POOL]
+    waiting = await notifications_store.requests(pool, account_id)
+    return {**await notifications_store.policy(pool, account_id),
+            "summary": {"pending_requests_count": len(waiting),
+                        "pending_notifications_count": sum(r["count"] for r in waiting)}}
+
+
+@routes.get("/api/v1/notifications/requests")
+@api("read:notifications")
+async def requests(request: web.Request) -> web.Response:
+    """Filtered notifications, one request per sender (its id is the sender's)."""
+    user = current_user(request)
+    pool, urls = request.app[POOL], request.app[URLS]
+    waiting = await notifications_store.requests(pool, user.id)
+    people = await entities.accounts_to_api(pool, urls, [r["account"] for r in waiting])
+    out = []
+    for r in waiting:
+        status = await statuses_store.get_visible(pool, r["status_id"], user.id) if r["status_id"] else None
+        out.append({"id": str(r["account"].id), "created_at": entities.iso(r["updated_at"]),
+                    "updated_at": entities.iso(r["updated_at"]), "account": people[r["account"].id],
+                    "notifications_count": str(r["count"]),
+                    "last_status": (await entities.status_to_api(pool, urls, status, user.id)) if status else None})
+    return web.json_response(out)
+
+
+@routes.post(r"/api/v1/notifications/requests/{id:\d+}/{action:accept|dismiss}")
+@api("write:notifications")
+async def answer_request(request: web.Request) -> web.Response:
+    try:
+        await notification_policy.answer(request.app[POOL], current_user(request).id, path_id(request),
+                                         accept=request.match_info["action"] == "accept")
+    except NotFound:
+        raise AppError(404, NOT_FOUND) from None
+    return web.json_response({})

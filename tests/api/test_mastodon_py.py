@@ -432,3 +432,24 @@ def test_signing_up_from_an_app(kith):
         app.create_account("pyother", "a long enough password", "x@example.org", agreement=False)
     assert requests.get(f"{kith.base_url}/api/v1/instance/privacy_policy", timeout=10).json()["content"] == ""
     assert requests.get(f"{kith.base_url}/api/v1/instance/terms_of_service", timeout=10).status_code == 404
+
+
+def test_notification_policy_filters_into_requests(kith, members):
+    alice, _ = members
+    made = kith_cli("user", "create", "pystranger", "--password", PASSWORD, "--database-url",
+                    kith.args[kith.args.index("--database-url") + 1])
+    assert made.returncode == 0 or "already taken" in made.stderr, made.stderr
+    stranger = sign_in(kith, "pystranger")
+    policy = alice.update_notifications_policy(for_not_following="filter")
+    assert policy["for_not_following"] == "filter"
+    stranger.status_post("@pyalice buy my seeds")
+    assert not any("buy my seeds" in (n["status"]["content"] if n.get("status") else "")
+                   for n in alice.notifications(limit=40))
+    waiting = alice.notification_requests()
+    assert [(r["account"]["acct"], str(r["notifications_count"])) for r in waiting] == [("pystranger", "1")]
+    assert alice.notifications_policy()["summary"]["pending_requests_count"] == 1
+    alice.accept_notification_request(waiting[0]["id"])
+    assert any("buy my seeds" in n["status"]["content"] for n in alice.notifications(limit=40) if n.get("status"))
+    stranger.status_post("@pyalice accepted now")  # an accepted sender passes from now on
+    assert any("accepted now" in n["status"]["content"] for n in alice.notifications(limit=5) if n.get("status"))
+    alice.update_notifications_policy(for_not_following="accept")
