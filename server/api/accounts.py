@@ -15,6 +15,7 @@ from server.api.common import NOT_FOUND, account_or_404, path_id
 from server.api.filters import apply_filters
 from server.api.media import read_upload
 from server.api.paging import page, respond, respond_accounts
+from server.api.tags import featured_to_api
 from server.domain import blocking, endorsing, following, muting, preferences, profiles
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL, URLS
@@ -25,6 +26,7 @@ from server.store import follows as follows_store
 from server.store import marks
 from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
+from server.store import tags as tags_store
 
 routes = web.RouteTableDef()
 
@@ -337,5 +339,6 @@ async def unmute(request: web.Request) -> web.Response:
 @routes.get(r"/api/v1/accounts/{id:\d+}/featured_tags")
 @api(user=False)
 async def featured_tags(request: web.Request) -> web.Response:
-    await account_or_404(request, path_id(request))
-    return web.json_response([])
+    account = await account_or_404(request, path_id(request))
+    items = await tags_store.featured(request.app[POOL], account.id)
+    return web.json_response([featured_to_api(request, i) for i in items])

@@ -34,7 +34,7 @@ MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"
 def _configuration(max_chars: int) -> dict:
     return {
         "urls": {"streaming": None},
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {"max_characters": max_chars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
         "media_attachments": {"supported_mime_types": MEDIA_TYPES, "image_size_limit": 16 * 1024 * 1024,
                               "image_matrix_limit": 40_000_000, "video_size_limit": 40 * 1024 * 1024,

@@ -31,8 +31,7 @@ routes = web.RouteTableDef()
 EMPTY_LISTS = (
     "/api/v1/custom_emojis", "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
     "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
-    "/api/v1/featured_tags",
-    "/api/v1/featured_tags/suggestions", "/api/v1/directory",
+    "/api/v1/directory",
 )
 
 

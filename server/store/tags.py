@@ -59,3 +59,42 @@ async def any_followed(db: Executor, names: list[str]) -> bool:
     return bool(await db.fetchval(
         "SELECT 1 FROM followed_tags f JOIN tags t ON t.id = f.tag_id WHERE lower(t.name) = ANY($1::text[]) LIMIT 1",
         [n.lower() for n in names]))
+
+
+async def feature(db: Executor, account_id: int, name: str) -> int:
+    """Feature the hashtag (made if new) on the member's profile; the feature's id."""
+    return await db.fetchval(
+        "WITH made AS (INSERT INTO tags (name) VALUES ($2) ON CONFLICT (lower(name)) DO NOTHING RETURNING id),"
+        " tag AS (SELECT id FROM made UNION ALL SELECT id FROM tags WHERE lower(name) = lower($2) LIMIT 1),"
+        " added AS (INSERT INTO featured_tags (account_id, tag_id) SELECT $1, id FROM tag"
+        "  ON CONFLICT (account_id, tag_id) DO UPDATE SET account_id = EXCLUDED.account_id RETURNING id)"
+        " SELECT id FROM added", account_id, name)
+
+
+async def unfeature(db: Executor, account_id: int, feature_id: int) -> bool:
+    return await db.fetchval("DELETE FROM featured_tags WHERE id = $1 AND account_id = $2 RETURNING true",
+                             feature_id, account_id) is not None
+
+
+async def featured_count(db: Executor, account_id: int) -> int:
+    return await db.fetchval("SELECT count(*) FROM featured_tags WHERE account_id = $1", account_id)
+
+
+async def featured(db: Executor, account_id: int) -> list[dict]:
+    """The member's featured hashtags with how many of their public posts carry each, and the latest's time."""
+    rows = await db.fetch(
+        "SELECT f.id, t.name, count(s.id) AS posts, max(s.created_at) AS last_at FROM featured_tags f"
+        " JOIN tags t ON t.id = f.tag_id LEFT JOIN status_tags st ON st.tag_id = t.id"
+        " LEFT JOIN statuses s ON s.id = st.status_id AND s.account_id = f.account_id AND s.deleted_at IS NULL"
+        "  AND s.visibility IN ('public', 'unlisted')"
+        " WHERE f.account_id = $1 GROUP BY f.id, t.name ORDER BY f.id", account_id)
+    return [dict(r) for r in rows]
+
+
+async def used_by(db: Executor, account_id: int, limit: int = 10) -> list[str]:
+    """The hashtags the member used most, most used first (suggestions for featuring)."""
+    rows = await db.fetch(
+        "SELECT t.name FROM statuses s JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id"
+        " WHERE s.account_id = $1 AND s.deleted_at IS NULL GROUP BY t.name ORDER BY count(*) DESC, t.name LIMIT $2",
+        account_id, limit)
+    return [r["name"] for r in rows]

@@ -453,3 +453,15 @@ def test_notification_policy_filters_into_requests(kith, members):
     stranger.status_post("@pyalice accepted now")  # an accepted sender passes from now on
     assert any("accepted now" in n["status"]["content"] for n in alice.notifications(limit=5) if n.get("status"))
     alice.update_notifications_policy(for_not_following="accept")
+
+
+def test_featured_tags(kith, members):
+    alice, bob = members
+    alice.status_post("a #compost update")
+    assert "compost" in [t["name"] for t in alice.featured_tag_suggestions()]
+    made = alice.featured_tag_create("Compost")
+    assert made["name"] == "compost" and made["statuses_count"] == "1"
+    me = alice.account_verify_credentials()
+    assert [t["name"] for t in bob.account_featured_tags(me["id"])] == ["compost"]
+    alice.featured_tag_delete(made["id"])
+    assert alice.featured_tags() == []
