@@ -24,6 +24,7 @@ CONTEXT: list[Any] = [
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "votersCount": "toot:votersCount",
+        "Emoji": "toot:Emoji",
         "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
         "movedTo": {"@id": "as:movedTo", "@type": "@id"},
     },
@@ -59,6 +60,8 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
         "publicKey": {"id": urls.key_id(account.username), "owner": actor, "publicKeyPem": public_key_pem},
         "attachment": [{"type": "PropertyValue", "name": n, "value": v} for n, v, _ in account.fields],
     }
+    if account.emojis:
+        doc["tag"] = emoji_tags(account.emojis, urls)
     if account.also_known_as:
         doc["alsoKnownAs"] = list(account.also_known_as)
     if account.moved_to_uri:
@@ -68,6 +71,12 @@ def actor_to_as(account: Account, public_key_pem: str, urls: Urls) -> dict[str, 
     if account.header_url:
         doc["image"] = {"type": "Image", "url": urls.picture(account.header_url)}
     return doc
+
+
+def emoji_tags(emojis: tuple[tuple[str, str], ...], urls: Urls) -> list[dict[str, Any]]:
+    """This instance's custom emoji a post or profile uses, as Mastodon tags them."""
+    return [{"id": f"{urls.base}/emojis/{code}", "type": "Emoji", "name": f":{code}:",
+             "icon": {"type": "Image", "url": urls.picture(url)}} for code, url in emojis if url.startswith("/media/")]
 
 
 def addressing(visibility: Visibility, followers_url: str, mention_uris: list[str]) -> tuple[list[str], list[str]]:
@@ -102,6 +111,7 @@ def status_to_as(status: Status, parts: NoteParts, urls: Urls) -> dict[str, Any]
         for m in parts.mentions
     ]
     tag += [{"type": "Hashtag", "href": urls.tag(t), "name": f"#{t}"} for t in parts.tags]
+    tag += emoji_tags(status.emojis, urls)
     note: dict[str, Any] = {
         "id": urls.status_id_uri(status),
         "type": "Note",

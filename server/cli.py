@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("username")
     role.add_argument("role", choices=[r.value for r in Role])
 
+    emoji = sub.add_parser("emoji", help="this instance's custom emoji")
+    emoji_sub = emoji.add_subparsers(dest="emoji_command", required=True)
+    emoji_add = emoji_sub.add_parser("add", help="add an emoji (PNG, GIF or WebP, up to 256 KB)")
+    _common(emoji_add)
+    emoji_add.add_argument("shortcode")
+    emoji_add.add_argument("file")
+    emoji_add.add_argument("--category", default="")
+
     rules = sub.add_parser("rules", help="content rules as data (TOML or JSON)")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
     rules_export = rules_sub.add_parser("export", help="print the rules in force")
@@ -222,6 +230,22 @@ async def _user_delete(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace
     except Invalid as exc:
         raise AppError(422, exc.message) from None
     print(f"@{account.username} is deleted; the Delete goes out when a worker runs (kith run or kith worker).")
+
+
+async def _emoji(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import emojis
+    from server.errors import Invalid
+    from server.media.storage import storage_for
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise AppError(400, f"cannot read {args.file}: {exc}") from None
+    try:
+        made = await emojis.add(pool, storage_for(cfg), None, args.shortcode, data, args.category)
+    except Invalid as exc:
+        raise AppError(422, exc.message) from None
+    print(f":{made.shortcode}: is added.")
 
 
 async def _rules(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -375,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")
+        elif args.command == "emoji":
+            asyncio.run(_with_pool(cfg, lambda pool: _emoji(cfg, pool, args)))
         elif args.command == "rules":
             asyncio.run(_with_pool(cfg, lambda pool: _rules(pool, args)))
         elif args.command == "domain":

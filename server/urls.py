@@ -116,8 +116,9 @@ class Urls:
             return self.media(path.removeprefix("/media/"))
         return f"{self.base}{path}" if path and path.startswith("/") else path
 
-    def emoji(self, owner: Status | Account, shortcode: str) -> str:
-        return f"{self.base}{emoji_path(owner, shortcode)}"
+    def emoji(self, owner: Status | Account, shortcode: str, url: str) -> str:
+        """A custom emoji's image: this instance's own (a /media/ path), or another's through our cache."""
+        return self.picture(url) if url.startswith("/media/") else f"{self.base}{emoji_path(owner, shortcode)}"
 
     def key_id(self, username: str) -> str:
         """The id of a local account's public key (what its signatures name as keyId)."""

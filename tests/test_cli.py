@@ -116,3 +116,21 @@ async def test_user_delete_needs_yes(pool, database_url: str):
     assert await pool.fetchval("SELECT deleted_at IS NOT NULL FROM accounts WHERE id = $1", leaver.id)
     again = kith_cli("user", "delete", "leaver", "--yes", "--database-url", database_url)
     assert again.returncode == 1 and "already deleted" in again.stderr
+
+
+async def test_emoji_add(pool, database_url: str, tmp_path: Path):
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGBA", (24, 24), (0, 120, 200, 255)).save(picture, "PNG")
+    (tmp_path / "wave.png").write_bytes(picture.getvalue())
+    (tmp_path / "notes.txt").write_text("not an image")
+    added = kith_cli("emoji", "add", "wave", str(tmp_path / "wave.png"), "--database-url", database_url,
+                     "--data-dir", str(tmp_path / "data"))
+    assert added.returncode == 0 and ":wave: is added" in added.stdout, added.stderr
+    refused = kith_cli("emoji", "add", "notes", str(tmp_path / "notes.txt"), "--database-url", database_url,
+                       "--data-dir", str(tmp_path / "data"))
+    assert refused.returncode == 1 and "not a usable image" in refused.stderr
+    assert await pool.fetchval("SELECT shortcode FROM custom_emojis") == "wave"

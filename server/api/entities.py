@@ -44,8 +44,8 @@ def card_to_api(card: cards_store.Card, urls: Urls) -> dict[str, Any]:
 
 def emojis_to_api(owner: Status | Account, urls: Urls) -> list[dict[str, Any]]:
     """CustomEmoji entities of another server's post or account, their images served by us."""
-    return [{"shortcode": code, "url": urls.emoji(owner, code), "static_url": urls.emoji(owner, code),
-             "visible_in_picker": False} for code, _ in owner.emojis]
+    return [{"shortcode": code, "url": urls.emoji(owner, code, url), "static_url": urls.emoji(owner, code, url),
+             "visible_in_picker": False} for code, url in owner.emojis]
 
 
 def report_to_api(item: dict[str, Any], account_json: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from server.errors import AppError
 from server.keys import POOL, URLS, VAPID_KEY
 from server.models import Status
 from server.store import accounts as accounts_store
+from server.store import emojis as emojis_store
 from server.store import markers as markers_store
 from server.store import push_subscriptions as push_store
 from server.store import search as search_store
@@ -29,7 +30,7 @@ from server.store import tags as tags_store
 routes = web.RouteTableDef()
 
 EMPTY_LISTS = (
-    "/api/v1/custom_emojis", "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
+    "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
     "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
     "/api/v1/directory",
 )
@@ -156,6 +157,17 @@ async def _hide_domain(request: web.Request, *, hidden: bool) -> web.Response:
     await domain_hiding.hide(request.app[POOL], current_user(request).id, p.str("domain", "", max_len=300) or "",
                              hidden=hidden)
     return web.json_response({})
+
+
+@routes.get("/api/v1/custom_emojis")
+@api(user=False)
+async def custom_emojis(request: web.Request) -> web.Response:
+    """This instance's own custom emoji, for apps' pickers."""
+    urls = request.app[URLS]
+    return web.json_response([{"shortcode": e.shortcode, "url": urls.media(e.file_path),
+                               "static_url": urls.media(e.file_path), "visible_in_picker": e.visible_in_picker,
+                               "category": e.category or None}
+                              for e in await emojis_store.all_emojis(request.app[POOL])])
 
 
 @routes.get("/api/v1/blocks")

@@ -15,7 +15,7 @@ import asyncpg
 
 from federation import cards, outbound
 from federation.render import NoteParts
-from server.domain import content_rules, following
+from server.domain import content_rules, emojis, following
 from server.errors import Invalid, NotFound
 from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
@@ -195,6 +195,8 @@ async def create_post(pool: asyncpg.Pool, urls: Urls, author: Account, post: New
         await statuses_store.add_mentions(conn, status_id, list(mentioned))
         tags = await statuses_store.add_tags(conn, status_id, rendered.tags)
         await cards.want_card(conn, status_id, rendered.content)
+        if used := await emojis.used_in(conn, text, spoiler):
+            await statuses_store.set_emojis(conn, status_id, used)
         readers = {author.id, *local_ids}
         if visibility != Visibility.DIRECT:
             readers.update(await follows_store.local_follower_ids(conn, author.id))
@@ -269,6 +271,7 @@ async def edit_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id: 
         local_ids = [a.id for a in rendered.local if a.id != author.id]
         await statuses_store.add_mentions(conn, status_id, local_ids + [a.id for a in rendered.remote])
         await statuses_store.add_tags(conn, status_id, rendered.tags)
+        await statuses_store.set_emojis(conn, status_id, await emojis.used_in(conn, text, spoiler))
         updated = await statuses_store.get_visible(conn, status_id, author.id)
         assert updated is not None
         await outbound.status_created(conn, urls, updated, update=True)

@@ -10,7 +10,7 @@ import asyncpg
 
 from federation import outbound, rel_me
 from federation.runtime import Federation
-from server.domain import preferences
+from server.domain import emojis, preferences
 from server.errors import Invalid
 from server.models import Account, Preferences
 from server.store import accounts as accounts_store
@@ -89,6 +89,9 @@ async def update_profile(pool: asyncpg.Pool, urls: Urls, account: Account, updat
             await preferences.save(conn, account.id, chosen)
         for kind, path in (pictures or {}).items():
             await accounts_store.set_picture(conn, account.id, kind, path)
+        typed = [text for f in checked.fields_source or [] for text in (f["name"], f["value"])]
+        await accounts_store.set_emojis(conn, account.id, await emojis.used_in(conn, checked.display_name,
+                                                                                checked.bio, *typed))
         updated = await accounts_store.update_profile(
             conn, account.id, checked.display_name, checked.bio, checked.note_html, checked.locked, checked.fields,
             discoverable=checked.discoverable, actor_type="Service" if checked.bot else "Person",

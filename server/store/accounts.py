@@ -546,3 +546,8 @@ async def mark_member_deleted(db: Executor, account_id: int) -> list[str]:
 async def is_deleted(db: Executor, username: str) -> bool:
     return bool(await db.fetchval("SELECT 1 FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL"
                                   " AND deleted_at IS NOT NULL", username))
+
+
+async def set_emojis(db: Executor, account_id: int, emojis: list[dict[str, str]]) -> None:
+    """The instance's own emoji a member's name, bio and fields use."""
+    await db.execute("UPDATE accounts SET emojis = $2 WHERE id = $1 AND domain IS NULL", account_id, emojis)

@@ -63,9 +63,11 @@ async def delete_unattached(db: Executor, media_id: int, account_id: int) -> dic
 
 
 async def by_file_key(db: Executor, key: str) -> asyncpg.Record | None:
-    """(file_path, thumb_path, mime_type) of the upload a stored file belongs to, for serving it."""
+    """(file_path, thumb_path, mime_type) of the upload (or the instance's custom emoji) a stored file
+    belongs to, for serving it."""
     return await db.fetchrow(
-        "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE file_path = $1 OR thumb_path = $1",
+        "SELECT file_path, thumb_path, mime_type FROM media_attachments WHERE file_path = $1 OR thumb_path = $1"
+        " UNION ALL SELECT file_path, NULL, mime_type FROM custom_emojis WHERE file_path = $1 LIMIT 1",
         key,
     )
 

@@ -593,3 +593,7 @@ async def all_own_by_account(db: Executor, account_id: int) -> list[Status]:
         f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL ORDER BY s.id",
         account_id)
     return [status_from_row(r) for r in rows]
+
+
+async def set_emojis(db: Executor, status_id: int, emojis: list[dict[str, str]]) -> None:
+    await db.execute("UPDATE statuses SET emojis = $2 WHERE id = $1", status_id, emojis)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_actions, blocklists, instance_rules, moderation, registrations
+from server.domain import account_actions, blocklists, emojis, instance_rules, moderation, registrations
 from server.domain.instance import InstanceSettings
 from server.errors import AppError, Invalid, NotFound
-from server.keys import POOL, SETTINGS, SITE, URLS
+from server.keys import CONFIG, POOL, SETTINGS, SITE, URLS
+from server.media.storage import storage_for
 from server.models import Role, User
 from server.store import accounts as accounts_store
 from server.store import content_rules as content_rules_store
 from server.store import domains as domains_store
+from server.store import emojis as emojis_store
 from server.store import registrations as registrations_store
 from server.store import reports as reports_store
 from server.store import rules as rules_store
@@ -224,6 +226,41 @@ async def public_log(request: web.Request) -> web.Response:
         if entry["obfuscate"]:
             entry["target"] = moderation.obfuscated(entry["target"])
     return render(request, "about_log.html", {"entries": entries})
+
+
+@routes.get("/admin/custom-emojis")
+async def custom_emojis(request: web.Request, *, status: int = 200, **context) -> web.Response:
+    require_role(request, Role.ADMIN)
+    return render(request, "admin/custom_emojis.html",
+                  {"emojis": await emojis_store.all_emojis(request.app[POOL]), **context}, status=status)
+
+
+@routes.post("/admin/custom-emojis")
+async def add_custom_emoji(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    form = await request.post()
+    upload = form.get("file")
+    data = upload.file.read(emojis.MAX_BYTES + 1) if isinstance(upload, web.FileField) else b""
+    try:
+        if not data:
+            raise Invalid("Choose an image file.", field="file")
+        await emojis.add(request.app[POOL], storage_for(request.app[CONFIG]), user.id,
+                         field(form, "shortcode", max_len=100), data, field(form, "category", max_len=100))
+    except Invalid as exc:
+        return await custom_emojis(request, status=422, error=exc.message, error_field=exc.field, form=dict(
+            shortcode=field(form, "shortcode", max_len=100), category=field(form, "category", max_len=100)))
+    raise web.HTTPSeeOther("/admin/custom-emojis")
+
+
+@routes.post(r"/admin/custom-emojis/{emoji_id:\d{1,19}}/delete")
+async def delete_custom_emoji(request: web.Request) -> web.Response:
+    user = require_role(request, Role.ADMIN)
+    try:
+        await emojis.remove(request.app[POOL], storage_for(request.app[CONFIG]), user.id,
+                            int(request.match_info["emoji_id"]))
+    except Invalid as exc:
+        raise AppError(404, exc.message) from None
+    raise web.HTTPSeeOther("/admin/custom-emojis")
 
 
 @routes.get("/admin/applications")

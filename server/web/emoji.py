@@ -31,7 +31,8 @@ def _replace(text: str, owner: Status | Account) -> str:
         code = match[1]
         if code not in known:
             return match[0]
-        return (f'<img class="emoji" src="{emoji_path(owner, code)}" alt=":{code}:" title=":{code}:"'
+        src = known[code] if known[code].startswith("/media/") else emoji_path(owner, code)  # ours, or cached
+        return (f'<img class="emoji" src="{src}" alt=":{code}:" title=":{code}:"'
                 ' width="20" height="20" loading="lazy">')
     return SHORTCODE.sub(image, text)
 
