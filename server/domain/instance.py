@@ -99,9 +99,9 @@ def validate(values: InstanceSettings) -> InstanceSettings:
         raise Invalid("The public log is off, anonymous or full.", field="public_log")
     if values.federation_mode not in ("blocklist", "allowlist"):
         raise Invalid("Federation is by blocklist or by allowlist.", field="federation_mode")
-    for name in ("privacy_policy", "terms_of_service"):
-        if len(getattr(values, name)) > MAX_POLICY:
-            raise Invalid(f"A policy can have at most {MAX_POLICY:,} characters.", field=name)
+    for policy in ("privacy_policy", "terms_of_service"):
+        if len(getattr(values, policy)) > MAX_POLICY:
+            raise Invalid(f"A policy can have at most {MAX_POLICY:,} characters.", field=policy)
     if not 1 <= values.max_post_chars <= 100_000:
         raise Invalid("The post length limit must be between 1 and 100000.", field="max_post_chars")
     return dataclasses.replace(values, instance_name=name, instance_description=values.instance_description.strip())

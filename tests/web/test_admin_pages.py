@@ -55,3 +55,21 @@ async def test_invalid_post_length_comes_back_as_typed(client, pool):
         assert 'value="en, de"' in page
         assert 'value="-1"' not in page
     assert 'value="500"' in await (await client.get("/admin/settings")).text()
+
+
+async def test_privacy_policy_and_terms_are_written_by_admins(client, pool):
+    await make_member(pool, "admin1", Role.ADMIN)
+    await log_in(client, "admin1")
+    assert "have not written one yet" in await (await client.get("/privacy-policy")).text()
+    assert (await client.get("/api/v1/instance/terms_of_service")).status == 404
+    saved = await set_settings(client, privacy_policy="We keep little.\n\nWe sell <nothing>.",
+                               terms_of_service="Be kind.", instance_name="Gardeners")
+    assert saved.status == 303
+    policy = await (await client.get("/privacy-policy")).text()
+    assert "<p>We keep little.</p>" in policy and "<p>We sell &lt;nothing&gt;.</p>" in policy
+    assert 'href="/terms"' in policy and "<p>Be kind.</p>" in await (await client.get("/terms")).text()
+    api = await (await client.get("/api/v1/instance/privacy_policy")).json()
+    assert api["content"] == "<p>We keep little.</p><p>We sell &lt;nothing&gt;.</p>"
+    assert (await (await client.get("/api/v1/instance/terms_of_service")).json())["content"] == "<p>Be kind.</p>"
+    too_long = await set_settings(client, privacy_policy="x" * 50_001)
+    assert too_long.status == 422 and "at most 50,000 characters" in await too_long.text()
