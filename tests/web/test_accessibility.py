@@ -18,8 +18,9 @@ MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notificatio
                 "/settings/migration", "/@axe",
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
-                "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings"]
-VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/password/reset", "/@neighbour"]
+                "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings",
+                "/admin/custom-emojis", "/privacy-policy"]
+VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/password/reset", "/privacy-policy", "/@neighbour"]
 
 
 @pytest.fixture(scope="module")
