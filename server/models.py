@@ -67,6 +67,7 @@ class Preferences:
     sensitive: bool = False
     language: str | None = None
     time_zone: str = "UTC"
+    expand_spoilers: bool = False  # content warnings shown opened (Mastodon's reading:expand:spoilers)
 
 
 @dataclass(frozen=True)

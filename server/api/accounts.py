@@ -285,8 +285,10 @@ async def follow(request: web.Request) -> web.Response:
     except Invalid as exc:
         raise AppError(403, exc.message) from None
     reblogs, notify = p.bool("reblogs", None), p.bool("notify", None)
-    if reblogs is not None or notify is not None:  # following again changes only the options (as on Mastodon)
-        await following.set_options(request.app[POOL], follower, target, show_reblogs=reblogs, notify=notify)
+    languages = p.list("languages", max_items=20) or None  # only posts in these languages reach home
+    if reblogs is not None or notify is not None or languages is not None:  # following again changes the options
+        await following.set_options(request.app[POOL], follower, target, show_reblogs=reblogs, notify=notify,
+                                    languages=languages)
     return await _relationship(request, target.id)
 
 

@@ -99,7 +99,8 @@ async def account_to_api(pool: asyncpg.Pool, urls: Urls, item: Account) -> dict[
 def relationship_to_api(rel: Relationship) -> dict[str, Any]:
     return {
         "id": str(rel.account_id), "following": rel.following == "accepted",
-        "showing_reblogs": rel.showing_reblogs, "notifying": rel.notifying, "languages": None,
+        "showing_reblogs": rel.showing_reblogs, "notifying": rel.notifying,
+        "languages": list(rel.languages) if rel.languages else None,
         "followed_by": rel.followed_by == "accepted", "blocking": rel.blocking, "blocked_by": rel.blocked_by,
         "muting": rel.muting, "muting_notifications": rel.muting_notifications,
         "requested": rel.following == "pending", "requested_by": rel.followed_by == "pending",

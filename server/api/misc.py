@@ -52,7 +52,7 @@ async def preferences(request: web.Request) -> web.Response:
     return web.json_response({
         "posting:default:visibility": chosen.visibility, "posting:default:sensitive": chosen.sensitive,
         "posting:default:language": chosen.language, "reading:expand:media": "default",
-        "reading:expand:spoilers": False,
+        "reading:expand:spoilers": chosen.expand_spoilers,
     })
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import asyncpg
@@ -14,6 +15,8 @@ from server.store import home_feed, interactions
 from server.store import lists as lists_store
 from server.store import notifications as notifications_store
 from server.urls import Urls
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 async def end_follow(conn: asyncpg.Connection, follower_id: int, target_id: int) -> bool:
@@ -111,9 +114,13 @@ async def answer_request(pool: asyncpg.Pool, urls: Urls, target: Account, follow
 
 
 async def set_options(pool: asyncpg.Pool, follower: Account, target: Account, *, show_reblogs: bool | None = None,
-                      notify: bool | None = None) -> None:
-    """What a follow brings: the account's boosts in the home feed, a notification when it posts."""
-    if not await follows_store.set_options(pool, follower.id, target.id, show_reblogs=show_reblogs, notify=notify):
+                      notify: bool | None = None, languages: list[str] | None = None) -> None:
+    """What a follow brings: the account's boosts in the home feed, a notification when it posts,
+    and only its posts in these languages (all when the list is empty)."""
+    if languages is not None and (len(languages) > 20 or not all(LANGUAGE.match(code) for code in languages)):
+        raise Invalid("languages must be ISO 639 codes such as en or pt-BR.", field="languages")
+    if not await follows_store.set_options(pool, follower.id, target.id, show_reblogs=show_reblogs, notify=notify,
+                                           languages=languages):
         raise Invalid("You do not follow this account.")
 
 

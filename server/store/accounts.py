@@ -88,14 +88,15 @@ async def get_local_many(db: Executor, usernames: list[str]) -> list[Account]:
 
 
 _USER_COLUMNS = (f"{ACCOUNT_COLUMNS}, u.email, u.role, u.default_visibility, u.default_sensitive,"
-                 " u.default_language, u.time_zone, CASE WHEN u.application_state <> 'approved' THEN 'approval'"
+                 " u.default_language, u.time_zone, u.expand_spoilers,"
+                 " CASE WHEN u.application_state <> 'approved' THEN 'approval'"
                  " WHEN u.email IS NOT NULL AND u.email_confirmed_at IS NULL THEN 'confirmation' END AS awaiting")
 
 
 def _user(row: asyncpg.Record) -> User:
     return User(account=account_from_row(row), email=row["email"], role=Role(row["role"]),
                 preferences=Preferences(row["default_visibility"], row["default_sensitive"], row["default_language"],
-                                        row["time_zone"]), awaiting=row["awaiting"])
+                                        row["time_zone"], row["expand_spoilers"]), awaiting=row["awaiting"])
 
 
 async def get_user(db: Executor, account_id: int) -> User | None:
@@ -108,9 +109,10 @@ async def get_user(db: Executor, account_id: int) -> User | None:
 
 async def set_preferences(db: Executor, account_id: int, preferences: Preferences) -> None:
     await db.execute(
-        "UPDATE users SET default_visibility = $2, default_sensitive = $3, default_language = $4, time_zone = $5"
-        " WHERE account_id = $1",
+        "UPDATE users SET default_visibility = $2, default_sensitive = $3, default_language = $4, time_zone = $5,"
+        " expand_spoilers = $6 WHERE account_id = $1",
         account_id, preferences.visibility, preferences.sensitive, preferences.language, preferences.time_zone,
+        preferences.expand_spoilers,
     )
 
 

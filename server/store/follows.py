@@ -206,12 +206,15 @@ async def familiar_followers(db: Executor, viewer_id: int, ids: list[int]) -> di
 
 
 async def set_options(db: Executor, account_id: int, target_id: int, *, show_reblogs: bool | None,
-                      notify: bool | None) -> bool:
-    """Change what a follow brings (None leaves an option as it is); False when there is no follow."""
+                      notify: bool | None, languages: list[str] | None = None) -> bool:
+    """Change what a follow brings (None leaves an option as it is; an empty `languages` means every
+    language again); False when there is no follow."""
     done = await db.fetchval(
-        "UPDATE follows SET show_reblogs = coalesce($3, show_reblogs), notify = coalesce($4, notify)"
+        "UPDATE follows SET show_reblogs = coalesce($3, show_reblogs), notify = coalesce($4, notify),"
+        " languages = CASE WHEN $5::text[] IS NULL THEN languages WHEN cardinality($5::text[]) = 0 THEN NULL"
+        "  ELSE $5::text[] END"
         " WHERE account_id = $1 AND target_account_id = $2 RETURNING id",
-        account_id, target_id, show_reblogs, notify,
+        account_id, target_id, show_reblogs, notify, languages,
     )
     return done is not None
 

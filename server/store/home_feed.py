@@ -70,6 +70,9 @@ def _shown(reader: str = "$1") -> str:
         f"h.account_id = {reader} AND {visible_to(reader)} AND {not_muted(reader, 'h.author_id')}"
         " AND (s.reblog_of_id IS NULL OR NOT EXISTS (SELECT 1 FROM follows hb WHERE hb.account_id = h.account_id"
         "  AND hb.target_account_id = h.author_id AND NOT hb.show_reblogs))"
+        " AND NOT EXISTS (SELECT 1 FROM follows fl WHERE fl.account_id = h.account_id"
+        "  AND fl.target_account_id = h.author_id AND fl.languages IS NOT NULL AND s.language IS NOT NULL"
+        "  AND NOT (split_part(s.language, '-', 1) = ANY(fl.languages) OR s.language = ANY(fl.languages)))"
         " AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id"
         f"  WHERE x.account_id = {reader} AND x.exclusive AND xl.account_id = h.author_id)"
     )

@@ -25,6 +25,7 @@ class Relationship:
     domain_blocking: bool = False  # the viewer hides the account's whole domain
     endorsed: bool = False  # the viewer features the account on their profile
     note: str = ""  # the viewer's private note on the account
+    languages: tuple[str, ...] | None = None  # the languages the viewer's follow lets through (None: all)
 
 
 async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Relationship]:
@@ -34,6 +35,7 @@ async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Rel
         " (SELECT state FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS following,"
         " (SELECT show_reblogs FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS reblogs,"
         " (SELECT notify FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS notify,"
+        " (SELECT languages FROM follows WHERE account_id = $1 AND target_account_id = i.id) AS languages,"
         " (SELECT state FROM follows WHERE account_id = i.id AND target_account_id = $1) AS followed_by,"
         " EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = i.id) AS blocking,"
         " EXISTS (SELECT 1 FROM blocks WHERE account_id = i.id AND target_account_id = $1) AS blocked_by,"
@@ -48,7 +50,8 @@ async def between(db: Executor, viewer_id: int, ids: list[int]) -> dict[int, Rel
     )
     return {r["id"]: Relationship(r["id"], r["following"], r["followed_by"], r["blocking"], r["blocked_by"],
                                   r["muting"] is not None, bool(r["muting"]), bool(r["reblogs"]), bool(r["notify"]),
-                                  r["domain_blocking"], r["endorsed"], r["note"] or "")
+                                  r["domain_blocking"], r["endorsed"], r["note"] or "",
+                                  tuple(r["languages"]) if r["languages"] else None)
             for r in rows}
 
 

@@ -105,7 +105,8 @@ async def save_preferences(request: web.Request) -> web.Response:
     chosen = Preferences(visibility=field(form, "visibility", max_len=20),
                          sensitive=field(form, "sensitive", max_len=10) == "on",
                          language=field(form, "language", max_len=20) or None,
-                         time_zone=field(form, "time_zone", max_len=100))
+                         time_zone=field(form, "time_zone", max_len=100),
+                         expand_spoilers=field(form, "expand_spoilers", max_len=10) == "on")
     try:
         await preferences.save(request.app[POOL], user.id, chosen)
     except Invalid as exc:

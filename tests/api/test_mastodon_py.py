@@ -465,3 +465,18 @@ def test_featured_tags(kith, members):
     assert [t["name"] for t in bob.account_featured_tags(me["id"])] == ["compost"]
     alice.featured_tag_delete(made["id"])
     assert alice.featured_tags() == []
+
+
+def test_following_in_some_languages_only(kith, members):
+    alice, bob = members
+    other = bob.account_verify_credentials()
+    # (Mastodon.py's account_follow has no `languages`; the request is as Mastodon documents it.)
+    followed = requests.post(f"{kith.base_url}/api/v1/accounts/{other['id']}/follow", timeout=10,
+                             headers={"Authorization": f"Bearer {alice.access_token}"}, data={"languages[]": "en"})
+    assert followed.status_code == 200 and followed.json()["languages"] == ["en"]
+    bob.status_post("Guten Morgen aus dem Garten", language="de")
+    bob.status_post("Good morning from the garden", language="en")
+    home = [s["content"] for s in alice.timeline_home(limit=10)]
+    assert any("Good morning from the garden" in c for c in home)
+    assert not any("Guten Morgen" in c for c in home)
+    assert alice.account_relationships(other["id"])[0]["languages"] == ["en"]

@@ -26,13 +26,16 @@ async def test_compose_defaults_and_time_zone(client, pool):
     assert (await submit(client, "/settings/preferences", {"visibility": "direct", "time_zone": "UTC"})).status == 422
 
     saved = await submit(client, "/settings/preferences", {"visibility": "unlisted", "sensitive": "on",
-                                                           "language": "en", "time_zone": "Asia/Tokyo"})
+                                                           "language": "en", "time_zone": "Asia/Tokyo",
+                                                           "expand_spoilers": "on"})
     assert saved.status == 303
     compose = await (await client.get("/compose")).text()
     assert re.search(r'<option value="unlisted" selected', compose)
     assert re.search(r'<input type="checkbox" name="sensitive" checked>', compose)
     page = await (await client.get("/")).text()
     assert re.search(r'<time [^>]*title="\d{4}-\d\d-\d\d \d\d:\d\d JST"', page)  # the member's zone
+    assert await post_status(client, "behind a warning", spoiler_text="spoilers") == 303
+    assert '<details class="cw" open>' in await (await client.get("/")).text()  # opened, as chosen
     assert "JST" in await (await client.get("/local")).text()
     await client.post("/logout", data={"csrf_token": await csrf_token(client)})
     assert "JST" not in await (await client.get("/local")).text()  # visitors see UTC
