@@ -36,6 +36,7 @@ async def test_archive_is_built_downloaded_and_forgotten(client, pool, config, t
     archive_id = await pool.fetchval("SELECT id FROM archives")
     page = await (await client.get("/settings/export")).text()
     assert f'href="/settings/export/archive/{archive_id}.zip"' in page
+    assert "<title>Export your data · Kith</title>" in page and page.count("Your whole archive") == 1
 
     got = await client.get(f"/settings/export/archive/{archive_id}.zip")
     assert got.status == 200 and got.headers["Content-Type"] == "application/zip"
