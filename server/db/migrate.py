@@ -51,3 +51,9 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+
+
+async def missing(conn: asyncpg.Connection | asyncpg.Pool) -> list[int]:
+    """The migration versions this code has that the database has not applied (none when current)."""
+    done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+    return [version for version, _ in migration_files() if version not in done]
