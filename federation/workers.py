@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import asyncpg
 
@@ -26,10 +27,13 @@ from server.domain.archive import ArchiveRunner
 from server.domain.imports import ImportRunner
 from server.domain.scheduling import ScheduledRunner
 from server.mail.outbox import MailRunner
+from server.media import cleanup
+from server.media.storage import storage_for
 from server.store import accounts as accounts_store
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
+CLEANUP_SECONDS = 3600.0
 INBOX_BATCH = 50
 
 
@@ -67,10 +71,12 @@ class InboxRunner:
 
 
 async def run_forever(fed: Federation, dsn: str) -> None:
-    """Drain both queues, then sleep until notified (or POLL_SECONDS pass)."""
+    """Drain the queues, then sleep until notified (or POLL_SECONDS pass); every CLEANUP_SECONDS,
+    remove the media nobody needs any more."""
     inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
     imported, archives = ImportRunner(fed), ArchiveRunner(fed.pool, fed.config, fed.urls)
     pushes, scheduled, cards = PushRunner(fed), ScheduledRunner(fed), CardRunner(fed)
+    storage, cleaned_at = storage_for(fed.config), 0.0
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -82,6 +88,9 @@ async def run_forever(fed: Federation, dsn: str) -> None:
                     + await deliveries.run_once() + await mail.run_once() + await imported.run_once() \
                     + await archives.run_once() + await pushes.run_once() \
                     + await scheduled.run_once() + await cards.run_once()
+                if time.monotonic() - cleaned_at > CLEANUP_SECONDS:
+                    cleaned_at = time.monotonic()
+                    await cleanup.clean(fed.pool, storage, fed.config.remote_media_days)
             except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
                 log.warning("worker pass failed, retrying: %s", exc)
                 busy = 0

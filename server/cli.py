@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("username")
     role.add_argument("role", choices=[r.value for r in Role])
 
+    media = sub.add_parser("media", help="media files")
+    media_sub = media.add_subparsers(dest="media_command", required=True)
+    media_cleanup = media_sub.add_parser(
+        "cleanup", help="remove unused uploads, deleted posts' files and expired copies of remote media")
+    _common(media_cleanup)
+    media_cleanup.add_argument("--dry-run", action="store_true", help="only say what would go, removing nothing")
+
     emoji = sub.add_parser("emoji", help="this instance's custom emoji")
     emoji_sub = emoji.add_subparsers(dest="emoji_command", required=True)
     emoji_add = emoji_sub.add_parser("add", help="add an emoji (PNG, GIF or WebP, up to 256 KB)")
@@ -230,6 +237,25 @@ async def _user_delete(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace
     except Invalid as exc:
         raise AppError(422, exc.message) from None
     print(f"@{account.username} is deleted; the Delete goes out when a worker runs (kith run or kith worker).")
+
+
+async def _media_cleanup(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.media import cleanup
+    from server.media.storage import storage_for
+    from server.progress import Bar, human_bytes
+
+    storage = storage_for(cfg)
+    found = await cleanup.survey(pool, storage, cfg.remote_media_days)
+    if args.dry_run:
+        done = found
+    else:
+        bar = Bar("Removing", found.total_files, unit="files")
+        done = await cleanup.clean(pool, storage, cfg.remote_media_days, bar.advance)
+        bar.finish()
+    for name, files in done.files.items():
+        print(f"{name}: {files} files")
+    verb = "would be freed" if args.dry_run else "freed"
+    print(f"{done.total_files} files, {human_bytes(done.bytes)} {verb}.")
 
 
 async def _emoji(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -399,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")
+        elif args.command == "media":
+            asyncio.run(_with_pool(cfg, lambda pool: _media_cleanup(cfg, pool, args)))
         elif args.command == "emoji":
             asyncio.run(_with_pool(cfg, lambda pool: _emoji(cfg, pool, args)))
         elif args.command == "rules":

@@ -63,6 +63,7 @@ class Config:
     s3_access_key: str = ""
     s3_secret_key: str = field(default="", repr=False)  # kept out of logged reprs
     s3_public_url: str = ""
+    remote_media_days: int = 30  # other servers' pictures are kept this long, then fetched again when needed
     # E-mail: through this SMTP server, or (no smtp_host) written as .eml files to data_dir/outbox/.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -146,6 +147,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(f"domain: not a host name (with optional :port): {cfg.domain!r}")
     if not 1 <= cfg.max_post_chars <= 100_000:
         raise ConfigError(f"max_post_chars: must be between 1 and 100000, got {cfg.max_post_chars}")
+    if cfg.remote_media_days < 1:
+        raise ConfigError("remote_media_days: must be at least 1")
     if cfg.api_rate_limit < 1:
         raise ConfigError("api_rate_limit: must be at least 1")
     if cfg.login_attempts_per_15min < 1:

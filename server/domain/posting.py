@@ -21,6 +21,7 @@ from server.models import Account, Status, Visibility
 from server.store import accounts as accounts_store
 from server.store import follows as follows_store
 from server.store import home_feed
+from server.store import media as media_store
 from server.store import notifications as notifications_store
 from server.store import statuses as statuses_store
 from server.store import tags as tags_store
@@ -286,6 +287,7 @@ async def delete_post(pool: asyncpg.Pool, urls: Urls, author: Account, status_id
         if status.reblog_of_id is None:
             await outbound.status_deleted(conn, urls, status)
         await statuses_store.mark_deleted(conn, status_id, author.id)
+        await media_store.detach_all(conn, status_id)
         await home_feed.remove_status(conn, status_id)
         await statuses_store.notify_new(conn, status_id, event="delete")
 

@@ -70,3 +70,13 @@ class S3Storage:
     async def delete(self, key: str) -> None:
         async with self.client() as s3:
             await s3.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    async def size(self, key: str) -> int:
+        async with self.client() as s3:
+            try:
+                found = await s3.head_object(Bucket=self.bucket, Key=check_key(key))
+            except s3.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return 0
+                raise
+            return int(found["ContentLength"])

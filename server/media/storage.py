@@ -29,6 +29,9 @@ class MediaStorage(Protocol):
     async def delete(self, key: str) -> None:
         """Remove a file; removing a missing one is not an error."""
 
+    async def size(self, key: str) -> int:
+        """A stored file's size in bytes; 0 when it is missing."""
+
     def url(self, key: str) -> str | None:
         """Where the public reads the file directly, or None: we serve it ourselves from /media/{key}."""
 
@@ -56,6 +59,12 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._remove, self.path(key))
+
+    async def size(self, key: str) -> int:
+        try:
+            return (await asyncio.to_thread(self.path(key).stat)).st_size
+        except FileNotFoundError:
+            return 0
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:

@@ -7,6 +7,7 @@ attached file changes through an edit of its post, which federates.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -121,8 +122,65 @@ async def remote(db: Executor, media_id: int) -> RemoteMedia | None:
     return RemoteMedia(*row) if row else None
 
 
+async def detach_all(db: Executor, status_id: int) -> None:
+    """A post deleted by its author lets go of its uploads, which "delete and redraft" may attach again."""
+    await db.execute("UPDATE media_attachments SET status_id = NULL, detached_at = now() WHERE status_id = $1",
+                     status_id)
+
+
 async def delete_all_of(db: Executor, account_id: int) -> list[str]:
     """Remove the account's uploads; the storage keys of their files, to delete after commit."""
     rows = await db.fetch("DELETE FROM media_attachments WHERE account_id = $1 AND file_path IS NOT NULL"
                           " RETURNING file_path, thumb_path", account_id)
     return [key for r in rows for key in (r["file_path"], r["thumb_path"]) if key]
+
+
+
+# What `kith media cleanup` and the workers remove (server/media/cleanup.py). Each sweep is a condition
+# on `media_attachments m`; $1 is how long an unused upload is kept.
+SWEEPS = {
+    # Uploads no post, avatar, header or pending scheduled post uses, unused for longer than $1: a
+    # compose abandoned, a replaced avatar, a deleted post's files kept a while for "delete and redraft".
+    "unused uploads": (
+        "m.status_id IS NULL AND m.file_path IS NOT NULL"
+        " AND coalesce(m.detached_at, m.created_at) < now() - $1::interval"
+        " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_url = '/media/' || m.file_path"
+        "  OR a.header_url = '/media/' || m.file_path)"
+        " AND NOT EXISTS (SELECT 1 FROM scheduled_statuses ss WHERE ss.state = 'pending'"
+        "  AND ss.params -> 'media_ids' @> to_jsonb(m.id))"
+    ),
+    # Attachments of posts deleted (by staff, by the remote author) longer than $1 ago, and the links
+    # of remote posts purged with their domain.
+    "deleted posts": (
+        "(EXISTS (SELECT 1 FROM statuses s WHERE s.id = m.status_id AND s.deleted_at < now() - $1::interval)"
+        " OR (m.status_id IS NULL AND m.file_path IS NULL AND m.created_at < now() - $1::interval))"
+    ),
+}
+
+
+class Swept(NamedTuple):
+    rows: int
+    keys: list[str]  # our stored files
+    remote_urls: list[str]  # other servers' files, whose cached copies go too
+
+
+async def sweep_targets(db: Executor, sweep: str, older_than: timedelta) -> Swept:
+    """What the sweep would remove, without removing it."""
+    rows = await db.fetch(f"SELECT file_path, thumb_path, remote_url FROM media_attachments m WHERE {SWEEPS[sweep]}",
+                          older_than)
+    return _swept(rows)
+
+
+async def sweep(db: Executor, sweep: str, older_than: timedelta, limit: int) -> Swept:
+    """Remove up to `limit` rows the sweep names; their files, for the caller to delete."""
+    rows = await db.fetch(
+        "DELETE FROM media_attachments WHERE id IN"
+        f" (SELECT m.id FROM media_attachments m WHERE {SWEEPS[sweep]} LIMIT $2)"
+        " RETURNING file_path, thumb_path, remote_url",
+        older_than, limit)
+    return _swept(rows)
+
+
+def _swept(rows: list[asyncpg.Record]) -> Swept:
+    return Swept(len(rows), [key for r in rows for key in (r["file_path"], r["thumb_path"]) if key],
+                 [r["remote_url"] for r in rows if r["remote_url"]])

@@ -147,7 +147,8 @@ async def attach_media(db: Executor, status_id: int, account_id: int, media_ids:
 async def replace_media(db: Executor, status_id: int, account_id: int, media_ids: list[int]) -> None:
     """An edit's attachments: those kept stay, those dropped are detached, new uploads are attached."""
     await db.execute(
-        "UPDATE media_attachments SET status_id = NULL WHERE status_id = $1 AND NOT (id = ANY($2::bigint[]))",
+        "UPDATE media_attachments SET status_id = NULL, detached_at = now()"
+        " WHERE status_id = $1 AND NOT (id = ANY($2::bigint[]))",
         status_id, media_ids,
     )
     await attach_media(db, status_id, account_id, media_ids)
