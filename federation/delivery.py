@@ -21,6 +21,7 @@ from federation import httpsig, parse, queue
 from federation.egress import EgressBlocked, EgressError, fetch
 from federation.render import ACTIVITY_JSON
 from federation.runtime import Federation
+from server import metrics
 from server.store import deliveries as deliveries_store
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class DeliveryRunner:
         outcomes = await asyncio.gather(*(self._send(job, activities.get(job.row["activity_id"])) for job in jobs))
         done = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome.ok]
         await deliveries_store.mark_done(pool, [job.id for job in done], sorted({job.row["host"] for job in done}))
+        metrics.DELIVERIES.labels("delivered").inc(len(done))
         for job, outcome in zip(jobs, outcomes, strict=True):
             if not outcome.ok:
                 await self._failed(job, outcome)
@@ -138,8 +140,10 @@ class DeliveryRunner:
         if outcome.permanent:
             log.info("delivery to %s failed for good: %s", job.row["inbox_url"], outcome.error)
             await queue.dead(pool, "deliveries", job.id, outcome.error)
+            metrics.DELIVERIES.labels("dead").inc()
             return
         delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
-        await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
+        again = await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
+        metrics.DELIVERIES.labels("retry" if again else "dead").inc()
         if outcome.status is None or outcome.status >= 500:
             await deliveries_store.host_failed(pool, host, datetime.now(UTC) + timedelta(seconds=delay))

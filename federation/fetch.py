@@ -17,6 +17,7 @@ from urllib.parse import quote, urldefrag
 from federation import parse
 from federation.egress import EgressError, fetch_json
 from federation.runtime import KEY_FAILURE_COST, Federation
+from server import metrics
 from server.models import Account
 from server.store import accounts as accounts_store
 
@@ -101,13 +102,16 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False) -> tup
     # Each fetch reserves what a failure costs, so concurrent fetches of bogus keys cannot overrun
     # the host's budget; a successful one gives the difference back.
     if not fed.key_fetches.allow(host, KEY_FAILURE_COST):
+        metrics.KEY_FETCHES.labels("throttled").inc()
         raise FetchError(f"too many key fetches for {host}; try again later")
     try:
         found = await _fetch_key(fed, key_id)
     except FetchError:
         fed.key_failures.add(key_id)
+        metrics.KEY_FETCHES.labels("failed").inc()
         raise
     fed.key_fetches.refund(host, KEY_FAILURE_COST - 1)
+    metrics.KEY_FETCHES.labels("fetched").inc()
     return found
 
 

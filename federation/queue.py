@@ -99,3 +99,18 @@ async def retry(db: asyncpg.Pool | asyncpg.Connection, queue: str, job_id: int, 
 async def notify(db: asyncpg.Pool | asyncpg.Connection, queue: str) -> None:
     """Wake the workers (delivered at commit when called inside a transaction)."""
     await db.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, _table(queue))
+
+
+# When each queue's items were made (the inbox keeps when it received them); a scheduled post's age
+# is how overdue it is, since it waits on purpose until its time.
+_BORN = {name: "created_at" for name in QUEUES} | {"inbox_items": "received_at",
+                                                  "scheduled_statuses": "least(next_attempt_at, now())"}
+
+
+async def backlog(db: asyncpg.Pool | asyncpg.Connection) -> dict[str, tuple[int, float]]:
+    """(items not yet done, age in seconds of the oldest) per queue, for /metrics and the admin pages."""
+    rows = await db.fetch(" UNION ALL ".join(
+        f"SELECT '{name}' AS queue, count(*) AS depth,"
+        f" coalesce(extract(epoch FROM now() - min({_BORN[name]})), 0)::float8 AS oldest"
+        f" FROM {name} WHERE state = 'pending'" for name in QUEUES))
+    return {r["queue"]: (r["depth"], r["oldest"]) for r in rows}

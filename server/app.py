@@ -57,6 +57,7 @@ from server.web import (
     middleware,
     moving,
     notifications,
+    observe,
     pictures,
     posts,
     profiles,
@@ -107,7 +108,8 @@ async def _federation(app: web.Application):
 def make_app(cfg: Config) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[middleware.security_headers, middleware.errors, ratelimit.rate_limit, middleware.session_and_csrf],
+        middlewares=[observe.observe, middleware.security_headers, middleware.errors, ratelimit.rate_limit,
+                     middleware.session_and_csrf],
     )
     app[CONFIG] = cfg
     app[URLS] = Urls(cfg.base_url, storage_for(cfg))

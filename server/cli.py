@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from server import logs
 from server.config import Config, ConfigError, load_config
 from server.db.migrate import migrate
 from server.db.pool import create_pool
@@ -414,8 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kith: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it narrates every start at INFO
+    logs.configure(cfg)
     try:
         if args.command == "run":
             _run(cfg)

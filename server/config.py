@@ -7,6 +7,7 @@ message naming the key, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -49,6 +50,10 @@ class Config:
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     api_rate_limit: int = 300  # client API requests per 5 minutes per token or address
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object a line, for log shippers)
+    # Who may read /metrics: these addresses or networks, or anyone sending `Authorization: Bearer <metrics_token>`.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    metrics_token: str = field(default="", repr=False)
     tls_cert: str = ""  # serve HTTPS directly (PEM chain) instead of behind a TLS-terminating proxy
     tls_key: str = ""
     hide_follow_lists: bool = False  # followers/following collections show counts only
@@ -155,6 +160,15 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError("login_attempts_per_15min: must be at least 1")
     if cfg.log_level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"log_level: must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log_level!r}")
+    if cfg.log_format not in ("text", "json"):
+        raise ConfigError(f"log_format: must be text or json, got {cfg.log_format!r}")
+    for network in cfg.metrics_allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"metrics_allow: not an address or network: {network!r}") from None
+    if cfg.metrics_token and len(cfg.metrics_token) < 16:
+        raise ConfigError("metrics_token: use at least 16 characters")
     if bool(cfg.tls_cert) != bool(cfg.tls_key):
         raise ConfigError("tls_cert and tls_key: give both, or neither")
     for name in ("tls_cert", "tls_key"):

@@ -149,16 +149,23 @@ class KithProcess:
         self.args = args
         self.env = kith_env(env)
         self.proc: subprocess.Popen | None = None
-        self.log = b""
+        # Its output goes to a file, not a pipe: one access line per request would fill a pipe nobody
+        # reads and stall the server.
+        self.output = tempfile.TemporaryFile()
+
+    @property
+    def log(self) -> bytes:
+        self.output.seek(0)
+        return self.output.read()
 
     def start(self, timeout: float = 60) -> KithProcess:
         cmd = [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
                "--domain", f"127.0.0.1:{self.port}", "--insecure-federation", *self.args]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self.output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"kith run exited early:\n{self.proc.stdout.read().decode()}")
+                raise RuntimeError(f"kith run exited early:\n{self.log.decode()}")
             try:
                 with urlopen(f"{self.base_url}/.well-known/nodeinfo", timeout=2) as resp:
                     if resp.status == 200:
@@ -172,11 +179,10 @@ class KithProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                out, _ = self.proc.communicate(timeout=30)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                out, _ = self.proc.communicate()
-            self.log += out or b""
+                self.proc.wait()
 
 
 def kith_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

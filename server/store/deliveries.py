@@ -128,3 +128,10 @@ async def known_inboxes(db: Executor, account_id: int) -> list[str]:
         account_id,
     )
     return [r["inbox"] for r in rows]
+
+
+async def hosts_by_state(db: Executor) -> dict[str, int]:
+    """Peer hosts we delivered to: reachable, or unreachable (their deliveries held back)."""
+    row = await db.fetchrow("SELECT count(*) FILTER (WHERE unreachable_since IS NULL) AS reachable,"
+                            " count(*) FILTER (WHERE unreachable_since IS NOT NULL) AS unreachable FROM hosts")
+    return dict(row)

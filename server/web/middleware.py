@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
 # Machine-to-machine paths authenticate by token or signature, not cookies, and answer JSON.
 NON_BROWSER_PREFIXES = (
     "/api/", "/oauth/token", "/oauth/revoke", "/inbox", "/users/", "/actor", "/.well-known/", "/nodeinfo/",
-    "/media/", "/health", "/ready",
+    "/media/", "/health", "/ready", "/metrics",
 )
 
 
