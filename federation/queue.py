@@ -3,23 +3,39 @@
 Both tables share the columns `state, attempts, next_attempt_at, locked_until, last_error`.
 A worker claims a batch with a lease in one short statement (FOR UPDATE SKIP LOCKED, so several
 workers on several machines never hold the same item), does its network work outside any
-transaction, then records the outcome. A worker that dies simply lets its lease run out, and
-the item is claimed again: work survives crashes and restarts because it lives in PostgreSQL.
+transaction, then records the outcome. Each worker process beats a heartbeat; the items of one
+that died (its heartbeat silent for PRESUMED_DEAD) are claimed again at once, and a lease that
+runs out frees an item whatever happened: work survives crashes and restarts because it lives in
+PostgreSQL. An item being worked on when its process died may be done twice; receivers'
+idempotency (activity ids) makes that harmless.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 
 QUEUES = ("inbox_items", "deliveries", "mail_outbox", "import_rows", "archives", "push_deliveries",
           "scheduled_statuses", "card_fetches")
 NOTIFY_CHANNEL = "kith_queue"
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # how long a live process may hold an item it is working on
+HEARTBEAT_SECONDS = 5.0
+PRESUMED_DEAD = timedelta(seconds=20)  # a process whose heartbeat is this old holds nothing any more
+_process_ids: dict[int, str] = {}
+
+
+def process_id() -> str:
+    """This process' name in `locked_by` (made anew in a forked child, whose pid differs)."""
+    pid = os.getpid()
+    if pid not in _process_ids:
+        _process_ids[pid] = f"{socket.gethostname()}/{pid}/{secrets.token_hex(4)}"
+    return _process_ids[pid]
 FIRST_RETRY = 30.0  # seconds
 MAX_RETRY = 6 * 3600.0
 GIVE_UP_AFTER = timedelta(days=3)  # comfortably beyond the 48 hours a peer may be down
@@ -38,21 +54,43 @@ def _table(name: str) -> str:
     return name
 
 
-async def claim(db: asyncpg.Pool | asyncpg.Connection, queue: str, columns: str, limit: int,
-                *, where: str = "TRUE", args: tuple[Any, ...] = ()) -> list[Job]:
-    """Lease up to `limit` due items; `where` may narrow the choice (it sees the table as `q`)."""
+async def claim(db: asyncpg.Pool | asyncpg.Connection, queue: str, columns: str, limit: int) -> list[Job]:
+    """Lease up to `limit` due items to this process: those nobody holds, whose lease ran out, or
+    whose holder stopped beating (it died)."""
     table = _table(queue)
     rows = await db.fetch(
-        f"UPDATE {table} SET locked_until = now() + $1::interval, attempts = attempts + 1"
+        f"UPDATE {table} SET locked_until = now() + $1::interval, locked_by = $3, attempts = attempts + 1"
         f" WHERE id IN (SELECT q.id FROM {table} q WHERE q.state = 'pending' AND q.next_attempt_at <= now()"
-        f"   AND (q.locked_until IS NULL OR q.locked_until < now()) AND ({where})"
+        f"   AND (q.locked_until IS NULL OR q.locked_until < now()"
+        f"     OR q.locked_by IN (SELECT w.id FROM worker_processes w WHERE w.seen_at < now() - $4::interval))"
         f"   ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
         f" RETURNING id, attempts, {columns}",
         LEASE,
         limit,
-        *args,
+        process_id(),
+        PRESUMED_DEAD,
     )
     return [Job(r["id"], r["attempts"], r) for r in rows]
+
+
+async def beat(db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """This process is alive (the workers call it every HEARTBEAT_SECONDS); long-dead ones are forgotten."""
+    await db.execute("INSERT INTO worker_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET seen_at = now()",
+                     process_id())
+    await db.execute("DELETE FROM worker_processes WHERE seen_at < now() - interval '1 day'")
+
+
+async def release(db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """Hand back what this process holds, so that it is taken again at once: at a clean stop, and
+    after a pass that lost the database midway (its outcomes could not be recorded)."""
+    for table in QUEUES:
+        await db.execute(f"UPDATE {table} SET locked_until = NULL, locked_by = NULL"
+                         " WHERE locked_by = $1 AND state = 'pending'", process_id())
+
+
+async def stopped(db: asyncpg.Pool | asyncpg.Connection) -> None:
+    await release(db)
+    await db.execute("DELETE FROM worker_processes WHERE id = $1", process_id())
 
 
 async def done(db: asyncpg.Pool | asyncpg.Connection, queue: str, job_id: int) -> None:

@@ -22,6 +22,7 @@ from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
 from federation.runtime import Federation
 from federation.web_push import PushRunner
+from server.db.pool import UNAVAILABLE
 from server.domain import polls
 from server.domain.archive import ArchiveRunner
 from server.domain.imports import ImportRunner
@@ -70,34 +71,81 @@ class InboxRunner:
             await queue.done(pool, "inbox_items", job.id)
 
 
+class Workers:
+    """Every queue's runner, kept across passes (the delivery runner's per-host slots live in it)."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self.inbox, self.deliveries = InboxRunner(fed), DeliveryRunner(fed)
+        self.mail, self.imports = MailRunner(fed.pool, fed.config), ImportRunner(fed)
+        self.archives = ArchiveRunner(fed.pool, fed.config, fed.urls)
+        self.pushes, self.scheduled, self.cards = PushRunner(fed), ScheduledRunner(fed), CardRunner(fed)
+
+    async def pass_once(self) -> int:
+        """One pass over every queue; how many items were worked on."""
+        fed = self.fed
+        return await self.inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
+            + await self.deliveries.run_once() + await self.mail.run_once() + await self.imports.run_once() \
+            + await self.archives.run_once() + await self.pushes.run_once() \
+            + await self.scheduled.run_once() + await self.cards.run_once()
+
+
 async def run_forever(fed: Federation, dsn: str) -> None:
-    """Drain the queues, then sleep until notified (or POLL_SECONDS pass); every CLEANUP_SECONDS,
-    remove the media nobody needs any more."""
-    inbox, deliveries, mail = InboxRunner(fed), DeliveryRunner(fed), MailRunner(fed.pool, fed.config)
-    imported, archives = ImportRunner(fed), ArchiveRunner(fed.pool, fed.config, fed.urls)
-    pushes, scheduled, cards = PushRunner(fed), ScheduledRunner(fed), CardRunner(fed)
-    storage, cleaned_at = storage_for(fed.config), 0.0
-    wake = asyncio.Event()
-    listener = await asyncpg.connect(dsn)
-    await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
+    """Work the queues until cancelled. Whatever stops a pass (the database restarting, a bug) is
+    logged; what this process held is handed back, and work starts again POLL_SECONDS later."""
+    workers, housekeeping = Workers(fed), Housekeeping(fed)
+    heart = asyncio.create_task(_beat(fed.pool))
     try:
         while True:
-            wake.clear()
             try:
-                busy = await inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
-                    + await deliveries.run_once() + await mail.run_once() + await imported.run_once() \
-                    + await archives.run_once() + await pushes.run_once() \
-                    + await scheduled.run_once() + await cards.run_once()
-                if time.monotonic() - cleaned_at > CLEANUP_SECONDS:
-                    cleaned_at = time.monotonic()
-                    await cleanup.clean(fed.pool, storage, fed.config.remote_media_days)
-            except (OSError, asyncpg.PostgresError) as exc:  # the database restarting, say
+                await queue.release(fed.pool)  # outcomes a failed pass could not record are redone
+                await _drain(workers, housekeeping, dsn)
+            except (*UNAVAILABLE, OSError, asyncpg.PostgresError) as exc:
                 log.warning("worker pass failed, retrying: %s", exc)
-                busy = 0
-                await asyncio.sleep(POLL_SECONDS)
+            except Exception:
+                log.exception("worker pass failed, retrying")
+            await asyncio.sleep(POLL_SECONDS)
+    finally:
+        heart.cancel()
+        with contextlib.suppress(*UNAVAILABLE, OSError, asyncpg.PostgresError):
+            await queue.stopped(fed.pool)
+
+
+class Housekeeping:
+    """Every CLEANUP_SECONDS, the media nobody needs any more leaves the disk."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed, self.storage, self.cleaned_at = fed, storage_for(fed.config), 0.0
+
+    async def run_when_due(self) -> None:
+        if time.monotonic() - self.cleaned_at > CLEANUP_SECONDS:
+            self.cleaned_at = time.monotonic()
+            await cleanup.clean(self.fed.pool, self.storage, self.fed.config.remote_media_days)
+
+
+async def _drain(workers: Workers, housekeeping: Housekeeping, dsn: str) -> None:
+    """Pass after pass; between them, sleep until notified of new work (or POLL_SECONDS pass)."""
+    wake = asyncio.Event()
+    listener = await asyncpg.connect(dsn)
+    try:
+        await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
+        while True:
+            wake.clear()
+            busy = await workers.pass_once()
+            await housekeeping.run_when_due()
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
     finally:
         with contextlib.suppress(Exception):
             await listener.close()
+
+
+async def _beat(pool: asyncpg.Pool) -> None:
+    """Say this process is alive, every HEARTBEAT_SECONDS, whatever the passes are doing."""
+    while True:
+        try:
+            await queue.beat(pool)
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            log.warning("worker heartbeat failed: %s", exc)
+        await asyncio.sleep(queue.HEARTBEAT_SECONDS)

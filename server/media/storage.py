@@ -71,8 +71,12 @@ class LocalStorage:
         # A reader never sees half a file: write beside it, then rename into place.
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
-        partial.write_bytes(data)
-        os.replace(partial, target)
+        try:
+            partial.write_bytes(data)
+            os.replace(partial, target)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a full disk must not keep half a file
+            raise
 
     @staticmethod
     def _remove(target: Path) -> None:

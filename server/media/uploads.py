@@ -8,6 +8,8 @@ again if the row cannot be inserted, so a refused upload leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from server.media import av, images
 from server.media.keys import new_folder
 from server.media.storage import MediaStorage
 from server.store import media as media_store
+
+log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 IMAGE_LIMIT = 16 * MIB
@@ -94,9 +98,13 @@ async def create(pool: asyncpg.Pool, storage: MediaStorage, account_id: int, dat
             file_path=f"{folder}/original.{prepared.ext}", thumb_path=thumb_key, blurhash=prepared.blurhash,
             meta=prepared.meta, description=description, focus=focus,
         )
-    except Exception:
+    except Exception as exc:
         for key in files:
             await storage.delete(key)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("media storage is full: %s", exc)
+            raise AppError(507, "The server has no room left to store this file, so nothing was kept."
+                                " Please tell its admin.") from None
         raise
 
 

@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from server.config import Config
+from server.db.pool import UNAVAILABLE
 from server.errors import AppError
 from server.keys import CONFIG, CSRF_NEW_COOKIE, NAV_COUNTS, POOL, SETTINGS, SITE, USER
 from server.media import uploads
@@ -102,6 +103,10 @@ async def errors(request: web.Request, handler):
             413: "That request is too large.",
         }
         response = _error_response(request, exc.status, messages.get(exc.status, exc.reason))
+    except UNAVAILABLE as exc:  # nothing was stored: the client (a peer's inbox delivery too) tries again
+        log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
+        response = _error_response(request, 503, "The database is unavailable for a moment; please try again.")
+        response.headers["Retry-After"] = "10"
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error_response(request, 500, "Something went wrong on our side. It has been logged.")

@@ -329,3 +329,35 @@ async def test_serving_unknown_media_is_404(client):
     assert (await client.get("/media/42/original")).status == 404
     assert (await client.get(f"/media/{'0' * 32}/original.jpg")).status == 404
     assert (await client.get(f"/media/{'0' * 32}/../../etc/passwd")).status == 404
+
+
+async def test_a_full_disk_refuses_the_upload_clearly_and_keeps_nothing(aiohttp_client, config: Config, api_token,
+                                                                         pool):
+    """The media directory on a tiny filesystem of its own (tmpfs, as root): a file that does not fit
+    gets a 507 that says so, and neither a row nor a partial file stays behind."""
+    import os
+    import random
+    import subprocess
+
+    from server.app import make_app
+
+    media = media_dir(config)
+    media.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(media)], capture_output=True)
+    assert mounted.returncode == 0, f"cannot mount a small tmpfs (this test needs root): {mounted.stderr!r}"
+    try:
+        client = await aiohttp_client(make_app(config))
+        _, token = await api_token("alice")
+        noise = Image.frombytes("RGB", (400, 400), random.Random(7).randbytes(400 * 400 * 3))
+        picture = io.BytesIO()
+        noise.save(picture, "PNG")
+        resp = await upload(client, token, form(picture.getvalue(), "noise.png", "image/png"))
+        assert resp.status == 507
+        assert "no room left" in (await resp.json())["error"]
+        assert stored_files(config) == [] and list(os.scandir(media)) == []
+        assert await pool.fetchval("SELECT count(*) FROM media_attachments") == 0
+        small = io.BytesIO()
+        Image.new("RGB", (8, 8), (0, 0, 255)).save(small, "PNG")
+        assert (await upload(client, token, form(small.getvalue(), "dot.png", "image/png"))).status == 200
+    finally:
+        subprocess.run(["umount", "-l", str(media)], check=True)

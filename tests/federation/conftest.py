@@ -9,21 +9,13 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from federation.cards import CardRunner
-from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from federation.runtime import FEDERATION
-from federation.web_push import PushRunner
-from federation.workers import InboxRunner
+from federation.workers import Workers
 from server.config import load_config
 from server.db.migrate import migrate
 from server.domain import following
-from server.domain.archive import ArchiveRunner
-from server.domain.imports import ImportRunner
-from server.domain.polls import announce_results
-from server.domain.scheduling import ScheduledRunner
 from server.keys import POOL
-from server.mail.outbox import MailRunner
 from server.models import Account
 from tests.conftest import empty_tables, free_port
 
@@ -70,12 +62,7 @@ class Instance:
         return f"http://{self.host}"
 
     async def drain(self) -> int:
-        return await InboxRunner(self.fed).run_once() + await announce_results(self.pool, self.fed.urls) \
-            + await DeliveryRunner(self.fed).run_once() + await MailRunner(self.pool, self.fed.config).run_once() \
-            + await ImportRunner(self.fed).run_once() \
-            + await ArchiveRunner(self.pool, self.fed.config, self.fed.urls).run_once() \
-            + await PushRunner(self.fed).run_once() + await ScheduledRunner(self.fed).run_once() \
-            + await CardRunner(self.fed).run_once()
+        return await Workers(self.fed).pass_once()
 
 
 async def truncate(url: str) -> None:

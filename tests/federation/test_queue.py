@@ -1,14 +1,20 @@
 """The queues survive crashes, never hand one item to two workers, and back off; `kith worker` runs them."""
 
 import asyncio
+import dataclasses
+import json
 import subprocess
 import sys
 import time
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from federation import queue
 from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from server.domain import following
+from server.store import deliveries as deliveries_store
 from tests.conftest import REPO
 from tests.federation.conftest import drain
 from tests.helpers import make_member
@@ -86,3 +92,59 @@ async def test_kith_worker_process_delivers(instances, instance_databases):
         for worker in workers:
             worker.terminate()
             assert worker.wait(timeout=20) == 0
+
+
+async def test_a_peer_failing_then_hanging_then_recovering_gets_everything(kith):
+    """A peer answers 500, then hangs past our timeout, then recovers: each failure backs off (longer
+    the second time) with the host's breaker open, and once it answers, every activity is delivered
+    and the breaker closes."""
+    mode, received = ["500"], []
+
+    async def inbox(request: web.Request) -> web.Response:
+        body = await request.read()
+        if mode[0] == "500":
+            return web.Response(status=500, text="database is on fire")
+        if mode[0] == "hang":
+            await asyncio.sleep(3600)
+        received.append(json.loads(body)["id"])
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/inbox", inbox)
+    peer = TestServer(app, host="127.0.0.1")
+    await peer.start_server()
+    host = f"127.0.0.1:{peer.port}"
+    kith.fed.policy = dataclasses.replace(kith.fed.policy, read_timeout=0.5, total_timeout=1.0)
+    alice = await make_member(kith.pool, "alice")
+    for n in range(3):
+        activity = await deliveries_store.insert_activity(kith.pool, alice.id, {"id": f"https://kith.test/a/{n}"})
+        await deliveries_store.insert_deliveries(kith.pool, activity, [(f"http://{host}/inbox", host)])
+
+    async def state() -> tuple[list[str], float, bool]:
+        rows = await kith.pool.fetch(
+            "SELECT state, extract(epoch FROM next_attempt_at - now()) AS wait FROM deliveries")
+        breaker = await kith.pool.fetchval("SELECT unreachable_since IS NOT NULL FROM hosts WHERE host = $1", host)
+        return sorted(r["state"] for r in rows), min(r["wait"] for r in rows), breaker
+
+    async def due_now() -> None:
+        await kith.pool.execute("UPDATE deliveries SET next_attempt_at = now()")
+
+    try:
+        assert await DeliveryRunner(kith.fed).run_once() == 3
+        states, first_wait, breaker_open = await state()
+        assert states == ["pending"] * 3 and first_wait > 20 and breaker_open
+        assert await DeliveryRunner(kith.fed).run_once() == 0  # nothing is due: it backs off
+        mode[0] = "hang"
+        await due_now()
+        assert await DeliveryRunner(kith.fed).run_once() == 3
+        states, second_wait, breaker_open = await state()
+        assert states == ["pending"] * 3 and second_wait > first_wait and breaker_open
+        assert "timed out" in await kith.pool.fetchval("SELECT last_error FROM deliveries LIMIT 1")
+        mode[0] = "ok"
+        await due_now()
+        assert await DeliveryRunner(kith.fed).run_once() == 3
+        states, _, breaker_open = await state()
+        assert states == ["done"] * 3 and not breaker_open
+        assert sorted(received) == [f"https://kith.test/a/{n}" for n in range(3)]
+    finally:
+        await peer.close()

@@ -56,9 +56,9 @@ async def test_cleanup_removes_only_what_nobody_uses(pool: asyncpg.Pool, tmp_pat
     deleted_id = await posting.create_post(pool, urls, alice, posting.NewPost("gone", media_ids=[redrafted["id"]]), 500)
     await posting.delete_post(pool, urls, alice, deleted_id)
 
-    remote = await pool.fetchval("INSERT INTO accounts (username, domain, uri, public_key_pem, suspended_at)"
-                                 " VALUES ('spam', 'remote.test', 'https://remote.test/u/spam', 'k', now() - interval '2 days')"
-                                 " RETURNING id")
+    remote = await pool.fetchval(
+        "INSERT INTO accounts (username, domain, uri, public_key_pem, suspended_at) VALUES"
+        " ('spam', 'remote.test', 'https://remote.test/u/spam', 'k', now() - interval '2 days') RETURNING id")
     await pool.execute("UPDATE accounts SET avatar_url = 'https://remote.test/spam.png' WHERE id = $1", remote)
     spam_face = await cache_remote(pool, storage, "https://remote.test/spam.png", days_old=1)
     expired = await cache_remote(pool, storage, "https://elsewhere.test/old.png", days_old=40)
