@@ -137,6 +137,7 @@ class DeliveryRunner:
 
     async def _failed(self, job: queue.Job, outcome: Outcome) -> None:
         pool, host = self.fed.pool, job.row["host"]
+        await deliveries_store.record_failure(pool, host, outcome.error)
         if outcome.permanent:
             log.info("delivery to %s failed for good: %s", job.row["inbox_url"], outcome.error)
             await queue.dead(pool, "deliveries", job.id, outcome.error)

@@ -95,7 +95,8 @@ async def stopped(db: asyncpg.Pool | asyncpg.Connection) -> None:
 
 async def done(db: asyncpg.Pool | asyncpg.Connection, queue: str, job_id: int) -> None:
     await db.execute(
-        f"UPDATE {_table(queue)} SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = $1", job_id
+        f"UPDATE {_table(queue)} SET state = 'done', done_at = now(), locked_until = NULL, last_error = NULL"
+        " WHERE id = $1", job_id
     )
 
 
@@ -152,3 +153,15 @@ async def backlog(db: asyncpg.Pool | asyncpg.Connection) -> dict[str, tuple[int,
         f" coalesce(extract(epoch FROM now() - min({_BORN[name]})), 0)::float8 AS oldest"
         f" FROM {name} WHERE state = 'pending'" for name in QUEUES))
     return {r["queue"]: (r["depth"], r["oldest"]) for r in rows}
+
+
+async def last_hour(db: asyncpg.Pool | asyncpg.Connection, queue: str) -> list[tuple[int, int]]:
+    """(items that arrived, items done) in each of the last hour's six 10-minute slices, oldest first."""
+    table = _table(queue)
+    rows = await db.fetch(
+        f"SELECT s.slice, (SELECT count(*) FROM {table} WHERE {_BORN[queue]} >= s.start AND {_BORN[queue]} < s.start"
+        f" + interval '10 minutes') AS arrived, (SELECT count(*) FROM {table} WHERE done_at >= s.start"
+        "  AND done_at < s.start + interval '10 minutes') AS done"
+        " FROM (SELECT n AS slice, now() - interval '1 hour' + n * interval '10 minutes' AS start"
+        "  FROM generate_series(0, 5) AS n) s ORDER BY s.slice")
+    return [(r["arrived"], r["done"]) for r in rows]

@@ -16,7 +16,7 @@ import time
 
 import asyncpg
 
-from federation import ingest, parse, queue
+from federation import ingest, parse, peer_software, queue
 from federation.cards import CardRunner
 from federation.delivery import DeliveryRunner
 from federation.inbox import handlers
@@ -35,6 +35,7 @@ from server.store import accounts as accounts_store
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 CLEANUP_SECONDS = 3600.0
+NODEINFO_SECONDS = 60.0
 INBOX_BATCH = 50
 
 
@@ -112,15 +113,20 @@ async def run_forever(fed: Federation, dsn: str) -> None:
 
 
 class Housekeeping:
-    """Every CLEANUP_SECONDS, the media nobody needs any more leaves the disk."""
+    """Every CLEANUP_SECONDS, the media nobody needs any more leaves the disk; every
+    NODEINFO_SECONDS, a few peers are asked what software they run."""
 
     def __init__(self, fed: Federation) -> None:
-        self.fed, self.storage, self.cleaned_at = fed, storage_for(fed.config), 0.0
+        self.fed, self.storage = fed, storage_for(fed.config)
+        self.cleaned_at = self.asked_at = 0.0
 
     async def run_when_due(self) -> None:
         if time.monotonic() - self.cleaned_at > CLEANUP_SECONDS:
             self.cleaned_at = time.monotonic()
             await cleanup.clean(self.fed.pool, self.storage, self.fed.config.remote_media_days)
+        if time.monotonic() - self.asked_at > NODEINFO_SECONDS:
+            self.asked_at = time.monotonic()
+            await peer_software.refresh_some(self.fed)
 
 
 async def _drain(workers: Workers, housekeeping: Housekeeping, dsn: str) -> None:

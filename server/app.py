@@ -42,6 +42,7 @@ from server.web import (
     account_care,
     admin,
     admin_accounts,
+    admin_operations,
     auth,
     collections,
     compose,
@@ -121,7 +122,8 @@ def make_app(cfg: Config) -> web.Application:
     app.on_shutdown.append(api_streaming.close_streams)  # else open streams hold shutdown for its timeout
     tables = (nodeinfo.routes, federation_routes.routes, receive.routes, auth.routes, feeds.routes, posts.routes,
               profiles.routes, search.routes, notifications.routes, settings.routes, admin.routes,
-              admin_accounts.routes, reports.routes, content_rules.routes, member_tools.routes, oauth.routes,
+              admin_accounts.routes, admin_operations.routes, reports.routes, content_rules.routes,
+              member_tools.routes, oauth.routes,
               api_accounts.routes, api_statuses.routes,
               timelines.routes, api_notifications.routes, api_instance.routes, misc.routes, polls.routes,
               media.routes, api_streaming.routes, api_lists.routes, api_filters.routes, api_conversations.routes,

@@ -68,6 +68,7 @@ class Config:
     s3_access_key: str = ""
     s3_secret_key: str = field(default="", repr=False)  # kept out of logged reprs
     s3_public_url: str = ""
+    min_free_disk_gb: int = 5  # the admin dashboard warns when the data directory's disk has less free
     remote_media_days: int = 30  # other servers' pictures are kept this long, then fetched again when needed
     # E-mail: through this SMTP server, or (no smtp_host) written as .eml files to data_dir/outbox/.
     smtp_host: str = ""
@@ -152,6 +153,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(f"domain: not a host name (with optional :port): {cfg.domain!r}")
     if not 1 <= cfg.max_post_chars <= 100_000:
         raise ConfigError(f"max_post_chars: must be between 1 and 100000, got {cfg.max_post_chars}")
+    if cfg.min_free_disk_gb < 0:
+        raise ConfigError("min_free_disk_gb: must be 0 or more")
     if cfg.remote_media_days < 1:
         raise ConfigError("remote_media_days: must be at least 1")
     if cfg.api_rate_limit < 1:

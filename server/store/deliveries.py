@@ -77,7 +77,8 @@ async def mark_done(db: Executor, delivery_ids: list[int], hosts: list[str]) -> 
     if not delivery_ids:
         return
     await db.execute(
-        "UPDATE deliveries SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[])",
+        "UPDATE deliveries SET state = 'done', done_at = now(), locked_until = NULL, last_error = NULL"
+        " WHERE id = ANY($1::bigint[])",
         delivery_ids,
     )
     await db.execute(
@@ -135,3 +136,25 @@ async def hosts_by_state(db: Executor) -> dict[str, int]:
     row = await db.fetchrow("SELECT count(*) FILTER (WHERE unreachable_since IS NULL) AS reachable,"
                             " count(*) FILTER (WHERE unreachable_since IS NOT NULL) AS unreachable FROM hosts")
     return dict(row)
+
+
+async def record_failure(db: Executor, host: str, error: str) -> None:
+    """The host's latest failed delivery and why, for the admins' federation page."""
+    await db.execute(
+        "INSERT INTO hosts (host, last_failure_at, last_error) VALUES ($1, now(), $2) ON CONFLICT (host) DO UPDATE"
+        " SET last_failure_at = now(), last_error = EXCLUDED.last_error", host, error[:500])
+
+
+async def retry_host_now(db: Executor, host: str) -> int:
+    """Make the host's pending deliveries due now and close its breaker; how many there are."""
+    await db.execute("UPDATE hosts SET unreachable_since = NULL WHERE host = $1", host)
+    return await db.fetchval(
+        "WITH due AS (UPDATE deliveries SET next_attempt_at = now() WHERE host = $1 AND state = 'pending'"
+        " RETURNING 1) SELECT count(*) FROM due", host)
+
+
+async def give_up_host(db: Executor, host: str, reason: str) -> int:
+    """Drop the host's pending deliveries for good (kept as dead, with why); how many."""
+    return await db.fetchval(
+        "WITH dropped AS (UPDATE deliveries SET state = 'dead', locked_until = NULL, last_error = $2"
+        " WHERE host = $1 AND state = 'pending' RETURNING 1) SELECT count(*) FROM dropped", host, reason[:1000])

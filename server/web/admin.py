@@ -19,6 +19,7 @@ from server.store import reports as reports_store
 from server.store import rules as rules_store
 from server.store import warnings as warnings_store
 from server.store.domains import DomainPolicy
+from server.web import dashboard
 from server.web.forms import field
 from server.web.render import render
 from server.web.sessions import require_user
@@ -58,7 +59,7 @@ async def _page(request: web.Request, **context) -> web.Response:
 @routes.get("/admin")
 async def index(request: web.Request) -> web.Response:
     """What needs the staff now, each count linking to where it is handled, and the latest actions."""
-    require_role(request, Role.ADMIN, Role.MODERATOR)
+    user = require_role(request, Role.ADMIN, Role.MODERATOR)
     pool = request.app[POOL]
     waiting = [
         ("Open reports", await reports_store.open_count(pool), "/admin/reports"),
@@ -66,7 +67,9 @@ async def index(request: web.Request) -> web.Response:
         ("Held posts", await content_rules_store.held_count(pool), "/admin/content-rules#held"),
         ("Open appeals", await warnings_store.open_appeals_count(pool), "/admin/appeals"),
     ]
-    return render(request, "admin/home.html", {"waiting": waiting, "log": await domains_store.recent_log(pool, 10)})
+    figures = await dashboard.figures(request) if user.role == Role.ADMIN else None
+    return render(request, "admin/home.html", {"waiting": waiting, "log": await domains_store.recent_log(pool, 10),
+                                               "figures": figures})
 
 
 @routes.get("/admin/domains")

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from server.domain.instance import defaults
 from server.domain.polls import is_closed
 from server.keys import CONFIG, JINJA, NAV_COUNTS, SITE, URLS, USER
+from server.progress import human_bytes
 from server.web.csrf import csrf_token
 from server.web.emoji import display_name, emojify, emojify_text
 from server.web.pictures import avatar_src, header_src
@@ -65,6 +66,14 @@ def ago(context: jinja2.runtime.Context, moment: datetime, now: datetime | None 
     return moment.strftime("%-d %b %Y" if moment.year != (now or datetime.now(UTC)).year else "%-d %b")
 
 
+def duration(seconds: float) -> str:
+    """A span of time, roughly: "42 s", "5 min", "3 h", "2 d" (a queue's oldest item)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
 def when(iso: str, now: datetime | None = None) -> str:
     """How far ahead a moment (an ISO 8601 string, as polls keep it) is: "in 5 min", "in 3 d"."""
     seconds = (datetime.fromisoformat(iso) - (now or datetime.now(UTC))).total_seconds()
@@ -88,6 +97,8 @@ def make_environment() -> jinja2.Environment:
     env.filters["isotime"] = lambda d: d.isoformat()
     env.filters["ago"] = ago
     env.filters["when"] = when
+    env.filters["duration"] = duration
+    env.filters["bytes"] = human_bytes
     env.filters["poll_closed"] = is_closed
     env.filters["avatar_src"] = avatar_src
     env.filters["header_src"] = header_src

@@ -19,7 +19,7 @@ MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notificatio
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings",
-                "/admin/custom-emojis", "/privacy-policy"]
+                "/admin/custom-emojis", "/admin/federation", "/privacy-policy"]
 VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/password/reset", "/privacy-policy", "/@neighbour"]
 
 

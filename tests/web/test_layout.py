@@ -16,7 +16,8 @@ PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favo
          "/settings/export", "/settings/import", "/settings/delete",
          "/settings/aliases", "/settings/migration", "/about"]
 ADMIN_PAGES = ["/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
-               "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings", "/admin/custom-emojis"]
+               "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings", "/admin/custom-emojis",
+               "/admin/federation"]
 
 
 async def sign_up(browser: Browser, base: str, name: str, width: int) -> Page:  # noqa: F811
