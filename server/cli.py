@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--yes", action="store_true", help="apply after showing the preview")
     exporter = domain_sub.add_parser("export", help="print the policies as a Mastodon blocklist CSV")
     _common(exporter)
+
+    backup = sub.add_parser("backup", help="write the database and the media to one file (while Kith runs)")
+    _common(backup)
+    backup.add_argument("file")
+    restore = sub.add_parser("restore", help="restore a backup into a new data directory or an empty database")
+    _common(restore)
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace a data directory or database that has data")
     return parser
 
 
@@ -384,6 +392,18 @@ async def _worker(cfg: Config) -> None:
         await pool.close()
 
 
+def _backup(cfg: Config, args: argparse.Namespace) -> None:
+    from server import backup
+
+    try:
+        if args.command == "backup":
+            print(backup.create(cfg, Path(args.file)))
+        else:
+            print(backup.restore(cfg, Path(args.file), force=args.force))
+    except backup.BackupError as exc:
+        raise AppError(400, str(exc)) from None
+
+
 def _run(cfg: Config) -> None:
     from aiohttp import web
 
@@ -421,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "worker":
             with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
                 asyncio.run(_worker(cfg))
+        elif args.command in ("backup", "restore"):
+            _backup(cfg, args)
         elif args.command == "migrate":
             asyncio.run(_with_pool(cfg, lambda pool: asyncio.sleep(0)))
             print("Database is up to date.")

@@ -39,3 +39,13 @@ def start_embedded(data_dir: Path) -> str:
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     log.info("embedded PostgreSQL running in %s", pgdata)
     return server.get_uri()
+
+
+def stop_embedded(data_dir: Path) -> None:
+    """Let go of the embedded server this process started or joined; it stops unless another process
+    still uses it (a restore that failed must stop the server it started before removing its files)."""
+    import pgserver
+
+    server = pgserver.PostgresServer._instances.get((data_dir / "postgres").resolve())
+    if server is not None:
+        server.cleanup()
