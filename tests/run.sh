@@ -4,12 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 \
+    || ! PATH="$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v systemd-analyze >/dev/null 2>&1; then
   # The browser tests drive Debian's Chromium (never a downloaded browser build); the
-  # interoperability tests make a local certificate authority with openssl.
+  # interoperability tests make a local certificate authority with openssl; tests/test_deploy.py
+  # checks deploy/ with Debian's own nginx (`nginx -t`, then in front of `kith run`) and
+  # `systemd-analyze verify` (from the systemd package; it need not be the running init).
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium openssl nginx systemd >/dev/null
 fi
 
 # From npm: axe-core is injected into pages by the accessibility tests; masto.js and megalodon are
