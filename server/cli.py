@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="LOCAL TESTING ONLY: as for `kith run`")
     worker.add_argument("--allow-private-host", dest="allow_private_hosts", action="append", metavar="HOST",
                         help="LOCAL TESTING ONLY: as for `kith run`")
+    worker.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
+                        help="also serve /metrics, /health and /ready on this port (on `host`), as `kith run` does")
 
     run.add_argument("--tls-cert", dest="tls_cert", help="serve HTTPS with this PEM certificate chain")
     run.add_argument("--tls-key", dest="tls_key", help="the private key for --tls-cert")
@@ -366,8 +368,24 @@ async def _user_list(pool: asyncpg.Pool) -> None:
         print(f"{user.account.username}\t{user.role}\t{user.email or '-'}\t{user.account.created_at:%Y-%m-%d}")
 
 
-async def _worker(cfg: Config) -> None:
-    """Federation workers only, sharing the database with `kith run` (any number of them)."""
+async def _serve_metrics(cfg: Config, pool: asyncpg.Pool, port: int) -> None:
+    """The operations endpoints alone, under the same rules (metrics_allow, metrics_token)."""
+    from aiohttp import web
+
+    from server.keys import CONFIG, POOL
+    from server.web import health
+
+    app = web.Application()
+    app[CONFIG], app[POOL] = cfg, pool
+    app.add_routes(health.routes)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, cfg.host, port).start()
+
+
+async def _worker(cfg: Config, metrics_port: int) -> None:
+    """Federation workers only, sharing the database with `kith run` (any number of them); with a
+    metrics port, their own counters (deliveries, key fetches) are served there."""
     from federation import runtime
     from federation.workers import run_forever
     from server.app import database_url
@@ -380,6 +398,8 @@ async def _worker(cfg: Config) -> None:
         async with pool.acquire() as conn:
             await migrate(conn)
         fed = await runtime.start(cfg, Urls(cfg.base_url, storage_for(cfg)), pool)
+        if metrics_port:
+            await _serve_metrics(cfg, pool, metrics_port)
         task = asyncio.current_task()
         assert task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
@@ -440,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             _run(cfg)
         elif args.command == "worker":
             with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-                asyncio.run(_worker(cfg))
+                asyncio.run(_worker(cfg, args.metrics_port))
         elif args.command in ("backup", "restore"):
             _backup(cfg, args)
         elif args.command == "migrate":

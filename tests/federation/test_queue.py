@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from federation import queue
@@ -15,7 +15,7 @@ from federation.delivery import DeliveryRunner
 from federation.fetch import resolve_handle
 from server.domain import following
 from server.store import deliveries as deliveries_store
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.federation.conftest import drain
 from tests.helpers import make_member
 
@@ -72,14 +72,17 @@ def test_backoff_grows_and_is_capped():
 
 
 async def test_kith_worker_process_delivers(instances, instance_databases):
-    """A separate `kith worker` process (as an admin runs for capacity) drains the queues."""
+    """A separate `kith worker` process (as an admin runs for capacity) drains the queues, and
+    serves its own counters on its metrics port."""
     a, b = instances
     await _queued_follow(a, b)
+    metrics_port = free_port()
     workers = [
         subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--database-url", url, "--domain", host,
-                          "--insecure-federation", "--allow-private-host", "127.0.0.1"], cwd=REPO,
+                          "--insecure-federation", "--allow-private-host", "127.0.0.1", *extra], cwd=REPO,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for url, host in ((instance_databases["kith_a"], a.host), (instance_databases["kith_b"], b.host))
+        for url, host, extra in ((instance_databases["kith_a"], a.host, ["--metrics-port", str(metrics_port)]),
+                                 (instance_databases["kith_b"], b.host, []))
     ]
     try:
         deadline = time.monotonic() + 30
@@ -88,6 +91,9 @@ async def test_kith_worker_process_delivers(instances, instance_databases):
                 break
             await asyncio.sleep(0.2)
         assert await a.pool.fetchval("SELECT state FROM follows") == "accepted"
+        async with ClientSession() as session, session.get(f"http://127.0.0.1:{metrics_port}/metrics") as scraped:
+            assert scraped.status == 200
+            assert 'kith_deliveries_total{outcome="delivered"} 1.0' in await scraped.text()
     finally:
         for worker in workers:
             worker.terminate()
