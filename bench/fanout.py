@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -43,6 +44,13 @@ def raise_open_files() -> int:
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def open_files(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
 
 
 def serve_inboxes(count: int, delay: float, received, conn) -> None:
@@ -161,12 +169,14 @@ async def main() -> None:
         first = None
         deadline = started + args.timeout
         last_rss = 0.0
+        peak_fds = open_files(kith.proc.pid)
         while received.value < args.instances and time.perf_counter() < deadline:
             now = time.perf_counter()
             if first is None and received.value:
                 first = now - started
-            if now - last_rss > 0.1:
+            if now - last_rss > 0.25:
                 peak, last_rss = max(peak, rss_mib(kith.proc.pid)), now
+                peak_fds = max(peak_fds, open_files(kith.proc.pid))
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
         peak = max(peak, rss_mib(kith.proc.pid))
@@ -190,7 +200,8 @@ async def main() -> None:
         print(f"ceiling: signing the same {signed:,} deliveries in-process (cavage, RSA) took {ceiling:.2f} s"
               f" ({signed / ceiling:,.0f} per second)")
         print(f"kith end-to-end / signing alone: {elapsed / ceiling:.2f}x (target <= 2x)")
-        print(f"kith RSS: idle {idle:.0f} MiB, peak {peak:.0f} MiB (embedded PostgreSQL not counted)")
+        print(f"kith RSS: idle {idle:.0f} MiB, peak {peak:.0f} MiB (embedded PostgreSQL not counted);"
+              f" open files: peak {peak_fds:,} (limit {nofile:,})")
         await pool.close()
     finally:
         kith.stop()
