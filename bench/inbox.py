@@ -1,11 +1,14 @@
-"""bench/inbox: signed Create activities accepted per second by one `kith run` on loopback.
+"""bench/inbox: signed Create activities accepted per second by `kith run` on loopback, against
+the ceiling of this machine: a bare aiohttp handler that reads the body and answers 202.
 
-    .venv/bin/python bench/inbox.py [--activities 10000] [--concurrency 64]
+    .venv/bin/python bench/inbox.py [--activities 10000] [--concurrency 128] [--processes N]
 
 A scripted remote actor (RSA-2048, like Mastodon) serves its key; its activities are signed
-ahead of time (in a process pool) so that the measurement covers only Kith: reading, checking
-the signature and digest, the origin rules, and storing each activity durably before the 202.
-The workers are off (KITH_WORKERS=false) so the figure is acceptance alone.
+ahead of time (in a process pool) so that the measurement covers only the server: for Kith,
+reading, checking the signature and digest, the origin rules, and storing each activity durably
+before the 202. The same client sends the same signed bodies to the bare handler first, then to
+Kith; the ratio of the two rates is what carries from machine to machine. The workers are off
+(KITH_WORKERS=false) so the figure is acceptance alone.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,9 +32,10 @@ from federation import httpsig  # noqa: E402
 from federation.keys import generate_rsa_keypair  # noqa: E402
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+Signed = list[tuple[bytes, dict[str, str]]]
 
 
-def sign_batch(args: tuple[str, str, str, str, int, int]) -> list[tuple[bytes, dict[str, str]]]:
+def sign_batch(args: tuple[str, str, str, str, int, int]) -> Signed:
     inbox, actor, key_id, pem, start, count = args
     out = []
     for n in range(start, start + count):
@@ -44,10 +49,54 @@ def sign_batch(args: tuple[str, str, str, str, int, int]) -> list[tuple[bytes, d
     return out
 
 
+def serve_bare(port: int, ready) -> None:
+    """The ceiling: one process, one handler that reads the body and answers 202."""
+
+    async def inbox(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=202)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/inbox", inbox)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def drive(url: str, items: Signed, concurrency: int, watch=None) -> tuple[dict[int, int], float]:
+    """POST every signed item to `url` over `concurrency` keep-alive connections; statuses and seconds."""
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def client() -> None:
+            while not queue.empty():
+                body, headers = queue.get_nowait()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+
+        watcher = asyncio.create_task(watch()) if watch else None
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        if watcher:
+            watcher.cancel()
+    return statuses, elapsed
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--activities", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=128)
+    parser.add_argument("--processes", type=int, default=0, help="kith run --processes (0: its default)")
     args = parser.parse_args()
 
     port = free_port()
@@ -63,8 +112,14 @@ async def main() -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
 
-    kith = Kith(env={"KITH_WORKERS": "false"}).start()
+    extra = ("--processes", str(args.processes)) if args.processes else ()
+    kith = Kith(*extra, env={"KITH_WORKERS": "false"}).start()
     inbox = f"{kith.base}/inbox"
+    bare_port = free_port()
+    ready = multiprocessing.Event()
+    bare = multiprocessing.Process(target=serve_bare, args=(bare_port, ready), daemon=True)
+    bare.start()
+    ready.wait(30)
     try:
         chunk = 500
         jobs = [(inbox, actor, f"{actor}#main-key", private_pem, s, min(chunk, args.activities + 1 - s))
@@ -73,39 +128,29 @@ async def main() -> None:
             signed = [item for batch in pool.map(sign_batch, jobs) for item in batch]
         warmup, rest = signed[0], signed[1:]
         idle = rss_mib(kith.proc.pid)
-        connector = aiohttp.TCPConnector(limit=args.concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            async with session.post(inbox, data=warmup[0], headers=warmup[1]) as resp:  # fetches the key once
-                assert resp.status == 202, await resp.text()
-            queue: asyncio.Queue = asyncio.Queue()
-            for item in rest:
-                queue.put_nowait(item)
-            statuses: dict[int, int] = {}
-            peak = [idle]
+        peak = [idle]
 
-            async def client() -> None:
-                while not queue.empty():
-                    body, headers = queue.get_nowait()
-                    async with session.post(inbox, data=body, headers=headers) as resp:
-                        await resp.read()
-                        statuses[resp.status] = statuses.get(resp.status, 0) + 1
+        async def watch() -> None:
+            while True:
+                peak[0] = max(peak[0], rss_mib(kith.proc.pid))
+                await asyncio.sleep(0.2)
 
-            async def watch() -> None:
-                while True:
-                    peak[0] = max(peak[0], rss_mib(kith.proc.pid))
-                    await asyncio.sleep(0.2)
-
-            watcher = asyncio.create_task(watch())
-            started = time.perf_counter()
-            await asyncio.gather(*(client() for _ in range(args.concurrency)))
-            elapsed = time.perf_counter() - started
-            watcher.cancel()
-        print(f"activities: {len(rest)}  concurrency: {args.concurrency}  statuses: {statuses}")
-        print(f"accepted per second: {statuses.get(202, 0) / elapsed:,.0f}  ({elapsed:.2f} s)")
-        print(f"kith RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB (embedded PostgreSQL not counted)")
+        ceiling_statuses, ceiling_elapsed = await drive(f"http://127.0.0.1:{bare_port}/inbox", rest,
+                                                        args.concurrency)
+        statuses, _ = await drive(inbox, [warmup], 1)  # fetches the key once
+        assert statuses == {202: 1}, statuses
+        statuses, elapsed = await drive(inbox, rest, args.concurrency, watch)
     finally:
         kith.stop()
+        bare.terminate()
         await runner.cleanup()
+    ceiling = ceiling_statuses.get(202, 0) / ceiling_elapsed
+    rate = statuses.get(202, 0) / elapsed
+    print(f"activities: {len(rest)}  concurrency: {args.concurrency}  kith processes: {args.processes or 'default'}")
+    print(f"ceiling (bare aiohttp handler, read body, 202): {ceiling:,.0f}/s  statuses: {ceiling_statuses}")
+    print(f"kith accepted per second: {rate:,.0f}/s ({elapsed:.2f} s)  statuses: {statuses}")
+    print(f"ratio kith/ceiling: {rate / ceiling:.2f}  (target >= 0.70)")
+    print(f"kith RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB (first process; embedded PostgreSQL not counted)")
 
 
 if __name__ == "__main__":

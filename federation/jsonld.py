@@ -20,8 +20,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pyld import jsonld
-
 log = logging.getLogger("kith.jsonld")
 
 CONTEXTS_DIR = Path(__file__).with_name("contexts")
@@ -138,6 +136,8 @@ def _options() -> dict[str, Any]:
 
 def expand(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The expanded form of `doc` (full IRIs, every value in a list)."""
+    from pyld import jsonld  # here, not at the top: pyld brings requests and lxml, 11 MiB a process
+
     try:
         return jsonld.expand(doc, _options())
     except (jsonld.JsonLdError, RecursionError) as exc:
@@ -151,6 +151,8 @@ def compact_as2(doc: dict[str, Any]) -> dict[str, Any]:
     the public collection is always spelled out as `PUBLIC` in addressing. Single-item arrays
     become plain values, as JSON-LD compaction does; read both forms.
     """
+    from pyld import jsonld
+
     try:
         compacted = jsonld.compact(doc, AS2_CONTEXT, _options())
     except (jsonld.JsonLdError, RecursionError) as exc:

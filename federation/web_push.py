@@ -11,12 +11,10 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import asyncpg
-import http_ece
-import py_vapid
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -29,6 +27,9 @@ from server.store import push_subscriptions as push_store
 from server.store import settings as settings_store
 from server.store import statuses as statuses_store
 from server.text.sanitize import strip_html
+
+if TYPE_CHECKING:  # py_vapid and http_ece are imported where pushes are sent: most processes never do
+    import py_vapid
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -64,20 +65,22 @@ def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-async def vapid_key(pool: asyncpg.Pool) -> py_vapid.Vapid02:
-    """The instance's VAPID key pair, made once and shared by every process using this database."""
-    made = py_vapid.Vapid02()
-    made.generate_keys()
-    pem = await settings_store.get_or_create(pool, "vapid_private_pem", made.private_pem().decode())
-    return py_vapid.Vapid02.from_pem(pem.encode())
+async def vapid_pem(pool: asyncpg.Pool) -> bytes:
+    """The instance's VAPID private key (P-256, PKCS#8 PEM), made once and shared by every process
+    using this database."""
+    made = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return (await settings_store.get_or_create(pool, "vapid_private_pem", made.decode())).encode()
 
 
-def public_key(vapid: py_vapid.Vapid02) -> str:
+def public_key(pem: bytes) -> str:
     """The key apps check pushes against (the instance's `vapid.public_key`, the app's `vapid_key`)."""
-    return b64(vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+    key = serialization.load_pem_private_key(pem, None)
+    return b64(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
 
 
 def encrypt(payload: bytes, p256dh: str, auth: str, *, standard: bool) -> tuple[bytes, dict[str, str]]:
+    import http_ece
     """The encrypted body and the headers saying how, for the receiver's key and auth secret."""
     ours = ec.generate_private_key(ec.SECP256R1())
     receiver, secret = unb64(p256dh), unb64(auth)
@@ -93,6 +96,7 @@ def encrypt(payload: bytes, p256dh: str, auth: str, *, standard: bool) -> tuple[
 
 
 def vapid_headers(vapid: py_vapid.Vapid02, endpoint: str, contact: str, *, standard: bool) -> dict[str, str]:
+    import py_vapid
     parts = urlsplit(endpoint)
     claims = {"aud": f"{parts.scheme}://{parts.netloc}", "exp": int(time.time()) + 12 * 3600, "sub": contact}
     if standard:
@@ -129,7 +133,9 @@ class PushRunner:
         pool = self.fed.pool
         jobs = await queue.claim(pool, "push_deliveries", "created_at", limit)
         if jobs and self.vapid is None:
-            self.vapid = await vapid_key(pool)
+            import py_vapid
+
+            self.vapid = py_vapid.Vapid02.from_pem(await vapid_pem(pool))
         for job in jobs:
             found = await push_store.for_delivery(pool, job.id)
             message = None

@@ -89,7 +89,7 @@ async def _database(app: web.Application):
     app[DSN] = dsn
     app[SECRET] = (await settings_store.get_or_create_secret(pool, "web_secret")).encode()
     app[SETTINGS] = instance.Settings(pool, app[CONFIG])
-    app[VAPID_KEY] = web_push.public_key(await web_push.vapid_key(pool))
+    app[VAPID_KEY] = web_push.public_key(await web_push.vapid_pem(pool))
     yield
     await pool.close()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from server import logs
+from server import logs, serve
 from server.config import Config, ConfigError, load_config
 from server.db.migrate import migrate
 from server.db.pool import create_pool
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (default 8080)")
     run.add_argument("--domain", help="public host name, may include :port (default host:port)")
+    run.add_argument("--processes", type=int, help="processes sharing the port, one per core (default 1)")
     run.add_argument(
         "--insecure-federation",
         dest="insecure_federation",
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     keys = ("data_dir", "database_url", "host", "port", "domain", "insecure_federation", "allow_private_hosts",
-            "tls_cert", "tls_key")
+            "tls_cert", "tls_key", "processes")
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return load_config(args.config, overrides=overrides)
 
@@ -424,29 +425,6 @@ def _backup(cfg: Config, args: argparse.Namespace) -> None:
         raise AppError(400, str(exc)) from None
 
 
-def _run(cfg: Config) -> None:
-    from aiohttp import web
-
-    from server.app import make_app
-
-    if cfg.insecure_federation:
-        banner = "!" * 78
-        print(
-            f"{banner}\n! INSECURE FEDERATION: this instance uses http:// and trusts private addresses"
-            f"\n! it is told to. For local testing only; never run a public instance like this.\n{banner}",
-            file=sys.stderr,
-        )
-    ssl_context = None
-    if cfg.tls_cert:
-        import ssl
-
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(cfg.tls_cert, cfg.tls_key)
-    listen = f"{'https' if ssl_context else 'http'}://{cfg.host}:{cfg.port}"
-    print(f"Kith is listening on {listen}; open {cfg.base_url}/ (sign in at {cfg.base_url}/login)", flush=True)
-    web.run_app(make_app(cfg), host=cfg.host, port=cfg.port, print=None, access_log=None, ssl_context=ssl_context)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -457,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(cfg)
     try:
         if args.command == "run":
-            _run(cfg)
+            serve.run(cfg)
         elif args.command == "worker":
             with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
                 asyncio.run(_worker(cfg, args.metrics_port))

@@ -59,6 +59,7 @@ class Config:
     hide_follow_lists: bool = False  # followers/following collections show counts only
     authorized_fetch: bool = False  # require signed GETs for posts and collections (Mastodon's secure mode)
     workers: bool = True  # apply received activities and send deliveries inside `kith run`
+    processes: int = 1  # `kith run` processes sharing the port (SO_REUSEPORT): one per core uses them all
     # Media files: under data_dir ("local") or in an S3-compatible bucket ("s3": every s3_* key below is
     # then needed but s3_endpoint). s3_public_url is where the objects are publicly readable (a CDN).
     media_storage: str = "local"
@@ -153,6 +154,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(f"domain: not a host name (with optional :port): {cfg.domain!r}")
     if not 1 <= cfg.max_post_chars <= 100_000:
         raise ConfigError(f"max_post_chars: must be between 1 and 100000, got {cfg.max_post_chars}")
+    if not 1 <= cfg.processes <= 64:
+        raise ConfigError(f"processes: must be between 1 and 64, got {cfg.processes}")
     if cfg.min_free_disk_gb < 0:
         raise ConfigError("min_free_disk_gb: must be 0 or more")
     if cfg.remote_media_days < 1:

@@ -2,19 +2,28 @@
 from the database at scrape time (queues, hosts), so that every process reports the same backlog.
 
 Counters are per process: with separate `kith worker` processes, deliveries and inbox processing
-are counted there, not in `kith run`.
+are counted there, not in `kith run`. The processes of one `kith run --processes N` pool theirs
+through prometheus-client's multiprocess mode (server/serve.py sets its directory before this
+module is imported), and each reports its own memory as kith_process_resident_memory_bytes{pid}.
 """
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from federation import queue
 from server.store import deliveries as deliveries_store
 
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 REGISTRY = CollectorRegistry()
-ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, CPU seconds, open files
+if not MULTIPROCESS:
+    ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, CPU seconds, open files
 
 HTTP_REQUESTS = Counter("kith_http_requests", "HTTP requests answered, by route and status.",
                         ["method", "route", "status"], registry=REGISTRY)
@@ -27,15 +36,32 @@ DELIVERIES = Counter("kith_deliveries", "Delivery attempts by outcome: delivered
                      ["outcome"], registry=REGISTRY)
 KEY_FETCHES = Counter("kith_key_fetches", "Fetches of other servers' signing keys, by result.",
                       ["result"], registry=REGISTRY)
+# Gauges read from the database at scrape time: whichever process was scraped last has the news.
 QUEUE_DEPTH = Gauge("kith_queue_depth", "Items not yet done in each queue, those waiting for a retry included.",
-                    ["queue"], registry=REGISTRY)
+                    ["queue"], registry=REGISTRY, multiprocess_mode="mostrecent")
 QUEUE_OLDEST = Gauge("kith_queue_oldest_age_seconds",
                      "Age of each queue's oldest item not yet done (scheduled posts: how overdue).",
-                     ["queue"], registry=REGISTRY)
+                     ["queue"], registry=REGISTRY, multiprocess_mode="mostrecent")
 HOSTS = Gauge("kith_federation_hosts", "Known peer hosts by delivery state (unreachable: circuit breaker open).",
-              ["state"], registry=REGISTRY)
-DB_POOL = Gauge("kith_db_pool_connections", "Database connections of this process, in use and idle.",
-                ["state"], registry=REGISTRY)
+              ["state"], registry=REGISTRY, multiprocess_mode="mostrecent")
+DB_POOL = Gauge("kith_db_pool_connections", "Database connections of the scraped process, in use and idle.",
+                ["state"], registry=REGISTRY, multiprocess_mode="livemostrecent")
+RSS = Gauge("kith_process_resident_memory_bytes", "Resident memory of each `kith run` process.",
+            registry=REGISTRY, multiprocess_mode="liveall")
+RSS_EVERY = 10.0  # seconds between two readings of a process' own memory
+_rss_read_at = 0.0
+
+
+def note_memory() -> None:
+    """Record this process' resident memory, at most every RSS_EVERY seconds (called per request,
+    so that every process of a multiprocess `kith run` keeps its reading fresh)."""
+    global _rss_read_at
+    if not MULTIPROCESS or time.monotonic() - _rss_read_at < RSS_EVERY:
+        return
+    _rss_read_at = time.monotonic()
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            RSS.set(int(line.split()[1]) * 1024)
 
 
 async def exposition(pool: asyncpg.Pool) -> bytes:
@@ -48,4 +74,11 @@ async def exposition(pool: asyncpg.Pool) -> bytes:
     idle = pool.get_idle_size()
     DB_POOL.labels("in_use").set(pool.get_size() - idle)
     DB_POOL.labels("idle").set(idle)
-    return generate_latest(REGISTRY)
+    if not MULTIPROCESS:
+        return generate_latest(REGISTRY)
+    global _rss_read_at
+    _rss_read_at = 0.0
+    note_memory()
+    pooled = CollectorRegistry()
+    MultiProcessCollector(pooled)
+    return generate_latest(pooled)

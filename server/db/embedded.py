@@ -11,8 +11,6 @@ import json
 import logging
 from pathlib import Path
 
-import psutil
-
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +20,8 @@ def _prune_dead_handles(pgdata: Path) -> None:
         pids = json.loads(handles.read_text())
     except (FileNotFoundError, ValueError):
         return
+    import psutil  # with the embedded server only
+
     alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))

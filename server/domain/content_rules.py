@@ -14,9 +14,6 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import re2
-import tomli_w
-
 from server.errors import Invalid
 from server.models import Visibility
 from server.store import content_rules as rules_store
@@ -30,8 +27,6 @@ LIST_KEYS = ("domain", "keywords", "hashtags", "visibility", "activity")
 CONDITION_KEYS = (*REGEX_KEYS, *LIST_KEYS, "min_mentions", "max_account_age_days", "has_media", "origin")
 MAX_RULES = 200
 MAX_PATTERN = 1000
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
 
 
 @dataclass(frozen=True)
@@ -98,8 +93,12 @@ class Rule:
 def _regex(rule: str, key: str, pattern: Any) -> Any:
     if not isinstance(pattern, str) or not pattern or len(pattern) > MAX_PATTERN:
         raise Invalid(f"rule {rule!r}: when.{key} must be a regular expression of 1 to {MAX_PATTERN} characters")
+    import re2  # here, not at the top: most instances have no content rules (1.5 MiB a process)
+
+    options = re2.Options()
+    options.log_errors = False
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
+        return re2.compile(pattern, options)
     except re2.error as exc:
         why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise Invalid(f"rule {rule!r}: when.{key} is not a regular expression this server can run safely "
@@ -178,6 +177,8 @@ def load_text(text: str) -> list[Rule]:
 
 
 def dump_toml(rules: list[Rule]) -> str:
+    import tomli_w
+
     return tomli_w.dumps({"rules": [r.as_data() for r in rules]})
 
 

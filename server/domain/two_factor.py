@@ -9,7 +9,6 @@ import time
 
 import asyncpg
 import pyotp
-import segno
 from markupsafe import Markup
 
 from server.domain import account_care
@@ -42,6 +41,8 @@ async def start_setup(pool: asyncpg.Pool, account_id: int) -> str:
 
 def qr_svg(secret: str, label: str, issuer: str) -> Markup:
     """The otpauth:// URI as an SVG QR code, drawn here (no image leaves the server)."""
+    import segno  # here, not at the top: only this page draws QR codes
+
     uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=issuer)
     return Markup(segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff",
                                                          omitsize=False, title="QR code for your app"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import blurhash
-from PIL import Image, ImageOps, ImageSequence
+if TYPE_CHECKING:  # Pillow is imported where images are decoded: a process that never does saves 2 MiB
+    from PIL import Image
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
            "WEBP": ("image/webp", "webp")}
@@ -60,6 +60,8 @@ class Processed:
 
 def _open(data: bytes) -> Image.Image:
     """Read only the header (Pillow is lazy) and refuse what would be too large to decode."""
+    from PIL import Image
+
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except Image.DecompressionBombError:  # Pillow's own, far higher limit
@@ -99,6 +101,8 @@ def _rendition(data: bytes, fmt: str, size: tuple[int, int]) -> Rendition:
 
 def _small(image: Image.Image) -> Rendition:
     """A still preview at most THUMBNAIL_SIDE on its long side: JPEG, or PNG when transparent."""
+    from PIL import Image
+
     small = image.copy()
     small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     if small.mode == "RGBA":
@@ -108,6 +112,8 @@ def _small(image: Image.Image) -> Rendition:
 
 def _blurhash(image: Image.Image) -> str:
     """The blurhash of a 32-pixel downscale: the hash is a blur anyway, and pure Python is slow."""
+    import blurhash
+
     tiny = image.convert("RGB")
     tiny.thumbnail((32, 32))
     width, height = tiny.size
@@ -119,6 +125,8 @@ def _blurhash(image: Image.Image) -> str:
 def _decode(data: bytes, *, animated: bool = True) -> tuple[list[Image.Image], str, dict[str, Any]]:
     """(frames, format, save options) of a checked image, metadata removed; one frame unless
     `animated` and the image has several."""
+    from PIL import ImageOps, ImageSequence
+
     image = _open(data)
     # Cameras' multi-picture JPEGs (MPO) open as JPEG: we keep the main picture only.
     fmt = "JPEG" if image.format == "MPO" else image.format or ""

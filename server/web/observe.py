@@ -46,6 +46,7 @@ async def observe(request: web.Request, handler) -> web.StreamResponse:
         route = _route(request)
         metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
         metrics.HTTP_LATENCY.labels(route).observe(elapsed)
+        metrics.note_memory()
         access_log.info("%s %s %s %.1fms", request.method, request.path, status, elapsed * 1000,
                         extra={"method": request.method, "path": request.path, "route": route, "status": status,
                                "duration_ms": round(elapsed * 1000, 1), "remote": client_ip(request)})
