@@ -19,7 +19,9 @@ The RSS of the kith process is sampled every --sample-seconds. Printed: RSS afte
 first 20 % of the run), at the end and the growth in between (target: no more than 10 %), a
 table of RSS over time, and per kind the requests, the answers by status and the errors
 (anything but 202 for inbound and 200 for the API, or no answer), then whether every delivery
-arrived and every received activity was applied once the load stopped.
+arrived and every received activity was applied once the load stopped. The table also shows the
+requests in flight and the work queued in Kith (pending deliveries and inbox items): memory that
+grows with a backlog (the machine too busy to keep up) is not a leak.
 """
 
 from __future__ import annotations
@@ -283,12 +285,19 @@ async def main() -> None:
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
 
-            samples: list[tuple[float, float, int, int, int]] = []  # (seconds, RSS MiB, open files, sent, delivered)
+            # (seconds, RSS MiB, open files, answered, delivered, in flight, queued in Kith, answers to reads so far)
+            samples: list[tuple] = []
+            reads = [kinds[k] for k in ("home", "notifications", "status", "instance")]
 
             async def sampler() -> None:
                 while True:
+                    queued = await pool.fetchval(
+                        "SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending')"
+                        " + (SELECT count(*) FROM inbox_items WHERE state = 'pending')")
                     samples.append((loop.time() - started, rss_mib(kith.proc.pid), open_files(kith.proc.pid),
-                                    sum(k.sent for k in kinds.values()), received.value))
+                                    sum(k.sent for k in kinds.values()), received.value,
+                                    sum(k.in_flight for k in kinds.values()), queued,
+                                    tuple(len(k.latencies) for k in reads)))
                     if loop.time() >= stop_at:
                         return
                     await asyncio.sleep(min(args.sample_seconds, max(0.0, stop_at - loop.time())))
@@ -330,7 +339,8 @@ async def main() -> None:
         errors = await pool.fetch(
             "SELECT 'inbox: ' || last_error AS e, count(*) AS n FROM inbox_items WHERE last_error IS NOT NULL"
             " GROUP BY 1"
-            " UNION ALL SELECT 'delivery: ' || last_error, count(*) FROM deliveries WHERE last_error IS NOT NULL"
+            " UNION ALL SELECT 'delivery: ' || regexp_replace(last_error, '127\\.0\\.0\\.1:[0-9]+', 'HOST', 'g'),"
+            " count(*) FROM deliveries WHERE last_error IS NOT NULL"
             " GROUP BY 1 ORDER BY n DESC LIMIT 5")
         stored = await pool.fetchval("SELECT count(*) FROM statuses WHERE account_id = $1", remote_id)
         notifications = await pool.fetchval("SELECT count(*) FROM notifications WHERE account_id = $1", member.id)
@@ -354,12 +364,18 @@ async def main() -> None:
         for row in errors:
             print(f"  {row['n']} x {row['e'][:160]}")
         print()
-        print(f"{'minute':>7} {'RSS MiB':>8} {'open files':>10} {'requests':>9} {'deliveries':>10}")
+        print(f"{'minute':>7} {'RSS MiB':>8} {'open files':>10} {'answered':>9} {'delivered':>10} {'in flight':>9}"
+              f" {'queued':>7} {'reads p50 since the row before':>31}")
         rows = samples[:: max(1, len(samples) // 12)]
         if rows[-1] is not end:
             rows.append(end)
+        before = None
         for s in rows:
-            print(f"{s[0] / 60:7.1f} {s[1]:8.1f} {s[2]:10} {s[3]:9,} {s[4]:10,}")
+            window = [lat for i, kind in enumerate(reads)
+                      for lat in kind.latencies[(before[7][i] if before else 0):s[7][i]]]
+            p50 = f"{statistics.median(window) * 1000:.1f} ms" if window else "-"
+            print(f"{s[0] / 60:7.1f} {s[1]:8.1f} {s[2]:10} {s[3]:9,} {s[4]:10,} {s[5]:9} {s[6]:7,} {p50:>31}")
+            before = s
         print()
         print(f"kith RSS (embedded PostgreSQL not counted): start {samples[0][1]:.1f} MiB, after warm-up"
               f" ({warm[0] / 60:.1f} min) {warm[1]:.1f} MiB, end {end[1]:.1f} MiB, highest after warm-up"
