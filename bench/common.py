@@ -28,6 +28,24 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def kith_pids(pid: int) -> list[int]:
+    """`kith run` and the web processes it forked (--processes), not the PostgreSQL it started."""
+    pids = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        if Path(f"/proc/{child}/comm").read_text().startswith("python"):
+            pids.append(int(child))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time these processes used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Kith:
     """`kith run` on a fresh embedded database in a temporary data directory."""
 

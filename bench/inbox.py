@@ -27,7 +27,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Kith, free_port, rss_mib  # noqa: E402
+from bench.common import Kith, cpu_seconds, free_port, kith_pids, rss_mib  # noqa: E402
 from federation import httpsig  # noqa: E402
 from federation.keys import generate_rsa_keypair  # noqa: E402
 
@@ -135,11 +135,16 @@ async def main() -> None:
                 peak[0] = max(peak[0], rss_mib(kith.proc.pid))
                 await asyncio.sleep(0.2)
 
+        bare_before = cpu_seconds([bare.pid])
         ceiling_statuses, ceiling_elapsed = await drive(f"http://127.0.0.1:{bare_port}/inbox", rest,
                                                         args.concurrency)
+        bare_cpu = cpu_seconds([bare.pid]) - bare_before
         statuses, _ = await drive(inbox, [warmup], 1)  # fetches the key once
         assert statuses == {202: 1}, statuses
+        pids = kith_pids(kith.proc.pid)
+        cpu_before = cpu_seconds(pids)
         statuses, elapsed = await drive(inbox, rest, args.concurrency, watch)
+        cpu = cpu_seconds(pids) - cpu_before
     finally:
         kith.stop()
         bare.terminate()
@@ -149,6 +154,9 @@ async def main() -> None:
     print(f"activities: {len(rest)}  concurrency: {args.concurrency}  kith processes: {args.processes or 'default'}")
     print(f"ceiling (bare aiohttp handler, read body, 202): {ceiling:,.0f}/s  statuses: {ceiling_statuses}")
     print(f"kith accepted per second: {rate:,.0f}/s ({elapsed:.2f} s)  statuses: {statuses}")
+    print(f"CPU per activity: kith {cpu / len(rest) * 1e6:,.0f} µs over {len(pids)} process(es),"
+          f" the bare handler {bare_cpu / len(rest) * 1e6:,.0f} µs (PostgreSQL not counted;"
+          " steadier than the rates on a busy machine)")
     print(f"ratio kith/ceiling: {rate / ceiling:.2f}  (target >= 0.70)")
     print(f"kith RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB (first process; embedded PostgreSQL not counted)")
 
