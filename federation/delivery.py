@@ -7,11 +7,12 @@ so nothing is sent for a change that rolled back and nothing is lost for one tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
-from collections import defaultdict
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,12 +23,18 @@ from federation.egress import EgressBlocked, EgressError, fetch
 from federation.render import ACTIVITY_JSON
 from federation.runtime import Federation
 from server import metrics
+from server.db.pool import UNAVAILABLE
 from server.store import deliveries as deliveries_store
 
 log = logging.getLogger(__name__)
 PER_HOST = 4
-CONCURRENCY = 256
-BATCH = 512
+CONCURRENCY = 256  # in flight at once
+BATCH = 512  # claimed at once, at most
+IN_HAND = 1024  # claimed and not finished (in flight, or waiting for their host's turn), at most
+REFILL = 64  # the runner claims again when this many have finished
+SLOW_SECONDS = 2.0  # a host whose delivery has not answered for this long gets no other one beside it
+FLUSH_SECONDS = 0.2  # how often successes are recorded
+POLL_SECONDS = 2.0  # how often due deliveries are looked for without being woken
 MAX_RETRY_AFTER = 24 * 3600.0
 
 
@@ -95,45 +102,161 @@ async def post_activity(fed: Federation, inbox: str, body: bytes, key: httpsig.S
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _Host:
+    """A peer as the runner sees it while it holds deliveries for it."""
+
+    jobs: int = 0  # claimed and not finished (waiting for a turn or in flight); forgotten at 0
+    started: dict[int, float] = field(default_factory=dict)  # in flight: delivery id -> monotonic start
+    suspect: bool = False  # its breaker is open or its last try failed: one delivery at a time
+    failures: int = 0  # failures of the host itself (timeouts, refusals, 5xx) while it was held
+    retry_at: datetime = datetime.min.replace(tzinfo=UTC)  # after the latest of those, when to try again
+    turn: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def may_start(self) -> bool:
+        """Alone; or beside fewer than PER_HOST others, if it answers and none of them hangs."""
+        if not self.started:
+            return True
+        return (not self.suspect and len(self.started) < PER_HOST
+                and time.monotonic() - min(self.started.values()) < SLOW_SECONDS)
+
+
 class DeliveryRunner:
-    """Claims due deliveries and sends them concurrently: at most PER_HOST at once to any one
-    host and CONCURRENCY in all. Outcomes are recorded in bulk, a few statements per batch."""
+    """Sends due deliveries concurrently: CONCURRENCY in flight at most, PER_HOST to a host that
+    answers (one to a host that hangs or failed), each independently of the others, so a peer that
+    hangs until the timeout holds up only its own deliveries. Successes are recorded in bulk."""
 
     def __init__(self, fed: Federation) -> None:
         self.fed = fed
-        self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
         self.slots = asyncio.Semaphore(CONCURRENCY)
+        self.hosts: dict[str, _Host] = {}
+        self.delivered: list[queue.Job] = []  # sent, not yet recorded
+        self.deferred: list[tuple[int, datetime]] = []  # handed back untried, not yet recorded
+        self.hungry = False  # the last claim was full: claim again as soon as there is room
 
     async def run_once(self, limit: int = BATCH) -> int:
-        """Deliver one batch; returns how many deliveries were attempted."""
+        """Claim up to `limit` due deliveries and send them, every outcome recorded on return (how
+        tests drain the queue); returns how many were claimed."""
+        sending = await self._claim(limit)
+        await asyncio.gather(*sending)
+        await self._flush()
+        return len(sending)
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """The workers' delivery loop, until cancelled or the database fails: claim again whenever
+        REFILL deliveries have finished (up to IN_HAND held at once), on `wake` (new work) and every
+        POLL_SECONDS; record the outcomes every FLUSH_SECONDS."""
+        sending: set[asyncio.Task[None]] = set()
+        failed: list[BaseException] = []
+
+        def finished(task: asyncio.Task[None]) -> None:
+            sending.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failed.append(task.exception())
+                wake.set()
+            elif self.hungry and IN_HAND - len(sending) >= REFILL:
+                wake.set()
+
+        try:
+            while True:
+                wake.clear()
+                room = min(IN_HAND - len(sending), BATCH)
+                if room >= REFILL:
+                    claimed = await self._claim(room)
+                    self.hungry = len(claimed) == room
+                    for task in claimed:
+                        sending.add(task)
+                        task.add_done_callback(finished)
+                await self._flush()
+                if failed:
+                    raise failed[0]
+                if self.hungry and IN_HAND - len(sending) >= REFILL:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    busy = self.delivered or self.deferred or sending
+                    await asyncio.wait_for(wake.wait(), FLUSH_SECONDS if busy else POLL_SECONDS)
+        finally:
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
+            with contextlib.suppress(*UNAVAILABLE, OSError, asyncpg.PostgresError):
+                await self._flush()  # what was sent is not sent again
+
+    async def _claim(self, limit: int) -> list[asyncio.Task[None]]:
+        """Lease due deliveries, half of them the most recently due, and start a task for each."""
         pool = self.fed.pool
         jobs = await queue.claim(
             pool, "deliveries",
             "inbox_url, host, created_at, activity_id,"
-            " (SELECT h.signature_scheme FROM hosts h WHERE h.host = deliveries.host) AS scheme",
-            limit,
+            " (SELECT h.signature_scheme FROM hosts h WHERE h.host = deliveries.host) AS scheme,"
+            " (SELECT h.unreachable_since IS NOT NULL FROM hosts h WHERE h.host = deliveries.host) AS unreachable",
+            limit, fresh=limit // 2,
         )
         if not jobs:
-            return 0
+            return []
         activities = await deliveries_store.activities_to_send(pool, list({j.row["activity_id"] for j in jobs}))
-        outcomes = await asyncio.gather(*(self._send(job, activities.get(job.row["activity_id"])) for job in jobs))
-        done = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome.ok]
-        await deliveries_store.mark_done(pool, [job.id for job in done], sorted({job.row["host"] for job in done}))
-        metrics.DELIVERIES.labels("delivered").inc(len(done))
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if not outcome.ok:
-                await self._failed(job, outcome)
-        return len(jobs)
+        tasks = []
+        for job in jobs:
+            host = self.hosts.setdefault(job.row["host"], _Host())
+            host.jobs += 1
+            tasks.append(asyncio.create_task(self._deliver(job, activities.get(job.row["activity_id"]), host)))
+        return tasks
 
-    async def _send(self, job: queue.Job, activity: deliveries_store.ActivityToSend | None) -> Outcome:
-        if activity is None:
-            return Outcome(False, None, "the activity or its sender is gone", permanent=True)
-        if await self.fed.policies.suspended(job.row["host"]):
-            return Outcome(False, None, "the host was suspended", permanent=True)
+    async def _deliver(self, job: queue.Job, activity: deliveries_store.ActivityToSend | None, host: _Host) -> None:
+        """Send one delivery when its host's turn comes, and keep the outcome; if the host fails
+        meanwhile, the delivery waits with the host's other ones, untried."""
+        try:
+            if activity is None:
+                outcome = Outcome(False, None, "the activity or its sender is gone", permanent=True)
+            elif await self.fed.policies.suspended(job.row["host"]):
+                outcome = Outcome(False, None, "the host was suspended", permanent=True)
+            else:
+                failures = host.failures
+                host.suspect = host.suspect or bool(job.row["unreachable"])
+                async with host.turn:
+                    await host.turn.wait_for(lambda: host.failures != failures or host.may_start())
+                    if host.failures != failures:
+                        self.deferred.append((job.id, host.retry_at))
+                        return
+                    host.started[job.id] = time.monotonic()
+                outcome = await self._send(job, activity, host)
+            if outcome.ok:
+                self.delivered.append(job)
+            else:
+                await self._failed(job, outcome)
+        finally:
+            host.jobs -= 1
+            if not host.jobs:
+                self.hosts.pop(job.row["host"], None)
+
+    async def _send(self, job: queue.Job, activity: deliveries_store.ActivityToSend, host: _Host) -> Outcome:
+        """POST it once a slot is free; a failure of the host itself ends the host's turn for the others."""
         key = httpsig.SigningKey(self.fed.urls.key_id(activity.username), activity.private_pem)
-        async with self.slots, self.host_slots[job.row["host"]]:
-            return await post_activity(self.fed, job.row["inbox_url"], activity.body, key,
-                                       job.row["scheme"])
+        try:
+            async with self.slots:
+                host.started[job.id] = time.monotonic()
+                outcome = await post_activity(self.fed, job.row["inbox_url"], activity.body, key, job.row["scheme"])
+            host.suspect = not outcome.ok
+            if _host_down(outcome):
+                host.failures += 1
+                host.retry_at = datetime.now(UTC) + timedelta(seconds=_delay(job, outcome))
+            return outcome
+        finally:
+            del host.started[job.id]
+            async with host.turn:
+                host.turn.notify_all()
+
+    async def _flush(self) -> None:
+        """Record the successes and deferrals gathered since the last time, a statement or three."""
+        delivered, self.delivered = self.delivered, []
+        deferred, self.deferred = self.deferred, []
+        pool = self.fed.pool
+        if delivered:
+            await deliveries_store.mark_done(pool, [job.id for job in delivered],
+                                             sorted({job.row["host"] for job in delivered}))
+            metrics.DELIVERIES.labels("delivered").inc(len(delivered))
+        if deferred:
+            await deliveries_store.defer(pool, [d[0] for d in deferred], [d[1] for d in deferred])
 
     async def _failed(self, job: queue.Job, outcome: Outcome) -> None:
         pool, host = self.fed.pool, job.row["host"]
@@ -143,8 +266,17 @@ class DeliveryRunner:
             await queue.dead(pool, "deliveries", job.id, outcome.error)
             metrics.DELIVERIES.labels("dead").inc()
             return
-        delay = outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)
+        delay = _delay(job, outcome)
         again = await queue.retry(pool, "deliveries", job.id, outcome.error, delay, created_column="created_at")
         metrics.DELIVERIES.labels("retry" if again else "dead").inc()
-        if outcome.status is None or outcome.status >= 500:
+        if _host_down(outcome):
             await deliveries_store.host_failed(pool, host, datetime.now(UTC) + timedelta(seconds=delay))
+
+
+def _host_down(outcome: Outcome) -> bool:
+    """Whether the failure is the host's (it hangs, refuses, or errs), which opens its breaker."""
+    return not outcome.ok and not outcome.permanent and (outcome.status is None or outcome.status >= 500)
+
+
+def _delay(job: queue.Job, outcome: Outcome) -> float:
+    return outcome.retry_after if outcome.retry_after is not None else queue.backoff(job.attempts)

@@ -54,21 +54,28 @@ def _table(name: str) -> str:
     return name
 
 
-async def claim(db: asyncpg.Pool | asyncpg.Connection, queue: str, columns: str, limit: int) -> list[Job]:
+async def claim(db: asyncpg.Pool | asyncpg.Connection, queue: str, columns: str, limit: int,
+                *, fresh: int = 0) -> list[Job]:
     """Lease up to `limit` due items to this process: those nobody holds, whose lease ran out, or
-    whose holder stopped beating (it died)."""
+    whose holder stopped beating (it died). The longest due go first, except that `fresh` of them
+    are the most recently due, so that new work does not wait behind a backlog (both ends of the
+    same index, `next_attempt_at`)."""
     table = _table(queue)
+    due = (f"SELECT q.id FROM {table} q WHERE q.state = 'pending' AND q.next_attempt_at <= now()"
+           "  AND (q.locked_until IS NULL OR q.locked_until < now()"
+           "   OR q.locked_by IN (SELECT w.id FROM worker_processes w WHERE w.seen_at < now() - $4::interval))")
+    fresh = min(fresh, limit)
     rows = await db.fetch(
-        f"UPDATE {table} SET locked_until = now() + $1::interval, locked_by = $3, attempts = attempts + 1"
-        f" WHERE id IN (SELECT q.id FROM {table} q WHERE q.state = 'pending' AND q.next_attempt_at <= now()"
-        f"   AND (q.locked_until IS NULL OR q.locked_until < now()"
-        f"     OR q.locked_by IN (SELECT w.id FROM worker_processes w WHERE w.seen_at < now() - $4::interval))"
-        f"   ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        f"WITH oldest AS ({due} ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
+        f" newest AS ({due} ORDER BY q.next_attempt_at DESC LIMIT $5 FOR UPDATE SKIP LOCKED)"
+        f" UPDATE {table} SET locked_until = now() + $1::interval, locked_by = $3, attempts = attempts + 1"
+        " WHERE id IN (SELECT id FROM oldest UNION SELECT id FROM newest)"
         f" RETURNING id, attempts, {columns}",
         LEASE,
-        limit,
+        limit - fresh,
         process_id(),
         PRESUMED_DEAD,
+        fresh,
     )
     return [Job(r["id"], r["attempts"], r) for r in rows]
 

@@ -83,10 +83,15 @@ class Workers:
         self.pushes, self.scheduled, self.cards = PushRunner(fed), ScheduledRunner(fed), CardRunner(fed)
 
     async def pass_once(self) -> int:
-        """One pass over every queue; how many items were worked on."""
+        """One pass over every queue, deliveries included, each item's outcome recorded on return
+        (how tests drain the queues); how many items were worked on."""
+        return await self.others_once() + await self.deliveries.run_once()
+
+    async def others_once(self) -> int:
+        """One pass over every queue but the deliveries, which `DeliveryRunner.run` keeps flowing."""
         fed = self.fed
         return await self.inbox.run_once() + await polls.announce_results(fed.pool, fed.urls) \
-            + await self.deliveries.run_once() + await self.mail.run_once() + await self.imports.run_once() \
+            + await self.mail.run_once() + await self.imports.run_once() \
             + await self.archives.run_once() + await self.pushes.run_once() \
             + await self.scheduled.run_once() + await self.cards.run_once()
 
@@ -130,19 +135,28 @@ class Housekeeping:
 
 
 async def _drain(workers: Workers, housekeeping: Housekeeping, dsn: str) -> None:
-    """Pass after pass; between them, sleep until notified of new work (or POLL_SECONDS pass)."""
-    wake = asyncio.Event()
+    """Deliveries flow on their own (a peer that hangs must not hold up the other queues either);
+    the other queues pass after pass, sleeping between them until notified of new work (or
+    POLL_SECONDS pass). Whatever stops either stops both."""
+    wake, new_deliveries = asyncio.Event(), asyncio.Event()
     listener = await asyncpg.connect(dsn)
+    delivering = asyncio.create_task(workers.deliveries.run(new_deliveries))
+    delivering.add_done_callback(lambda _: wake.set())
     try:
-        await listener.add_listener(queue.NOTIFY_CHANNEL, lambda *_: wake.set())
-        while True:
+        await listener.add_listener(
+            queue.NOTIFY_CHANNEL,
+            lambda _conn, _pid, _channel, name: (new_deliveries if name == "deliveries" else wake).set())
+        while not delivering.done():
             wake.clear()
-            busy = await workers.pass_once()
+            busy = await workers.others_once()
             await housekeeping.run_when_due()
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+        delivering.result()  # raises what stopped it
     finally:
+        delivering.cancel()
+        await asyncio.wait([delivering])
         with contextlib.suppress(Exception):
             await listener.close()
 

@@ -16,10 +16,13 @@ async def insert_activity(db: Executor, account_id: int, payload: dict[str, Any]
 
 
 async def insert_deliveries(db: Executor, activity_id: int, inboxes: list[tuple[str, str]]) -> None:
-    """One delivery per (inbox URL, host); a repeated inbox is a no-op, a suspended host gets none."""
+    """One delivery per (inbox URL, host); a repeated inbox is a no-op, a suspended host gets none,
+    and a host whose breaker is open gets it when the breaker lets the next try through."""
     await db.execute(
-        "INSERT INTO deliveries (activity_id, inbox_url, host)"
-        " SELECT $1, i.url, i.host FROM unnest($2::text[], $3::text[]) AS i(url, host)"
+        "INSERT INTO deliveries (activity_id, inbox_url, host, next_attempt_at)"
+        " SELECT $1, i.url, i.host, coalesce((SELECT greatest(h.retry_at, now()) FROM hosts h"
+        "  WHERE h.host = i.host AND h.unreachable_since IS NOT NULL), now())"
+        " FROM unnest($2::text[], $3::text[]) AS i(url, host)"
         " WHERE NOT EXISTS (SELECT 1 FROM domain_policies dp WHERE dp.severity = 'suspend' AND"
         "  (i.host = dp.domain OR split_part(i.host, ':', 1) = dp.domain"
         "   OR split_part(i.host, ':', 1) LIKE '%.' || dp.domain))"
@@ -83,8 +86,19 @@ async def mark_done(db: Executor, delivery_ids: list[int], hosts: list[str]) -> 
     )
     await db.execute(
         "INSERT INTO hosts (host, last_success_at) SELECT h, now() FROM unnest($1::text[]) AS h"
-        " ON CONFLICT (host) DO UPDATE SET last_success_at = now(), unreachable_since = NULL",
+        " ON CONFLICT (host) DO UPDATE SET last_success_at = now(), unreachable_since = NULL, retry_at = NULL",
         hosts,
+    )
+
+
+async def defer(db: Executor, delivery_ids: list[int], until: list[datetime]) -> None:
+    """Hand claimed deliveries back untried, due again at `until` (each its own): their host failed
+    while they waited for their turn. The claim's attempt is taken back."""
+    await db.execute(
+        "UPDATE deliveries d SET next_attempt_at = u.at, locked_until = NULL, locked_by = NULL,"
+        " attempts = d.attempts - 1 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at) WHERE d.id = u.id",
+        delivery_ids,
+        until,
     )
 
 
@@ -104,9 +118,10 @@ async def host_failed(db: Executor, host: str, retry_at: datetime) -> None:
     """Mark the host unreachable and defer its other pending deliveries too (a circuit breaker):
     one failed attempt stands for the whole host instead of each delivery timing out in turn."""
     await db.execute(
-        "INSERT INTO hosts (host, unreachable_since) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE"
-        " SET unreachable_since = coalesce(hosts.unreachable_since, now())",
+        "INSERT INTO hosts (host, unreachable_since, retry_at) VALUES ($1, now(), $2) ON CONFLICT (host) DO UPDATE"
+        " SET unreachable_since = coalesce(hosts.unreachable_since, now()), retry_at = $2",
         host,
+        retry_at,
     )
     await db.execute(
         "UPDATE deliveries SET next_attempt_at = $2 WHERE host = $1 AND state = 'pending'"
@@ -147,7 +162,7 @@ async def record_failure(db: Executor, host: str, error: str) -> None:
 
 async def retry_host_now(db: Executor, host: str) -> int:
     """Make the host's pending deliveries due now and close its breaker; how many there are."""
-    await db.execute("UPDATE hosts SET unreachable_since = NULL WHERE host = $1", host)
+    await db.execute("UPDATE hosts SET unreachable_since = NULL, retry_at = NULL WHERE host = $1", host)
     return await db.fetchval(
         "WITH due AS (UPDATE deliveries SET next_attempt_at = now() WHERE host = $1 AND state = 'pending'"
         " RETURNING 1) SELECT count(*) FROM due", host)
