@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import logging
 import time
@@ -236,6 +237,8 @@ class DeliveryRunner:
             async with self.slots:
                 host.started[job.id] = time.monotonic()
                 outcome = await post_activity(self.fed, job.row["inbox_url"], activity.body, key, job.row["scheme"])
+            if not outcome.ok:  # the wait before the next try, decided once for the delivery and its host
+                outcome = dataclasses.replace(outcome, retry_after=_delay(job, outcome))
             host.suspect = not outcome.ok
             if _host_down(outcome):
                 host.failures += 1
