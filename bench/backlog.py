@@ -87,11 +87,10 @@ async def main() -> None:
         peak_rss, reported, drained_at = 0.0, back, None
         next_post = back + interval / 2
         while time.time() < back + args.timeout:
-            inboxes.collect()
             now = time.time()
             received = sum(len(inboxes.times.get(a, ())) for a in backlog)
             if received >= total and drained_at is None:
-                drained_at = max(max(inboxes.times[a]) for a in backlog)
+                drained_at = max(max(inboxes.times[a].values()) for a in backlog)
             if drained_at is not None and all(len(inboxes.times.get(a, ())) >= args.instances for a, _ in fresh):
                 break
             if drained_at is None and now >= next_post:
@@ -110,7 +109,7 @@ async def main() -> None:
               f" {rate / arrival:.1f}x the arrival rate (target >= 10x)")
         firsts, alls = [], []
         for activity_id, started in fresh:
-            times = sorted(inboxes.times.get(activity_id, []))
+            times = inboxes.arrivals(activity_id, range(args.instances))
             firsts.append(times[0] - started if times else float("inf"))
             alls.append(times[-1] - started if len(times) >= args.instances else float("inf"))
         if fresh:

@@ -7,7 +7,7 @@ each received (the id in the body) and when. A member of a `kith run` (workers o
 on each, so every post makes one delivery per instance. In the same run:
 
 1. baseline: --posts posts, one every --interval seconds, every inbox answering 202; for each, the
-   time from create_post until all the inboxes have it;
+   time from create_post until the inboxes that stay live (all but the first --dead) have it;
 2. the first --dead inboxes now accept the connection, read the request and never answer (Kith
    gives up after its read timeout, 10 s); as many posts again, at the same pace; for each, the
    time until every live inbox has it.
@@ -88,9 +88,10 @@ class FakeInboxes:
     count: int
     hanging: multiprocessing.sharedctypes.Synchronized = field(default_factory=lambda: multiprocessing.Value("i", 0))
     ports: list[int] = field(default_factory=list)
-    times: dict[str, list[float]] = field(default_factory=dict)  # activity id -> wall-clock arrivals
+    times: dict[str, dict[int, float]] = field(default_factory=dict)  # activity id -> inbox number -> arrival
 
     def start(self) -> FakeInboxes:
+        """Start the inbox process (from inside the benchmark's event loop)."""
         self.conn, child = multiprocessing.Pipe(duplex=False)
         self.process = multiprocessing.Process(target=serve_inboxes, args=(self.count, self.hanging, child),
                                                daemon=True)
@@ -98,22 +99,29 @@ class FakeInboxes:
         if not self.conn.poll(120):
             raise RuntimeError("the fake inboxes did not start")
         self.ports = self.conn.recv()
+        # read as they come, or the inbox process blocks on a full pipe and stops answering
+        asyncio.get_running_loop().add_reader(self.conn.fileno(), self.collect)
         return self
 
     def collect(self) -> None:
-        """Take in what the inbox process reported so far."""
+        """Take in what the inbox process reported."""
         while self.conn.poll():
-            for activity_id, _, at in self.conn.recv():
-                self.times.setdefault(activity_id, []).append(at)
+            for activity_id, number, at in self.conn.recv():
+                self.times.setdefault(activity_id, {})[number] = at
 
-    async def wait_for(self, activity_id: str, inboxes: int, deadline: float) -> list[float]:
-        """Arrival times of `activity_id` once `inboxes` have it (or at the deadline, as far as it got)."""
-        while len(self.times.get(activity_id, ())) < inboxes and time.time() < deadline:
+    def arrivals(self, activity_id: str, inboxes: range) -> list[float]:
+        """When these inboxes received the activity, earliest first (those that did)."""
+        times = self.times.get(activity_id, {})
+        return sorted(times[n] for n in inboxes if n in times)
+
+    async def wait_for(self, activity_id: str, inboxes: range, deadline: float) -> list[float]:
+        """`arrivals` once all these inboxes have it (or at the deadline, as far as it got)."""
+        while len(self.arrivals(activity_id, inboxes)) < len(inboxes) and time.time() < deadline:
             await asyncio.sleep(0.01)
-            self.collect()
-        return sorted(self.times.get(activity_id, []))
+        return self.arrivals(activity_id, inboxes)
 
     def stop(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.conn.fileno())
         self.process.terminate()
 
 
@@ -147,9 +155,9 @@ async def post(pool, base: str, star, text: str) -> tuple[str, float]:
     return activity_id, started
 
 
-async def series(inboxes: FakeInboxes, pool, base: str, star, posts: int, interval: float, live: int,
+async def series(inboxes: FakeInboxes, pool, base: str, star, posts: int, interval: float, live: range,
                  label: str, timeout: float) -> list[float]:
-    """`posts` posts, one every `interval` s; for each, seconds until `live` inboxes have it."""
+    """`posts` posts, one every `interval` s; for each, seconds until the `live` inboxes have it."""
     sent = []
     for n in range(posts):
         sent.append(await post(pool, base, star, f"{label} {n}"))
@@ -158,7 +166,7 @@ async def series(inboxes: FakeInboxes, pool, base: str, star, posts: int, interv
     took = []
     for activity_id, started in sent:
         arrivals = await inboxes.wait_for(activity_id, live, time.time() + timeout)
-        took.append(arrivals[-1] - started if len(arrivals) >= live else float("inf"))
+        took.append(arrivals[-1] - started if len(arrivals) == len(live) else float("inf"))
     return took
 
 
@@ -181,19 +189,19 @@ async def main() -> None:
     kith = Kith().start()
     try:
         pool, star = await seed(kith, inboxes.ports)
-        await series(inboxes, pool, kith.base, star, 1, 0, args.instances, "warm-up", args.timeout)
-        healthy = await series(inboxes, pool, kith.base, star, args.posts, args.interval, args.instances,
+        every, live = range(args.instances), range(args.dead, args.instances)
+        await series(inboxes, pool, kith.base, star, 1, 0, every, "warm-up", args.timeout)
+        healthy = await series(inboxes, pool, kith.base, star, args.posts, args.interval, live,
                                "baseline", args.timeout)
         inboxes.hanging.value = args.dead
-        live = args.instances - args.dead
         hanging = await series(inboxes, pool, kith.base, star, args.posts, args.interval, live,
                                "hanging", args.timeout)
         states = dict(await pool.fetch("SELECT state, count(*) FROM deliveries GROUP BY state"))
         broken = await pool.fetchval("SELECT count(*) FROM hosts WHERE unreachable_since IS NOT NULL")
         print(f"{args.instances:,} instances, one post every {args.interval:g} s, {args.posts} posts a series;"
               f" kith RSS {rss_mib(kith.proc.pid):.0f} MiB")
-        base = show(f"all {args.instances:,} answer, seconds until every inbox has the post", healthy)
-        slow = show(f"{args.dead} hang, seconds until the {live:,} live inboxes have it", hanging)
+        base = show(f"all answer: seconds until inboxes {live.start}-{live.stop - 1} have the post", healthy)
+        slow = show(f"inboxes 0-{args.dead - 1} hang: seconds until the {len(live):,} others have it", hanging)
         print(f"delivery states {states}; hosts with an open breaker: {broken}")
         print(f"slowdown of live deliveries: median {slow / base:.2f}x, worst {max(hanging) / max(healthy):.2f}x"
               " (target <= 1.10)")
