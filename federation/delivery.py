@@ -31,9 +31,10 @@ log = logging.getLogger(__name__)
 PER_HOST = 4
 CONCURRENCY = 256  # in flight at once
 BATCH = 512  # claimed at once, at most
-IN_HAND = 1024  # claimed and not finished (in flight, or waiting for their host's turn), at most
+IN_HAND = 512  # claimed and not finished (in flight, or waiting for their host's turn), at most
 REFILL = 64  # the runner claims again when this many have finished
 SLOW_SECONDS = 2.0  # a host whose delivery has not answered for this long gets no other one beside it
+BUSY_SECONDS = 5.0  # how long a delivery to a host that hangs is handed back for
 FLUSH_SECONDS = 0.2  # how often successes are recorded
 POLL_SECONDS = 2.0  # how often due deliveries are looked for without being woken
 MAX_RETRY_AFTER = 24 * 3600.0
@@ -114,12 +115,13 @@ class _Host:
     retry_at: datetime = datetime.min.replace(tzinfo=UTC)  # after the latest of those, when to try again
     turn: asyncio.Condition = field(default_factory=asyncio.Condition)
 
+    def hangs(self) -> bool:
+        """Whether a delivery to it has been in flight for SLOW_SECONDS already."""
+        return bool(self.started) and time.monotonic() - min(self.started.values()) >= SLOW_SECONDS
+
     def may_start(self) -> bool:
-        """Alone; or beside fewer than PER_HOST others, if it answers and none of them hangs."""
-        if not self.started:
-            return True
-        return (not self.suspect and len(self.started) < PER_HOST
-                and time.monotonic() - min(self.started.values()) < SLOW_SECONDS)
+        """Alone; or beside fewer than PER_HOST others, if it is not suspect and none of them hangs."""
+        return not self.started or (not self.suspect and len(self.started) < PER_HOST and not self.hangs())
 
 
 class DeliveryRunner:
@@ -132,7 +134,7 @@ class DeliveryRunner:
         self.slots = asyncio.Semaphore(CONCURRENCY)
         self.hosts: dict[str, _Host] = {}
         self.delivered: list[queue.Job] = []  # sent, not yet recorded
-        self.deferred: list[tuple[int, datetime]] = []  # handed back untried, not yet recorded
+        self.deferred: list[tuple[int, datetime, bool]] = []  # handed back untried (id, until, host failed)
         self.hungry = False  # the last claim was full: claim again as soon as there is room
 
     async def run_once(self, limit: int = BATCH) -> int:
@@ -184,14 +186,14 @@ class DeliveryRunner:
                 await self._flush()  # what was sent is not sent again
 
     async def _claim(self, limit: int) -> list[asyncio.Task[None]]:
-        """Lease due deliveries, half of them the most recently due, and start a task for each."""
+        """Lease due deliveries, three quarters of them the most recently due, and start a task for each."""
         pool = self.fed.pool
         jobs = await queue.claim(
             pool, "deliveries",
             "inbox_url, host, created_at, activity_id,"
             " (SELECT h.signature_scheme FROM hosts h WHERE h.host = deliveries.host) AS scheme,"
             " (SELECT h.unreachable_since IS NOT NULL FROM hosts h WHERE h.host = deliveries.host) AS unreachable",
-            limit, fresh=limit // 2,
+            limit, fresh=limit * 3 // 4,
         )
         if not jobs:
             return []
@@ -204,8 +206,10 @@ class DeliveryRunner:
         return tasks
 
     async def _deliver(self, job: queue.Job, activity: deliveries_store.ActivityToSend | None, host: _Host) -> None:
-        """Send one delivery when its host's turn comes, and keep the outcome; if the host fails
-        meanwhile, the delivery waits with the host's other ones, untried."""
+        """Send one delivery when its host's turn comes, and keep the outcome. If the host hangs, the
+        delivery is handed back untried for BUSY_SECONDS (it would only take room here); if the
+        host fails meanwhile, until the host's retry time, the attempt counted as failed with the
+        host's (so that its backoff grows with the outage)."""
         try:
             if activity is None:
                 outcome = Outcome(False, None, "the activity or its sender is gone", permanent=True)
@@ -215,14 +219,20 @@ class DeliveryRunner:
                 failures = host.failures
                 host.suspect = host.suspect or bool(job.row["unreachable"])
                 async with host.turn:
-                    await host.turn.wait_for(lambda: host.failures != failures or host.may_start())
+                    while not (host.failures != failures or host.hangs() or host.may_start()):
+                        with contextlib.suppress(TimeoutError):  # woken when one finishes, or to see it hang
+                            await asyncio.wait_for(host.turn.wait(), SLOW_SECONDS)
                     if host.failures != failures:
-                        self.deferred.append((job.id, host.retry_at))
+                        self.deferred.append((job.id, host.retry_at, True))
+                        return
+                    if host.hangs():
+                        self.deferred.append((job.id, datetime.now(UTC) + timedelta(seconds=BUSY_SECONDS), False))
                         return
                     host.started[job.id] = time.monotonic()
                 outcome = await self._send(job, activity, host)
             if outcome.ok:
                 self.delivered.append(job)
+                metrics.DELIVERIES.labels("delivered").inc()  # counted when it happened, recorded soon after
             else:
                 await self._failed(job, outcome)
         finally:
@@ -257,9 +267,8 @@ class DeliveryRunner:
         if delivered:
             await deliveries_store.mark_done(pool, [job.id for job in delivered],
                                              sorted({job.row["host"] for job in delivered}))
-            metrics.DELIVERIES.labels("delivered").inc(len(delivered))
         if deferred:
-            await deliveries_store.defer(pool, [d[0] for d in deferred], [d[1] for d in deferred])
+            await deliveries_store.defer(pool, *map(list, zip(*deferred, strict=True)))
 
     async def _failed(self, job: queue.Job, outcome: Outcome) -> None:
         pool, host = self.fed.pool, job.row["host"]

@@ -91,14 +91,19 @@ async def mark_done(db: Executor, delivery_ids: list[int], hosts: list[str]) -> 
     )
 
 
-async def defer(db: Executor, delivery_ids: list[int], until: list[datetime]) -> None:
-    """Hand claimed deliveries back untried, due again at `until` (each its own): their host failed
-    while they waited for their turn. The claim's attempt is taken back."""
+async def defer(db: Executor, delivery_ids: list[int], until: list[datetime], host_failed: list[bool]) -> None:
+    """Hand claimed deliveries back untried, each due again at its `until` or when its host's open
+    breaker lets the next try through, whichever is later. The claim's attempt stands if the host
+    failed meanwhile, and is taken back if the host was only busy."""
     await db.execute(
-        "UPDATE deliveries d SET next_attempt_at = u.at, locked_until = NULL, locked_by = NULL,"
-        " attempts = d.attempts - 1 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at) WHERE d.id = u.id",
+        "UPDATE deliveries d SET locked_until = NULL, locked_by = NULL,"
+        " attempts = d.attempts - CASE WHEN u.failed THEN 0 ELSE 1 END,"
+        " next_attempt_at = greatest(u.at, (SELECT h.retry_at FROM hosts h"
+        "  WHERE h.host = d.host AND h.unreachable_since IS NOT NULL))"
+        " FROM unnest($1::bigint[], $2::timestamptz[], $3::bool[]) AS u(id, at, failed) WHERE d.id = u.id",
         delivery_ids,
         until,
+        host_failed,
     )
 
 
