@@ -28,6 +28,36 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+async def add_remote_followers(pool, account_id: int, ports: list[int], per_instance: int) -> None:
+    """`per_instance` followers of the account on each fake instance (http://127.0.0.1:PORT, shared
+    inbox /inbox), written straight into the database; statistics refreshed for the planner."""
+    await pool.execute(
+        "INSERT INTO accounts (username, domain, uri, inbox_url, shared_inbox_url, public_key_pem)"
+        " SELECT 'f' || n, '127.0.0.1:' || p, 'http://127.0.0.1:' || p || '/users/f' || n,"
+        "  'http://127.0.0.1:' || p || '/users/f' || n || '/inbox', 'http://127.0.0.1:' || p || '/inbox', 'x'"
+        " FROM unnest($1::int[]) AS p, generate_series(1, $2) AS n",
+        ports, per_instance,
+    )
+    await pool.execute(
+        "INSERT INTO follows (account_id, target_account_id) SELECT id, $1 FROM accounts WHERE domain IS NOT NULL",
+        account_id,
+    )
+    await pool.execute("ANALYZE")
+
+
+async def listen_on_new_ports(runner, count: int) -> list[int]:
+    """Serve an aiohttp runner on `count` fresh loopback ports (bound here, so never handed out twice)."""
+    from aiohttp import web
+
+    ports = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        ports.append(sock.getsockname()[1])
+        await web.SockSite(runner, sock, backlog=512).start()
+    return ports
+
+
 def kith_pids(pid: int) -> list[int]:
     """`kith run` and the web processes it forked (--processes), not the PostgreSQL it started."""
     pids = [pid]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Kith, rss_mib  # noqa: E402
+from bench.common import Kith, add_remote_followers, listen_on_new_ports, rss_mib  # noqa: E402
 
 FLUSH_SECONDS = 0.05  # how often the inbox process reports what it received
 
@@ -40,7 +40,6 @@ FLUSH_SECONDS = 0.05  # how often the inbox process reports what it received
 def serve_inboxes(count: int, hanging, conn: Connection) -> None:
     """`count` inboxes on 127.0.0.1, one port each; the first `hanging.value` of them never answer.
     Sends its ports, then batches of (activity id, inbox number, wall-clock time) as they arrive."""
-    import socket
 
     from aiohttp import web
 
@@ -68,13 +67,8 @@ def serve_inboxes(count: int, hanging, conn: Connection) -> None:
         app.router.add_post("/inbox", inbox)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        ports = []
-        for number in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-            index[ports[-1]] = number
-            await web.SockSite(runner, sock, backlog=512).start()
+        ports = await listen_on_new_ports(runner, count)
+        index.update((port, number) for number, port in enumerate(ports))
         conn.send(ports)
         await report()
 
@@ -132,14 +126,7 @@ async def seed(kith: Kith, ports: list[int]):
 
     pool = await create_pool(kith.database_url())
     star = await create_member(pool, "star", "bench password", check_reserved=False)
-    await pool.execute(
-        "INSERT INTO accounts (username, domain, uri, inbox_url, shared_inbox_url, public_key_pem)"
-        " SELECT 'f', '127.0.0.1:' || p, 'http://127.0.0.1:' || p || '/users/f',"
-        "  'http://127.0.0.1:' || p || '/users/f/inbox', 'http://127.0.0.1:' || p || '/inbox', 'x'"
-        " FROM unnest($1::int[]) AS p", ports)
-    await pool.execute("INSERT INTO follows (account_id, target_account_id)"
-                       " SELECT id, $1 FROM accounts WHERE domain IS NOT NULL", star.id)
-    await pool.execute("ANALYZE")
+    await add_remote_followers(pool, star.id, ports, 1)
     return pool, star
 
 

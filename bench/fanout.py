@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Kith, rss_mib  # noqa: E402
+from bench.common import Kith, add_remote_followers, listen_on_new_ports, rss_mib  # noqa: E402
 
 PORTS_PER_PROCESS = 5000
 
@@ -56,7 +56,6 @@ def open_files(pid: int) -> int:
 def serve_inboxes(count: int, delay: float, received, conn) -> None:
     """Fake instances: `count` ports on 127.0.0.1, each answering POST /inbox with 202.
     The ports (bound here, so no other process can take them meanwhile) go back through `conn`."""
-    import socket
 
     from aiohttp import web
 
@@ -75,13 +74,7 @@ def serve_inboxes(count: int, delay: float, received, conn) -> None:
         app.router.add_post("/inbox", inbox)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        ports = []
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-            await web.SockSite(runner, sock, backlog=512).start()
-        conn.send(ports)
+        conn.send(await listen_on_new_ports(runner, count))
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -94,18 +87,7 @@ async def seed(kith: Kith, ports: list[int], per_instance: int):
 
     pool = await create_pool(kith.database_url())
     star = await create_member(pool, "star", "bench password", check_reserved=False)
-    await pool.execute(
-        "INSERT INTO accounts (username, domain, uri, inbox_url, shared_inbox_url, public_key_pem)"
-        " SELECT 'f' || n, '127.0.0.1:' || p, 'http://127.0.0.1:' || p || '/users/f' || n,"
-        "  'http://127.0.0.1:' || p || '/users/f' || n || '/inbox', 'http://127.0.0.1:' || p || '/inbox', 'x'"
-        " FROM unnest($1::int[]) AS p, generate_series(1, $2) AS n",
-        ports, per_instance,
-    )
-    await pool.execute(
-        "INSERT INTO follows (account_id, target_account_id) SELECT id, $1 FROM accounts WHERE domain IS NOT NULL",
-        star.id,
-    )
-    await pool.execute("ANALYZE")
+    await add_remote_followers(pool, star.id, ports, per_instance)
     return pool, star
 
 

@@ -45,7 +45,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Kith, rss_mib  # noqa: E402
+from bench.common import Kith, add_remote_followers, rss_mib  # noqa: E402
 from bench.fanout import open_files, raise_open_files, serve_inboxes  # noqa: E402
 from federation import httpsig  # noqa: E402
 from federation.keys import generate_rsa_keypair  # noqa: E402
@@ -149,17 +149,7 @@ async def seed(pool, ports: list[int], per_instance: int):
     from server.store import oauth as oauth_store
 
     member = await create_member(pool, "reader", "bench password", check_reserved=False)
-    await pool.execute(
-        "INSERT INTO accounts (username, domain, uri, inbox_url, shared_inbox_url, public_key_pem)"
-        " SELECT 'f' || n, '127.0.0.1:' || p, 'http://127.0.0.1:' || p || '/users/f' || n,"
-        "  'http://127.0.0.1:' || p || '/users/f' || n || '/inbox', 'http://127.0.0.1:' || p || '/inbox', 'x'"
-        " FROM unnest($1::int[]) AS p, generate_series(1, $2) AS n",
-        ports, per_instance,
-    )
-    await pool.execute(
-        "INSERT INTO follows (account_id, target_account_id) SELECT id, $1 FROM accounts WHERE domain IS NOT NULL",
-        member.id,
-    )
+    await add_remote_followers(pool, member.id, ports, per_instance)
     app = await oauth_store.insert_app(pool, secrets.token_hex(8), "x", "soak", None, ["urn:ietf:wg:oauth:2.0:oob"],
                                        ["read", "write"])
     token = secrets.token_urlsafe(16)
