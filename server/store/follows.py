@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from server.models import Account
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
-from server.store.paging import Page, Paged
+from server.store.paging import Page, Paged, optional
 
 
 async def insert(db: Executor, account_id: int, target_id: int, *, state: str = "accepted",
@@ -127,7 +127,7 @@ async def collection_uris(
     mine, other = ("target_account_id", "account_id") if followers else ("account_id", "target_account_id")
     rows = await db.fetch(
         f"SELECT f.id, coalesce(a.uri, $2 || a.username) AS uri FROM follows f JOIN accounts a ON a.id = f.{other}"
-        f" WHERE f.{mine} = $1 AND f.state = 'accepted' AND ($3::bigint IS NULL OR f.id < $3)"
+        f" WHERE f.{mine} = $1 AND f.state = 'accepted' AND {optional('f.id < $3', '$3::bigint', before_id)}"
         " ORDER BY f.id DESC LIMIT $4",
         account_id,
         base_actor,

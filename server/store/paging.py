@@ -10,6 +10,20 @@ from typing import Generic, NamedTuple, TypeVar
 T = TypeVar("T")
 
 
+def optional(condition: str, param: str, value: object) -> str:
+    """`condition` on parameter `param` when its value is given, otherwise `param IS NULL`.
+
+    A query written `($2 IS NULL OR id < $2)` serves every call with one statement, but after five
+    executions PostgreSQL may switch it to a generic plan that cannot use the bound as an index
+    condition (120-185 ms on a 200k-post home feed instead of about 1 ms). Writing only the
+    conditions that apply gives each combination its own statement text, hence its own prepared
+    statement and plan; an absent bound still names its parameter (typed, so the numbering of the
+    later parameters does not change) in a test with no column in it: true for the NULL passed,
+    evaluated once per execution (a one-time filter), and left out of the row estimates.
+    """
+    return condition if value is not None else f"{param} IS NULL"
+
+
 class Paged(NamedTuple, Generic[T]):
     """An item of a page ordered by another row's id (the follow, block or bookmark): the cursor."""
 
@@ -25,10 +39,12 @@ class Page:
     limit: int = 20
 
     def where(self, column: str, first: int) -> str:
-        """SQL bounds on `column`, using parameters $first..$first+2 (pass `args`)."""
+        """SQL bounds on `column`, using parameters $first..$first+2 (pass `args`); only the bounds
+        given are compared (see `optional`), so each combination gets its own plan."""
         a, b, c = first, first + 1, first + 2
-        return (f"(${a}::bigint IS NULL OR {column} < ${a}) AND (${b}::bigint IS NULL OR {column} > ${b})"
-                f" AND (${c}::bigint IS NULL OR {column} > ${c})")
+        return (f"{optional(f'{column} < ${a}', f'${a}::bigint', self.max_id)}"
+                f" AND {optional(f'{column} > ${b}', f'${b}::bigint', self.since_id)}"
+                f" AND {optional(f'{column} > ${c}', f'${c}::bigint', self.min_id)}")
 
     @property
     def args(self) -> tuple[int | None, int | None, int | None]:

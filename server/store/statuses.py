@@ -11,7 +11,7 @@ from server.models import Account, Status, Visibility
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
 from server.store.domains import DOMAIN_MATCH, domain_match
 from server.store.media import NOTE_COLUMNS as MEDIA_NOTE_COLUMNS
-from server.store.paging import Page
+from server.store.paging import Page, optional
 
 
 def visible_to(viewer: str) -> str:
@@ -307,7 +307,7 @@ async def public_by_account(db: Executor, account_id: int, *, max_id: int | None
     """Public posts of an account (the ActivityPub outbox), newest first."""
     rows = await db.fetch(
         f"{SELECT_STATUS} WHERE s.account_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL"
-        " AND s.reblog_of_id IS NULL AND ($2::bigint IS NULL OR s.id < $2) ORDER BY s.id DESC LIMIT $3",
+        f" AND s.reblog_of_id IS NULL AND {optional('s.id < $2', '$2::bigint', max_id)} ORDER BY s.id DESC LIMIT $3",
         account_id,
         max_id,
         limit,
