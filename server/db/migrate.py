@@ -50,7 +50,13 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
             applied.append(version)
         return applied
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        try:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        except BaseException:
+            # A pool connection is handed back without a reset (server/db/pool.py): one still
+            # holding the lock must never be reused, or every later migration would wait forever.
+            conn.terminate()
+            raise
 
 
 async def missing(conn: asyncpg.Connection | asyncpg.Pool) -> list[int]:
