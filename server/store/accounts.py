@@ -434,15 +434,12 @@ class Counts:
 
 
 async def counts(db: Executor, ids: list[int]) -> dict[int, Counts]:
-    """What an account's profile counts, for many accounts at once."""
+    """What an account's profile counts, for many accounts at once: the counters PostgreSQL keeps
+    in account_stats (migration 0046; no row yet is all zeros)."""
     rows = await db.fetch(
-        "SELECT i.id,"
-        " (SELECT count(*) FROM follows f WHERE f.target_account_id = i.id AND f.state = 'accepted') AS followers,"
-        " (SELECT count(*) FROM follows f WHERE f.account_id = i.id AND f.state = 'accepted') AS following,"
-        " (SELECT count(*) FROM statuses s WHERE s.account_id = i.id AND s.deleted_at IS NULL"
-        "   AND s.visibility IN ('public', 'unlisted')) AS posts,"
-        " (SELECT max(s.created_at)::date FROM statuses s WHERE s.account_id = i.id AND s.deleted_at IS NULL) AS last"
-        " FROM unnest($1::bigint[]) AS i(id)",
+        "SELECT i.id, coalesce(st.followers_count, 0) AS followers, coalesce(st.following_count, 0) AS following,"
+        " coalesce(st.statuses_count, 0) AS posts, st.last_status_at::date AS last"
+        " FROM unnest($1::bigint[]) AS i(id) LEFT JOIN account_stats st ON st.account_id = i.id",
         ids,
     )
     return {r["id"]: Counts(r["followers"], r["following"], r["posts"], r["last"]) for r in rows}

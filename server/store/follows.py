@@ -98,13 +98,10 @@ class FollowCounts(NamedTuple):
 
 
 async def counts(db: Executor, account_id: int) -> FollowCounts:
-    """Accepted follows only."""
+    """Accepted follows only (kept in account_stats by PostgreSQL, migration 0046)."""
     row = await db.fetchrow(
-        "SELECT (SELECT count(*) FROM follows WHERE target_account_id = $1 AND state = 'accepted') AS followers,"
-        " (SELECT count(*) FROM follows WHERE account_id = $1 AND state = 'accepted') AS following",
-        account_id,
-    )
-    return FollowCounts(row["followers"], row["following"])
+        "SELECT followers_count, following_count FROM account_stats WHERE account_id = $1", account_id)
+    return FollowCounts(row["followers_count"], row["following_count"]) if row else FollowCounts(0, 0)
 
 
 async def local_follower_ids(db: Executor, target_id: int) -> list[int]:

@@ -239,11 +239,9 @@ async def account_timeline(db: Executor, account_id: int, viewer_id: int | None,
 
 
 async def count_by_account(db: Executor, account_id: int) -> int:
+    """Posts and boosts not deleted, public or unlisted (kept in account_stats by PostgreSQL, migration 0046)."""
     return await db.fetchval(
-        "SELECT count(*) FROM statuses WHERE account_id = $1 AND deleted_at IS NULL"
-        " AND visibility IN ('public', 'unlisted')",
-        account_id,
-    )
+        "SELECT coalesce((SELECT statuses_count FROM account_stats WHERE account_id = $1), 0)", account_id)
 
 
 async def count_local(db: Executor) -> int:

@@ -87,6 +87,10 @@ async def test_a_previous_release_database_upgrades_with_its_data(database_url: 
         assert host["last_success_at"] is not None and host["software"] is None and host["last_error"] is None
         assert await conn.fetchval("SELECT count(*) FROM worker_processes") == 0
         assert await conn.fetchval("SELECT expand_spoilers FROM users WHERE account_id = $1", ids["alice"]) is False
+        stats = {r["account_id"]: tuple(r[1:]) for r in await conn.fetch(  # counted by 0046 from the old rows
+            "SELECT account_id, statuses_count, followers_count, following_count, last_status_at IS NOT NULL"
+            " FROM account_stats")}
+        assert (stats[ids["alice"]], stats[ids["bob"]]) == ((1, 0, 1, True), (0, 1, 0, False))
     finally:
         await conn.close()
 
@@ -99,6 +103,7 @@ async def test_a_previous_release_database_upgrades_with_its_data(database_url: 
         status = await resp.json()
         assert resp.status == 200, status
         assert status["content"] == "<p>written before the upgrade</p>" and status["account"]["username"] == "alice"
+        assert (status["account"]["statuses_count"], status["account"]["following_count"]) == (1, 1)
         [picture] = status["media_attachments"]
         assert picture["description"] == "a picture from before"
         assert picture["url"].endswith("/attachments/old-picture.png")
