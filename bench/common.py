@@ -71,7 +71,10 @@ def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time these processes used so far."""
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a backend that has ended
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -102,6 +105,11 @@ class Kith:
 
     def database_url(self) -> str:
         return f"postgresql://postgres:@/postgres?host={self.data / 'postgres'}"
+
+    def postgres_pids(self) -> list[int]:
+        """Its embedded PostgreSQL: the postmaster (named in postmaster.pid) and every backend."""
+        postmaster = int((self.data / "postgres" / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *map(int, Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split())]
 
     def stop(self) -> None:
         if self.proc:

@@ -135,16 +135,17 @@ async def main() -> None:
                 peak[0] = max(peak[0], rss_mib(kith.proc.pid))
                 await asyncio.sleep(0.2)
 
-        bare_before = cpu_seconds([bare.pid])
+        bare_before, client_before = cpu_seconds([bare.pid]), time.process_time()
         ceiling_statuses, ceiling_elapsed = await drive(f"http://127.0.0.1:{bare_port}/inbox", rest,
                                                         args.concurrency)
-        bare_cpu = cpu_seconds([bare.pid]) - bare_before
+        bare_cpu, bare_client_cpu = cpu_seconds([bare.pid]) - bare_before, time.process_time() - client_before
         statuses, _ = await drive(inbox, [warmup], 1)  # fetches the key once
         assert statuses == {202: 1}, statuses
-        pids = kith_pids(kith.proc.pid)
-        cpu_before = cpu_seconds(pids)
+        pids, pg_pids = kith_pids(kith.proc.pid), kith.postgres_pids()
+        cpu_before, pg_before, client_before = cpu_seconds(pids), cpu_seconds(pg_pids), time.process_time()
         statuses, elapsed = await drive(inbox, rest, args.concurrency, watch)
-        cpu = cpu_seconds(pids) - cpu_before
+        cpu, pg_cpu = cpu_seconds(pids) - cpu_before, cpu_seconds(pg_pids) - pg_before
+        client_cpu = time.process_time() - client_before
     finally:
         kith.stop()
         bare.terminate()
@@ -154,9 +155,12 @@ async def main() -> None:
     print(f"activities: {len(rest)}  concurrency: {args.concurrency}  kith processes: {args.processes or 'default'}")
     print(f"ceiling (bare aiohttp handler, read body, 202): {ceiling:,.0f}/s  statuses: {ceiling_statuses}")
     print(f"kith accepted per second: {rate:,.0f}/s ({elapsed:.2f} s)  statuses: {statuses}")
-    print(f"CPU per activity: kith {cpu / len(rest) * 1e6:,.0f} µs over {len(pids)} process(es),"
-          f" the bare handler {bare_cpu / len(rest) * 1e6:,.0f} µs (PostgreSQL not counted;"
-          " steadier than the rates on a busy machine)")
+    def per(seconds: float) -> str:
+        return f"{seconds / len(rest) * 1e6:,.0f} µs"
+
+    print(f"CPU per activity (steadier than the rates on a busy machine): kith {per(cpu)} over {len(pids)}"
+          f" process(es), its PostgreSQL {per(pg_cpu)}, this client {per(client_cpu)};"
+          f" the bare handler {per(bare_cpu)}, this client {per(bare_client_cpu)}")
     print(f"ratio kith/ceiling: {rate / ceiling:.2f}  (target >= 0.70)")
     print(f"kith RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB (first process; embedded PostgreSQL not counted)")
 

@@ -494,7 +494,8 @@ def parse_json(raw: bytes, url: str, max_depth: int = 64) -> Any:
         raise EgressBadContent(url, f"JSON nested deeper than {max_depth}") from exc
     except ValueError as exc:  # JSONDecodeError, bad UTF-8, over-long integers
         raise EgressBadContent(url, f"invalid JSON: {exc}") from exc
-    if json_depth(data) > max_depth:
+    # Each level opens a bracket, so a body with few brackets (most activities) needs no walk.
+    if raw.count(b"{") + raw.count(b"[") > max_depth and json_depth(data) > max_depth:
         raise EgressBadContent(url, f"JSON nested deeper than {max_depth}")
     return data
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import SplitResult
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -129,6 +130,7 @@ def _parse_auth_params(value: str) -> dict[str, str]:
     return params
 
 
+@lru_cache(maxsize=256)  # key_id_of() reads it to find the key, then verify() again: parse once
 def _parse_cavage(value: str) -> _CavageSignature:
     _check_length("Signature", value)
     # Old node-http-signature versions prefix the value with "Signature " (Mastodon skips it too).
@@ -191,6 +193,7 @@ def _cavage_signing_string(
     return _encode("\n".join(lines))
 
 
+@lru_cache(maxsize=64)  # the requests of one second share their Date
 def _http_date(value: str) -> float:
     try:
         moment = parsedate_to_datetime(value)

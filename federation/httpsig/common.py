@@ -50,6 +50,12 @@ class _Fields(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         return self._fields[name.lower()]
 
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._fields.get(name.lower(), default)  # Mapping's get would raise and catch a KeyError
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._fields)
 
@@ -161,6 +167,7 @@ def _encode(text: str) -> bytes:
         raise SignatureError("the signed headers cannot be encoded as bytes") from None
 
 
+@lru_cache(maxsize=256)  # an inbox's URL, and the few hosts signed for it, over and over
 def _split_url(url: str) -> SplitResult:
     try:
         return urlsplit(url)
@@ -171,6 +178,7 @@ def _split_url(url: str) -> SplitResult:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=256)
 def _authority(parts: SplitResult) -> str:
     """host[:port] normalised as RFC 9421 §2.2.3 asks: lower case, default port left out."""
     try:
