@@ -33,7 +33,7 @@ from server.db.embedded import start_embedded
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.domain import instance
-from server.keys import CONFIG, DSN, JINJA, POOL, SECRET, SETTINGS, URLS, VAPID_KEY
+from server.keys import CONFIG, DSN, POOL, SECRET, SETTINGS, URLS, VAPID_KEY
 from server.media.storage import storage_for
 from server.routing import with_trailing_slashes
 from server.store import settings as settings_store
@@ -68,7 +68,6 @@ from server.web import (
     two_factor,
 )
 from server.web import oauth as web_oauth
-from server.web.render import make_environment
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -114,7 +113,6 @@ def make_app(cfg: Config) -> web.Application:
     )
     app[CONFIG] = cfg
     app[URLS] = Urls(cfg.base_url, storage_for(cfg))
-    app[JINJA] = make_environment()
     ratelimit.setup(app)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)

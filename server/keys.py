@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncpg
-import jinja2
 from aiohttp import web
 
 from server.config import Config
@@ -15,7 +14,6 @@ CONFIG = web.AppKey("config", Config)
 POOL = web.AppKey("pool", asyncpg.Pool)
 DSN = web.AppKey("dsn", str)
 URLS = web.AppKey("urls", Urls)
-JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
 VAPID_KEY = web.AppKey("vapid_public_key", str)  # the instance's Web Push key, as apps read it
 SETTINGS = web.AppKey("instance_settings", Settings)

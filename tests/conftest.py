@@ -29,6 +29,7 @@ from server.config import Config, load_config
 from server.db.migrate import migrate
 from server.db.pool import create_pool
 from server.domain import accounts as accounts_domain
+from server.domain import passwords
 from server.models import Account
 from server.urls import INSTANCE_ACTOR
 from tests.helpers import log_in, make_member
@@ -41,7 +42,7 @@ KEEP_TABLES = {"schema_migrations", "accounts"}
 @pytest.fixture(scope="session", autouse=True)
 def cheap_crypto() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts_domain, "_hasher", argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        patch.setattr(passwords, "_hasher", argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         patch.setattr(accounts_domain, "generate_rsa_keypair", next_keypair)
         yield
 

@@ -4,15 +4,14 @@ and expire; only their hashes are stored."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
 
-import argon2
 import asyncpg
 
-from server.domain.accounts import hash_password, validate_email, validate_password
+from server.domain import passwords
+from server.domain.accounts import validate_email, validate_password
 from server.errors import Invalid
 from server.mail.outbox import queue_mail
 from server.store import accounts as accounts_store
@@ -23,7 +22,6 @@ from server.urls import Urls
 
 RESET_LIFETIME = timedelta(hours=1)
 CONFIRM_LIFETIME = timedelta(days=2)
-_hasher = argon2.PasswordHasher()
 
 
 def token_hash(token: str) -> str:
@@ -93,7 +91,7 @@ async def reset_link_valid(pool: asyncpg.Pool, token: str) -> bool:
 async def reset_password(pool: asyncpg.Pool, token: str, password: str) -> int:
     """Set a new password through a reset link; every session and app token of the account ends."""
     validate_password(password)
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash_password(password)
     async with pool.acquire() as conn, conn.transaction():
         used = await mail_store.use_token(conn, token_hash(token), "reset_password")
         if used is None:
@@ -107,7 +105,7 @@ async def reset_password(pool: asyncpg.Pool, token: str, password: str) -> int:
 async def set_password(pool: asyncpg.Pool, account_id: int, password: str) -> None:
     """An admin sets the password (`kith user password`): the member is signed out everywhere."""
     validate_password(password)
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash_password(password)
     async with pool.acquire() as conn, conn.transaction():
         await _set_password(conn, account_id, password_hash, keep_session=None, revoke_apps=True)
 
@@ -115,11 +113,7 @@ async def set_password(pool: asyncpg.Pool, account_id: int, password: str) -> No
 async def check_password(pool: asyncpg.Pool, account_id: int, password: str) -> None:
     """Invalid unless `password` is the member's current password."""
     stored = await accounts_store.password_hash_of(pool, account_id)
-    try:
-        ok = stored is not None and await asyncio.to_thread(_hasher.verify, stored, password)
-    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-        ok = False
-    if not ok:
+    if not await passwords.matches(stored, password):
         raise Invalid("That is not your current password.", field="current_password")
 
 
@@ -131,7 +125,7 @@ async def change_password(pool: asyncpg.Pool, account_id: int, current: str, new
     validate_password(new)
     if new == current:
         raise Invalid("The new password is the same as the current one.", field="password")
-    password_hash = await hash_password(new)
+    password_hash = await passwords.hash_password(new)
     async with pool.acquire() as conn, conn.transaction():
         await _set_password(conn, account_id, password_hash, keep_session=this_session if sign_out_others else None,
                             revoke_apps=sign_out_others, sign_out=sign_out_others)

@@ -8,10 +8,10 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 
-import argon2
 import asyncpg
 
 from federation.keys import generate_rsa_keypair
+from server.domain import passwords
 from server.errors import AppError, Invalid
 from server.models import Account, Role
 from server.store import accounts as accounts_store
@@ -28,7 +28,6 @@ RESERVED = {"admin", "administrator", "root", "support", "help", "moderator", "i
 THROTTLE_MINUTES = 15
 DEVICE_DAYS = 180  # a device cookie unused this long is no longer trusted
 
-_hasher = argon2.PasswordHasher()
 log = logging.getLogger(__name__)
 
 
@@ -64,11 +63,6 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-async def hash_password(password: str) -> str:
-    """argon2id, off the event loop (it is deliberately slow)."""
-    return await asyncio.to_thread(_hasher.hash, password)
-
-
 async def create_member(
     pool: asyncpg.Pool,
     username: str,
@@ -92,7 +86,7 @@ async def create_member(
         raise Invalid("Usernames are 1 to 30 characters: letters a-z, digits and underscores only.", field="username")
     validate_password(password)
     email = validate_email(email)
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash_password(password)
     private_pem, public_pem = await asyncio.to_thread(generate_rsa_keypair)
     async with pool.acquire() as conn, conn.transaction():
         if email and await accounts_store.email_taken(conn, email):
@@ -144,15 +138,7 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
     if failures >= max_failures:
         log.warning("login_throttled username=%r ip=%s trusted_device=%s", username[:64], ip, trusted)
         raise AppError(429, f"Too many failed sign-in attempts. Try again in {THROTTLE_MINUTES} minutes.")
-    ok = False
-    if found is not None:
-        try:
-            ok = await asyncio.to_thread(_hasher.verify, found.password_hash, password)
-        except argon2.exceptions.VerificationError:
-            ok = False
-        except argon2.exceptions.InvalidHashError:
-            ok = False
-    if not ok:
+    if not await passwords.matches(found.password_hash if found is not None else None, password):
         await sessions_store.record_failure(pool, username, ip, device if trusted else None)
         raise AppError(401, "Wrong username or password.")
     if trusted:
@@ -171,8 +157,8 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, ip: str
         raise AppError(403, "Your application to join was not approved.")
     if require_confirmed and not await accounts_store.email_confirmed(pool, account_id):
         raise Unconfirmed(403, "Confirm your e-mail address first: open the link we mailed you.")
-    if _hasher.check_needs_rehash(stored_hash):
-        await accounts_store.set_password_hash(pool, account_id, await hash_password(password))
+    if passwords.needs_rehash(stored_hash):
+        await accounts_store.set_password_hash(pool, account_id, await passwords.hash_password(password))
     if device is not None:
         await sessions_store.remember_device(pool, device, account_id)
     return account_id

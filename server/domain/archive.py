@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import secrets
-import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,8 @@ async def build(pool: asyncpg.Pool, urls: Urls, storage: MediaStorage, account: 
 
 
 def _zip(documents: dict[str, Any], media: dict[str, bytes]) -> bytes:
+    import zipfile  # loaded for the first archive, not at start
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, doc in documents.items():

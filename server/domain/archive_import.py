@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,8 @@ def check(path: Path, actor_host: str) -> list[dict[str, Any]]:
     """The rows to import (one per public or unlisted post), or Invalid saying what is wrong.
     Blocking: run it in a thread. `actor_host` is this instance's host (old URLs redirect when the
     archive came from it)."""
+    import zipfile  # loaded for the first archive, not at start
+
     if not zipfile.is_zipfile(path):
         raise Invalid("That file is not a ZIP archive.", field="file")
     with zipfile.ZipFile(path) as archive:
@@ -170,6 +171,8 @@ def forget(cfg: Config, name: str) -> None:
 
 
 def _read_member(path: Path, name: str) -> bytes:
+    import zipfile
+
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(name)
         if info.file_size > MAX_MEMBER_BYTES:

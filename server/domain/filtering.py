@@ -12,12 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
-import nh3
 
 from server.errors import Invalid, NotFound
 from server.models import Status
 from server.store import filters as filters_store
 from server.store.filters import ACTIONS, CONTEXTS, Filter, Keyword
+from server.text.sanitize import strip_html
 
 MAX_TITLE = 256
 MAX_KEYWORD = 200
@@ -45,7 +45,7 @@ def searchable_text(status: dict[str, Any]) -> str:
 
     `status` is a status entity, or any dict with its `content`, `spoiler_text`, `poll` and
     `media_attachments` keys."""
-    content = html.unescape(nh3.clean(_BREAKS.sub("\n", status.get("content") or ""), tags=set(), attributes={}))
+    content = html.unescape(strip_html(_BREAKS.sub("\n", status.get("content") or "")))
     parts = [status.get("spoiler_text") or "", content]
     poll = status.get("poll") or {}
     parts += [o.get("title") or "" for o in poll.get("options") or []]

@@ -1,6 +1,7 @@
 """Queueing mail and sending it: the workers' MailRunner takes queued mails, sends each through
 the configured SMTP server (aiosmtplib) or writes it to DATA_DIR/outbox/ as an .eml file, and
-retries a failed send with backoff, so a mail asked for is never lost."""
+retries a failed send with backoff, so a mail asked for is never lost. aiosmtplib loads with the
+first mail sent, not at start."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import logging
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import aiosmtplib
 import asyncpg
 
 from federation import queue
@@ -39,14 +39,23 @@ def message(cfg: Config, mail_id: int, to_address: str, subject: str, body: str)
     return msg
 
 
+class NotSent(Exception):
+    """The SMTP server refused the mail or the session failed; it is tried again later."""
+
+
 async def deliver(cfg: Config, msg: EmailMessage, mail_id: int) -> None:
     """Send one mail: SMTP when configured, else an .eml file under data_dir/outbox/."""
     if cfg.smtp_host:
-        await aiosmtplib.send(
-            msg, hostname=cfg.smtp_host, port=cfg.smtp_port, username=cfg.smtp_user or None,
-            password=cfg.smtp_password or None, use_tls=cfg.smtp_security == "tls",
-            start_tls=cfg.smtp_security == "starttls", timeout=SEND_TIMEOUT,
-        )
+        import aiosmtplib
+
+        try:
+            await aiosmtplib.send(
+                msg, hostname=cfg.smtp_host, port=cfg.smtp_port, username=cfg.smtp_user or None,
+                password=cfg.smtp_password or None, use_tls=cfg.smtp_security == "tls",
+                start_tls=cfg.smtp_security == "starttls", timeout=SEND_TIMEOUT,
+            )
+        except aiosmtplib.SMTPException as exc:
+            raise NotSent(str(exc)) from exc
         return
     folder = cfg.data_dir / "outbox"
     path = folder / f"{mail_id}.eml"
@@ -71,7 +80,7 @@ class MailRunner:
             try:
                 await deliver(self.cfg, message(self.cfg, job.id, row["to_address"], row["subject"], row["body"]),
                               job.id)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            except (NotSent, OSError, TimeoutError) as exc:
                 log.warning("mail %s to %s not sent: %s", job.id, row["to_address"], exc)
                 await queue.retry(self.pool, "mail_outbox", job.id, f"{type(exc).__name__}: {exc}",
                                   queue.backoff(job.attempts), created_column="created_at")

@@ -1,12 +1,12 @@
-"""The one HTML sanitiser (nh3/ammonia) every piece of user or remote HTML goes through."""
+"""The one HTML sanitiser (nh3/ammonia) every piece of user or remote HTML goes through.
+
+nh3 loads with the first piece of HTML, not when Kith starts."""
 
 from __future__ import annotations
 
 import html
 import re
 from urllib.parse import urlsplit
-
-import nh3
 
 # What Mastodon keeps of post HTML; everything else is stripped, and every link gets
 # rel="nofollow noopener" so a post can neither lend rank nor reach window.opener.
@@ -26,6 +26,8 @@ _WRITTEN_HOST = re.compile(r"(?<![\w@.-])(?:https?://)?((?:[\w-]+\.)+[^\W\d_]{2,
 def sanitize_html(fragment: str) -> str:
     """Safe HTML: allowed tags only, http(s)/mailto links only, links marked nofollow noopener,
     and links whose text names another host than they lead to show where they really go."""
+    import nh3
+
     cleaned = nh3.clean(
         fragment,
         tags=_TAGS,
@@ -69,4 +71,6 @@ def _reveal_host(anchor: re.Match[str]) -> str:
 
 def strip_html(html: str) -> str:
     """Plain text of an HTML fragment, for names and summaries that must carry no markup."""
+    import nh3
+
     return nh3.clean(html, tags=set(), attributes={})

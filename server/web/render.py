@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
 from server.domain.instance import defaults
 from server.domain.polls import is_closed
-from server.keys import CONFIG, JINJA, NAV_COUNTS, SITE, URLS, USER
+from server.keys import CONFIG, NAV_COUNTS, SITE, URLS, USER
 from server.progress import human_bytes
 from server.web.csrf import csrf_token
 from server.web.emoji import display_name, emojify, emojify_text
 from server.web.pictures import avatar_src, header_src
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 # Explicit bidi formatting characters (Unicode TR9 §2): embeddings, overrides, isolates, marks and the
@@ -44,13 +47,11 @@ def _zone(context: jinja2.runtime.Context) -> ZoneInfo:
     return ZoneInfo(user.preferences.time_zone) if user else ZoneInfo("UTC")
 
 
-@jinja2.pass_context
 def local_datetime(context: jinja2.runtime.Context, moment: datetime) -> str:
     """The full date and time in the viewer's time zone, as in a time's title: "2026-12-05 12:09 CET"."""
     return moment.astimezone(_zone(context)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-@jinja2.pass_context
 def ago(context: jinja2.runtime.Context, moment: datetime, now: datetime | None = None) -> str:
     """How long ago, as feeds say it: "now", "5 min", "3 h", "2 d", then the (viewer's local) date."""
     moment = moment.astimezone(_zone(context))
@@ -85,7 +86,12 @@ def when(iso: str, now: datetime | None = None) -> str:
     return "in a moment"
 
 
-def make_environment() -> jinja2.Environment:
+@cache
+def environment() -> jinja2.Environment:
+    """The templates' environment, one per process, made at the first page (an instance that only
+    federates or answers apps never loads jinja2)."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -93,9 +99,9 @@ def make_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["datetime"] = local_datetime
+    env.filters["datetime"] = jinja2.pass_context(local_datetime)  # they read the viewer's zone
     env.filters["isotime"] = lambda d: d.isoformat()
-    env.filters["ago"] = ago
+    env.filters["ago"] = jinja2.pass_context(ago)
     env.filters["when"] = when
     env.filters["duration"] = duration
     env.filters["bytes"] = human_bytes
@@ -113,7 +119,7 @@ def make_environment() -> jinja2.Environment:
 def render(request: web.Request, template: str, context: dict[str, Any] | None = None, *,
            status: int = 200) -> web.Response:
     site = request.get(SITE) or defaults(request.app[CONFIG])
-    page = request.app[JINJA].get_template(template).render(
+    page = environment().get_template(template).render(
         {
             "user": request.get(USER),
             "csrf_token": csrf_token(request),
