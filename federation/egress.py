@@ -20,12 +20,16 @@ import ipaddress
 import json
 import logging
 import socket
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ConnectionKey
+from aiohttp.connector import Connection
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -121,6 +125,10 @@ class EgressPolicy:
     read_timeout: float = 10.0
     total_timeout: float = 20.0
     limit_per_host: int = 8
+    # Kept-alive connections waiting for reuse, over all hosts: a fan-out to 10,000 instances would
+    # otherwise hold a socket per peer for `keepalive_timeout` (aiohttp's `limit` counts busy ones only).
+    max_idle_connections: int = 256
+    keepalive_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         hosts = frozenset(normalise_host(h) for h in self.allow_private_hosts)
@@ -241,15 +249,72 @@ class GuardedResolver(AbstractResolver):
 
 
 class GuardedConnector(aiohttp.TCPConnector):
-    """A TCPConnector that applies the address policy to literal IP hosts too.
+    """A TCPConnector that applies the address policy to literal IP hosts too, and keeps at most
+    `max_idle` connections alive for reuse (the least recently used one is closed beyond that).
 
     aiohttp answers IP literals itself without asking the resolver (TCPConnector._resolve_host),
-    so this is the one place both kinds of host pass through before a socket is opened.
+    so this is the one place both kinds of host pass through before a socket is opened. Its own
+    `limit` bounds the connections in use, not those kept alive: one per peer a fan-out reached.
+    The cap hooks aiohttp's pool (`_conns`, `_release`, `_get`, `_cleanup`, `_close`; 3.14),
+    which tests/federation/test_egress.py checks.
     """
 
-    def __init__(self, policy: EgressPolicy, **kwargs: Any) -> None:
+    def __init__(self, policy: EgressPolicy, *, max_idle: int = 0, **kwargs: Any) -> None:
         super().__init__(resolver=GuardedResolver(policy), **kwargs)
         self._policy = policy
+        self._max_idle = max_idle  # 0: no cap
+        self._idle: OrderedDict[ResponseHandler, ConnectionKey] = OrderedDict()  # least recently released first
+
+    def idle_connections(self) -> int:
+        return len(self._idle)
+
+    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        kept = self._conns.get(key)
+        if not self._max_idle or not kept or kept[-1][0] is not protocol:
+            return  # closed rather than kept (or the connector is closed)
+        self._idle[protocol] = key
+        while len(self._idle) > self._max_idle:
+            oldest, oldest_key = self._idle.popitem(last=False)
+            self._drop_idle(oldest_key, oldest)
+
+    def _drop_idle(self, key: ConnectionKey, protocol: ResponseHandler) -> None:
+        conns = self._conns.get(key)
+        if conns is None:
+            return
+        for entry in conns:
+            if entry[0] is protocol:
+                conns.remove(entry)
+                break
+        else:
+            return
+        if not conns:
+            del self._conns[key]
+        transport = protocol.transport
+        protocol.close()
+        if key.is_ssl and not self._cleanup_closed_disabled:
+            self._cleanup_closed_transports.append(transport)
+
+    async def _get(self, key: ConnectionKey, traces: list[Any]) -> Connection | None:
+        conns = self._conns.get(key)
+        before = [proto for proto, _ in conns] if conns and self._idle else []
+        try:
+            return await super()._get(key, traces)
+        finally:  # taken for reuse, or closed as stale: no longer idle
+            still = {proto for proto, _ in self._conns.get(key, ())}
+            for proto in before:
+                if proto not in still:
+                    self._idle.pop(proto, None)
+
+    def _cleanup(self) -> None:
+        super()._cleanup()
+        if self._idle:  # those aiohttp closed as expired
+            still = {proto for conns in self._conns.values() for proto, _ in conns}
+            self._idle = OrderedDict((proto, key) for proto, key in self._idle.items() if proto in still)
+
+    def _close(self, *args: Any, **kwargs: Any) -> Any:
+        self._idle.clear()
+        return super()._close(*args, **kwargs)
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> list[ResolveResult]:
         if not self._policy.allows_private(host):
@@ -282,7 +347,8 @@ def make_session(policy: EgressPolicy) -> aiohttp.ClientSession:
         policy,
         limit=256,
         limit_per_host=policy.limit_per_host,
-        keepalive_timeout=30,
+        keepalive_timeout=policy.keepalive_timeout,
+        max_idle=policy.max_idle_connections,
         ttl_dns_cache=60,
     )
     return aiohttp.ClientSession(

@@ -99,8 +99,14 @@ async def gone(request: web.Request) -> web.Response:
     return web.Response(status=410, text="gone")
 
 
+async def client_port(request: web.Request) -> web.Response:
+    """The port the request came from: the same one again means the connection was reused."""
+    return web.Response(text=str(request.transport.get_extra_info("peername")[1]))
+
+
 def peer_app() -> web.Application:
     app = web.Application()
+    app.router.add_get("/port", client_port)
     app.router.add_get("/ok", ok)
     app.router.add_route("*", "/echo", echo)
     app.router.add_get("/chain/{n}", chain)
@@ -464,6 +470,43 @@ async def test_slow_peer_times_out(peer: TestServer) -> None:
 async def test_total_time_covers_every_hop(peer: TestServer) -> None:
     with pytest.raises(EgressTimeout):
         await get(local_policy(total_timeout=0.3), url(peer, "/redirect?to=/slow"))
+
+
+# --- kept-alive connections -------------------------------------------------------------------
+
+
+async def test_idle_connections_are_capped_least_recently_used_first() -> None:
+    peers = [await start("127.0.0.1") for _ in range(6)]
+    policy = local_policy(max_idle_connections=3)
+    try:
+        async with make_session(policy) as session:
+            connector = session.connector
+            assert isinstance(connector, egress.GuardedConnector)
+
+            async def port_seen_by(peer: TestServer) -> str:
+                return (await fetch(session, policy, "GET", url(peer, "/port"))).body.decode()
+
+            first = [await port_seen_by(peer) for peer in peers]  # one connection each, kept when done
+            kept = [proto for conns in connector._conns.values() for proto, _ in conns]
+            assert connector.idle_connections() == len(kept) == 3  # peers 3-5; 0-2 were closed
+            assert all(proto.is_connected() for proto in kept)
+
+            assert await port_seen_by(peers[5]) == first[5]  # reused
+            assert await port_seen_by(peers[0]) != first[0]  # closed, so connected again
+            assert connector.idle_connections() == 3  # peers 4, 5, 0: peer 3's was the oldest
+            assert await port_seen_by(peers[4]) == first[4]
+            assert await port_seen_by(peers[3]) != first[3]
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_idle_connections_under_the_cap_are_all_reused(peer: TestServer, other_peer: TestServer) -> None:
+    policy = local_policy()
+    async with make_session(policy) as session:
+        ports = [(await fetch(session, policy, "GET", url(server, "/port"))).body for server in (peer, other_peer) * 3]
+        assert ports[0::2] == [ports[0]] * 3 and ports[1::2] == [ports[1]] * 3
+        assert session.connector.idle_connections() == 2
 
 
 # --- JSON ------------------------------------------------------------------------------------
