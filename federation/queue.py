@@ -67,7 +67,8 @@ async def claim(db: asyncpg.Pool | asyncpg.Connection, queue: str, columns: str,
     fresh = min(fresh, limit)
     rows = await db.fetch(
         f"WITH oldest AS ({due} ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
-        f" newest AS ({due} ORDER BY q.next_attempt_at DESC LIMIT $5 FOR UPDATE SKIP LOCKED)"
+        f" newest AS ({due} AND q.id NOT IN (SELECT id FROM oldest)"  # ties (a post's deliveries) may sort alike
+        "  ORDER BY q.next_attempt_at DESC LIMIT $5 FOR UPDATE SKIP LOCKED)"
         f" UPDATE {table} SET locked_until = now() + $1::interval, locked_by = $3, attempts = attempts + 1"
         " WHERE id IN (SELECT id FROM oldest UNION SELECT id FROM newest)"
         f" RETURNING id, attempts, {columns}",

@@ -50,6 +50,26 @@ async def test_a_claim_takes_the_newest_due_work_besides_the_oldest(kith):
     assert len(rest) == 90  # the two ends met: each item once
 
 
+async def test_a_claim_takes_as_many_as_asked_when_all_are_due_alike(kith):
+    """A post's deliveries share one due time: the newest and the oldest end of a claim must not
+    pick the same ones (the runner took a short claim for the end of the work and waited)."""
+    alice = await make_member(kith.pool, "alice")
+    activity = await kith.pool.fetchval(
+        "INSERT INTO outbox_activities (account_id, payload) VALUES ($1, '{}') RETURNING id", alice.id)
+    await kith.pool.execute(
+        "INSERT INTO deliveries (activity_id, inbox_url, host, next_attempt_at)"
+        " SELECT $1, 'http://h' || g || '.test/inbox', 'h' || g || '.test', now() FROM generate_series(1, 1000) g",
+        activity)
+    await kith.pool.execute("ANALYZE deliveries")  # as the planner sees a real queue: it may sort, not walk the index
+    claimed = [job.id for job in await queue.claim(kith.pool, "deliveries", "host", 512, fresh=384)]
+    for _ in range(6):  # as the runner claims again when 64 have finished
+        jobs = await queue.claim(kith.pool, "deliveries", "host", 64, fresh=48)
+        assert len(jobs) == 64
+        claimed += [job.id for job in jobs]
+    assert len(set(claimed)) == 512 + 6 * 64
+    assert len(await queue.claim(kith.pool, "deliveries", "host", 512, fresh=384)) == 1000 - 512 - 6 * 64
+
+
 async def test_a_hanging_peer_does_not_hold_up_the_others(kith):
     """The workers' loop delivers to a healthy peer while a delivery to a hanging one is in flight."""
     hung, healthy = [], []
