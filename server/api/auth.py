@@ -11,7 +11,6 @@ from server.domain.oauth import token_hash
 from server.errors import AppError, Invalid
 from server.keys import CONFIG, POOL
 from server.models import User
-from server.store import accounts as accounts_store
 from server.store import oauth as oauth_store
 
 TOKEN = web.RequestKey("api_token", oauth_store.Token)
@@ -25,10 +24,10 @@ async def _authenticate(request: web.Request) -> tuple[oauth_store.Token | None,
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token or len(token) > 200:
         raise AppError(401, "The access token is invalid")
-    found = await oauth_store.token_by_hash(request.app[POOL], token_hash(token.strip()))
-    if found is None:
+    found_with_user = await oauth_store.token_and_user(request.app[POOL], token_hash(token.strip()))
+    if found_with_user is None:
         raise AppError(401, "The access token is invalid")
-    user = await accounts_store.get_user(request.app[POOL], found.account_id) if found.account_id else None
+    found, user = found_with_user
     if found.account_id and (user is None or user.account.suspended_at is not None):
         raise AppError(401, "Your login is currently disabled")
     if user is not None and user.awaiting == "approval":

@@ -87,13 +87,13 @@ async def get_local_many(db: Executor, usernames: list[str]) -> list[Account]:
     return [account_from_row(r) for r in rows]
 
 
-_USER_COLUMNS = (f"{ACCOUNT_COLUMNS}, u.email, u.role, u.default_visibility, u.default_sensitive,"
+USER_COLUMNS = (f"{ACCOUNT_COLUMNS}, u.email, u.role, u.default_visibility, u.default_sensitive,"
                  " u.default_language, u.time_zone, u.expand_spoilers,"
                  " CASE WHEN u.application_state <> 'approved' THEN 'approval'"
                  " WHEN u.email IS NOT NULL AND u.email_confirmed_at IS NULL THEN 'confirmation' END AS awaiting")
 
 
-def _user(row: asyncpg.Record) -> User:
+def user_from_row(row: asyncpg.Record) -> User:
     return User(account=account_from_row(row), email=row["email"], role=Role(row["role"]),
                 preferences=Preferences(row["default_visibility"], row["default_sensitive"], row["default_language"],
                                         row["time_zone"], row["expand_spoilers"]), awaiting=row["awaiting"])
@@ -101,10 +101,10 @@ def _user(row: asyncpg.Record) -> User:
 
 async def get_user(db: Executor, account_id: int) -> User | None:
     row = await db.fetchrow(
-        f"SELECT {_USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1",
+        f"SELECT {USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1",
         account_id,
     )
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 async def set_preferences(db: Executor, account_id: int, preferences: Preferences) -> None:
@@ -183,8 +183,8 @@ async def set_password_hash(db: Executor, account_id: int, password_hash: str) -
 
 
 async def list_users(db: Executor) -> list[User]:
-    rows = await db.fetch(f"SELECT {_USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id ORDER BY a.id")
-    return [_user(r) for r in rows]
+    rows = await db.fetch(f"SELECT {USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id ORDER BY a.id")
+    return [user_from_row(r) for r in rows]
 
 
 async def count_local_users(db: Executor) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from server.store.accounts import Executor
+from server.models import User
+from server.store.accounts import USER_COLUMNS, Executor, user_from_row
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,45 @@ async def insert_token(db: Executor, token_hash: bytes, refresh_hash: bytes | No
     )
 
 
+# How stale a token's last_used_at may get: it is written at most once an hour (Mastodon: once a
+# day), so reading the API is not a write (and a WAL flush at commit) on every request.
+LAST_USED_EVERY = "1 hour"
+
+_FIND_TOKEN = (
+    "WITH found AS (SELECT t.id, t.app_id, t.account_id, t.scopes, t.last_used_at, a.name AS app_name,"
+    "  a.website AS app_website FROM oauth_tokens t JOIN oauth_apps a ON a.id = t.app_id"
+    "  WHERE t.token_hash = $1 AND t.revoked_at IS NULL),"
+    " touched AS (UPDATE oauth_tokens t SET last_used_at = now() FROM found WHERE t.id = found.id"
+    f"  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '{LAST_USED_EVERY}'))"
+)
+
+
+def _token(row: Any) -> Token:
+    return Token(row["t_id"], row["t_app_id"], row["t_account_id"], row["t_scopes"], row["t_app_name"],
+                 row["t_app_website"])
+
+
+_TOKEN_COLUMNS = ("found.id AS t_id, found.app_id AS t_app_id, found.account_id AS t_account_id,"
+                  " found.scopes AS t_scopes, found.app_name AS t_app_name, found.app_website AS t_app_website")
+
+
 async def token_by_hash(db: Executor, token_hash: bytes) -> Token | None:
+    """The live token with this hash (its last use noted, see LAST_USED_EVERY)."""
+    row = await db.fetchrow(f"{_FIND_TOKEN} SELECT {_TOKEN_COLUMNS} FROM found", token_hash)
+    return _token(row) if row else None
+
+
+async def token_and_user(db: Executor, token_hash: bytes) -> tuple[Token, User | None] | None:
+    """token_by_hash and the member it belongs to (None for an app's own token, or a member gone),
+    in one statement: every API request starts with it."""
     row = await db.fetchrow(
-        "UPDATE oauth_tokens t SET last_used_at = now() FROM oauth_apps a"
-        " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.id = t.app_id"
-        " RETURNING t.id, t.app_id, t.account_id, t.scopes, a.name AS app_name, a.website AS app_website",
+        f"{_FIND_TOKEN} SELECT {_TOKEN_COLUMNS}, u.account_id AS u_account_id, {USER_COLUMNS} FROM found"
+        " LEFT JOIN users u ON u.account_id = found.account_id LEFT JOIN accounts a ON a.id = u.account_id",
         token_hash,
     )
-    return Token(**dict(row)) if row else None
+    if row is None:
+        return None
+    return _token(row), user_from_row(row) if row["u_account_id"] is not None else None
 
 
 async def take_refresh(db: Executor, refresh_hash: bytes, app_id: int):
