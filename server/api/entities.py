@@ -15,8 +15,7 @@ import asyncpg
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import cards as cards_store
-from server.store import interactions, threads
-from server.store import statuses as statuses_store
+from server.store import status_views
 from server.store.relationships import Relationship
 from server.urls import Urls, card_image_path
 
@@ -58,14 +57,17 @@ def report_to_api(item: dict[str, Any], account_json: dict[str, Any]) -> dict[st
             "rule_ids": [str(r) for r in item["rule_ids"]] or None, "target_account": account_json}
 
 
-async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) -> dict[int, dict[str, Any]]:
-    """Account entities by id."""
-    counts = await accounts_store.counts(pool, [a.id for a in items])
+async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account],
+                          counts: dict[int, accounts_store.Counts] | None = None) -> dict[int, dict[str, Any]]:
+    """Account entities by id (their counters read here unless given)."""
+    if counts is None:
+        counts = await accounts_store.counts(pool, [a.id for a in items])
+    base = urls.base
     out = {}
     for account in items:
-        count = counts.get(account.id, accounts_store.Counts())
-        avatar = urls.picture(account.avatar_url) or f"{urls.base}{DEFAULT_AVATAR}"
-        header = urls.picture(account.header_url) or f"{urls.base}{DEFAULT_HEADER}"
+        count = counts.get(account.id) or accounts_store.Counts()
+        avatar = urls.picture(account.avatar_url) or f"{base}{DEFAULT_AVATAR}"
+        header = urls.picture(account.header_url) or f"{base}{DEFAULT_HEADER}"
         out[account.id] = {
             "id": str(account.id),
             "username": account.username,
@@ -77,7 +79,7 @@ async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account]) 
             "avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header,
             "locked": account.locked,
             "fields": [{"name": n, "value": v, "verified_at": verified} for n, v, verified in account.fields],
-            "emojis": emojis_to_api(account, urls),
+            "emojis": emojis_to_api(account, urls) if account.emojis else [],
             "bot": account.actor_type in ("Service", "Application"),
             "group": account.actor_type == "Group",
             "discoverable": account.discoverable,
@@ -121,7 +123,7 @@ def media_to_api(item: dict[str, Any], urls: Urls) -> dict[str, Any]:
     }
 
 
-def _poll(status: Status, details: statuses_store.StatusDetails) -> dict[str, Any] | None:
+def _poll(status: Status, details: status_views.StatusDetails) -> dict[str, Any] | None:
     if not status.poll:
         return None
     options = status.poll.get("options", [])
@@ -140,55 +142,52 @@ def _poll(status: Status, details: statuses_store.StatusDetails) -> dict[str, An
 
 async def statuses_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Status],
                           viewer_id: int | None) -> list[dict[str, Any]]:
-    """Status entities in the same order, boosts with their `reblog` filled in."""
+    """Status entities in the same order, boosts with their `reblog` filled in: one query for the
+    whole page (status_views), whatever its size."""
     shown = {s.id: s for s in items}
     for s in items:
         if s.reblog:
             shown[s.reblog.id] = s.reblog
-    ids = list(shown)
-    details = await statuses_store.status_details(pool, ids, viewer_id)
-    summaries = await interactions.summaries(pool, ids, viewer_id)
-    people = {s.author.id: s.author for s in shown.values()}
-    for d in details.values():
-        for m in d.mentions:
-            people.setdefault(m.id, m)
-    account_json = await accounts_to_api(pool, urls, list(people.values()))
-    cards = await cards_store.for_statuses(pool, ids)
-    muted = await threads.muted_among(pool, viewer_id, ids) if viewer_id else set()
+    details = await status_views.status_details(pool, list(shown), viewer_id)
+    authors = {s.author.id: s.author for s in shown.values()}
+    account_json = await accounts_to_api(pool, urls, list(authors.values()),
+                                         {s.author.id: details[i].author_counts for i, s in shown.items()})
+    signed_in = viewer_id is not None
 
     def one(s: Status) -> dict[str, Any]:
         d = details[s.id]
-        info = summaries.get(s.id, {})
+        author = s.author
+        own = signed_in and viewer_id == author.id
         return {
             "id": str(s.id),
             "uri": urls.status_id_uri(s),
             "url": urls.status_url(s) if s.reblog_of_id is None else None,
             "created_at": iso(s.created_at),
             "edited_at": iso(s.edited_at),
-            "account": account_json[s.author.id],
+            "account": account_json[author.id],
             "content": s.content,
-            "text": d.source_text if s.author.is_local and viewer_id == s.author.id else None,
+            "text": d.source_text if own and author.is_local else None,
             "visibility": s.visibility.value,
-            "sensitive": s.sensitive or s.author.sensitized_at is not None,
+            "sensitive": s.sensitive or author.sensitized_at is not None,
             "spoiler_text": s.spoiler_text,
             "language": d.language,
             "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
             "in_reply_to_account_id": str(d.reply_account_id) if d.reply_account_id else None,
-            "replies_count": info.get("replies", 0),
-            "reblogs_count": info.get("boosts", 0),
-            "favourites_count": info.get("favourites", 0),
-            "favourited": bool(info.get("favourited")) if viewer_id else None,
-            "reblogged": bool(info.get("boosted")) if viewer_id else None,
-            "bookmarked": d.bookmarked if viewer_id else None,
-            "pinned": d.pinned if viewer_id and viewer_id == s.author.id else None,
-            "muted": s.id in muted if viewer_id else None,
+            "replies_count": d.replies,
+            "reblogs_count": d.boosts,
+            "favourites_count": d.favourites,
+            "favourited": d.favourited if signed_in else None,
+            "reblogged": d.boosted if signed_in else None,
+            "bookmarked": d.bookmarked if signed_in else None,
+            "pinned": d.pinned if own else None,
+            "muted": d.muted if signed_in else None,
             "mentions": [{"id": str(m.id), "username": m.username, "acct": m.handle(), "url": urls.account_url(m)}
                          for m in d.mentions],
             "tags": [{"name": t.lower(), "url": urls.tag(t)} for t in d.tags],
-            "emojis": emojis_to_api(s, urls),
+            "emojis": emojis_to_api(s, urls) if s.emojis else [],
             "media_attachments": [media_to_api(m, urls) for m in d.media],
             "poll": _poll(s, d),
-            "card": card_to_api(cards[s.id], urls) if s.id in cards else None,
+            "card": card_to_api(d.card, urls) if d.card else None,
             "application": {"name": d.app_name, "website": d.app_website} if d.app_name else None,
             "filtered": [],
             "reblog": None,

@@ -16,7 +16,8 @@ class Card(NamedTuple):
     image_url: str | None
 
 
-_COLUMNS = "id, url, title, description, provider_name, image_url"
+CARD_COLUMNS = ("id", "url", "title", "description", "provider_name", "image_url")  # Card's fields, in order
+_COLUMNS = ", ".join(CARD_COLUMNS)
 
 
 async def want(db: Executor, status_id: int, url: str) -> None:

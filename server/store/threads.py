@@ -62,17 +62,3 @@ async def mute(db: Executor, account_id: int, root_id: int, on: bool) -> None:
                          account_id, root_id)
     else:
         await db.execute("DELETE FROM status_mutes WHERE account_id = $1 AND root_id = $2", account_id, root_id)
-
-
-async def muted_among(db: Executor, account_id: int, status_ids: list[int]) -> set[int]:
-    """Those of the statuses that are in a thread the member muted."""
-    if not status_ids:
-        return set()
-    rows = await db.fetch(
-        "WITH RECURSIVE up(start, id, parent, depth) AS ("
-        "  SELECT s.id, s.id, s.in_reply_to_id, 0 FROM statuses s WHERE s.id = ANY($2::bigint[])"
-        "  UNION ALL SELECT up.start, p.id, p.in_reply_to_id, up.depth + 1 FROM up JOIN statuses p ON p.id = up.parent"
-        "  WHERE up.depth < 100)"
-        " SELECT DISTINCT up.start FROM up JOIN status_mutes sm ON sm.root_id = up.id AND sm.account_id = $1",
-        account_id, status_ids)
-    return {r["start"] for r in rows}
