@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Kith, add_remote_followers, listen_on_new_ports, rss_mib  # noqa: E402
+from bench.common import Kith, add_remote_followers, cpu_seconds, kith_pids, listen_on_new_ports, rss_mib  # noqa: E402
 
 PORTS_PER_PROCESS = 5000
 
@@ -156,6 +156,12 @@ async def main() -> None:
         pool, star = await seed(kith, ports, args.followers_per_instance)
         idle = rss_mib(kith.proc.pid)
         peak = idle
+        inbox_pids, pg_pids = [server.pid for server in servers], kith.postgres_pids()
+
+        def cpu_now() -> list[float]:  # Kith, its PostgreSQL, the fake inboxes
+            return [cpu_seconds(kith_pids(kith.proc.pid)), cpu_seconds(pg_pids), cpu_seconds(inbox_pids)]
+
+        cpu_before = cpu_now()
         started = time.perf_counter()
         await create_post(pool, Urls(kith.base), star, NewPost("Hello, ten thousand followers!"), 500)
         enqueued = time.perf_counter() - started
@@ -172,6 +178,7 @@ async def main() -> None:
                 peak_fds = max(peak_fds, open_files(kith.proc.pid))
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
+        cpu = [after - before for after, before in zip(cpu_now(), cpu_before, strict=True)]
         peak = max(peak, rss_mib(kith.proc.pid))
         for _ in range(100):  # the last batch's outcomes are recorded just after its last POST
             states = dict(await pool.fetch("SELECT state, count(*) FROM deliveries GROUP BY state"))
@@ -194,6 +201,9 @@ async def main() -> None:
         print(f"ceiling: signing the same {signed:,} deliveries in-process (cavage, RSA) took {ceiling:.2f} s"
               f" ({signed / ceiling:,.0f} per second)")
         print(f"kith end-to-end / signing alone: {elapsed / ceiling:.2f}x (target <= 2x)")
+        per = 1000 / max(received.value, 1)
+        print(f"CPU meanwhile: kith {cpu[0]:.2f} s ({cpu[0] * per:.2f} ms per delivery), its PostgreSQL {cpu[1]:.2f} s,"
+              f" the fake inboxes {cpu[2]:.2f} s; machine load {os.getloadavg()[0]:.2f}")
         print(f"kith RSS: idle {idle:.0f} MiB, peak {peak:.0f} MiB (embedded PostgreSQL not counted);"
               f" open files: peak {peak_fds:,} (its limit {kith_nofile:,})")
         await pool.close()

@@ -11,15 +11,17 @@ import contextlib
 import dataclasses
 import email.utils
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from federation import httpsig, parse, queue
+from federation import egress, httpsig, parse, queue
 from federation.egress import EgressBlocked, EgressError, fetch
 from federation.render import ACTIVITY_JSON
 from federation.runtime import Federation
@@ -38,6 +40,30 @@ BUSY_SECONDS = 5.0  # how long a delivery to a host that hangs is handed back fo
 FLUSH_SECONDS = 0.2  # how often successes are recorded
 POLL_SECONDS = 2.0  # how often due deliveries are looked for without being woken
 MAX_RETRY_AFTER = 24 * 3600.0
+# Signing threads: the RSA operation (most of a delivery's CPU) releases the GIL, so signing there
+# overlaps the event loop's own work (connecting, sending, reading answers) on another core; with
+# one core there is nothing to overlap and deliveries are signed in the loop.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+SIGNING_THREADS = min(4, CORES - 1)
+_signing: ThreadPoolExecutor | None = None
+
+
+def _signing_threads() -> ThreadPoolExecutor:
+    global _signing  # noqa: PLW0603 - made at the first delivery, in the process that delivers (after any fork)
+    if _signing is None:
+        _signing = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="kith-sign")
+    return _signing
+
+
+def _signed_in_thread(sign: Callable[[str, str, Mapping[str, str], bytes | None], dict[str, str]]) -> egress.Signer:
+    """`sign`, run in a signing thread for each hop (in the loop when there are none)."""
+    if not SIGNING_THREADS:
+        return sign
+
+    async def hop(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
+        return await asyncio.get_running_loop().run_in_executor(_signing_threads(), sign, method, url, headers, body)
+
+    return hop
 
 
 async def enqueue(conn: asyncpg.Connection, account_id: int, payload: dict[str, Any], inboxes: Iterable[str],
@@ -83,7 +109,7 @@ async def post_activity(fed: Federation, inbox: str, body: bytes, key: httpsig.S
             response = await fetch(
                 fed.session, fed.policy, "POST", inbox, data=body,
                 headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
-                sign=key.signer(attempt_scheme),
+                sign=_signed_in_thread(key.signer(attempt_scheme)),
             )
         except EgressBlocked as exc:
             return Outcome(False, None, str(exc), permanent=True)

@@ -16,12 +16,13 @@ loopback or private addresses, and `allow_http` permits plain HTTP. Neither is a
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ipaddress
 import json
 import logging
 import socket
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -47,9 +48,10 @@ CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Signature", "Signature-Input")
 # Headers that describe a request body; dropped when a redirect turns the request into a GET.
 BODY_HEADERS = ("Content-Type", "Content-Length", "Digest", "Content-Digest")
 
-# Signs one hop: (method, url, headers, body) -> headers to add. Called again after each redirect,
-# because an HTTP signature covers the target host and path.
-Signer = Callable[[str, str, CIMultiDict[str], bytes | None], Mapping[str, str]]
+# Signs one hop: (method, url, headers, body) -> headers to add, or an awaitable of them (to sign
+# off the event loop). Called again after each redirect, because an HTTP signature covers the
+# target host and path.
+Signer = Callable[[str, str, CIMultiDict[str], bytes | None], Mapping[str, str] | Awaitable[Mapping[str, str]]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +418,8 @@ async def _follow(
         _check_scheme(target, policy)
         hop_headers = base_headers.copy()
         if sign is not None:
-            hop_headers.update(sign(method, str(target), hop_headers, data))
+            signed = sign(method, str(target), hop_headers, data)
+            hop_headers.update(await signed if inspect.isawaitable(signed) else signed)
         response = await _exchange(session, policy, method, target, hop_headers, data)
         location = response.headers.get("Location")
         if response.status not in REDIRECT_STATUSES or not location:

@@ -435,6 +435,22 @@ async def test_every_hop_is_signed_afresh(peer: TestServer, other_peer: TestServ
     assert json.loads(response.body)["headers"]["Signature"] == f"for {final}"
 
 
+async def test_a_signer_may_sign_off_the_loop(peer: TestServer, other_peer: TestServer) -> None:
+    """A signer that answers with an awaitable (deliveries sign in a thread) is awaited on every hop."""
+    signed: list[str] = []
+
+    async def sign(method: str, target: str, headers: Any, body: bytes | None) -> dict[str, str]:
+        await asyncio.sleep(0)
+        signed.append(target)
+        return {"Signature": f"for {target}"}
+
+    final = url(other_peer, "/echo")
+    response = await get(local_policy(), url(peer, "/redirect?to=" + final), sign=sign)
+
+    assert signed == [url(peer, "/redirect?to=" + final), final]
+    assert json.loads(response.body)["headers"]["Signature"] == f"for {final}"
+
+
 # --- size and time ---------------------------------------------------------------------------
 
 
