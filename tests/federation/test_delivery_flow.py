@@ -88,6 +88,7 @@ async def test_a_hanging_peer_does_not_hold_up_the_others(kith):
             while await kith.pool.fetchval("SELECT count(*) FROM deliveries WHERE state = 'done'") < 3:
                 await asyncio.sleep(0.05)
         assert sorted(healthy) == [f"https://kith.test/a/{n}" for n in range(1, 4)]
+        assert set(runner.hosts) == {f"127.0.0.1:{hanging_peer.port}"}  # a host with nothing in hand is forgotten
         assert await kith.pool.fetchval("SELECT state FROM deliveries WHERE host = $1",
                                         f"127.0.0.1:{hanging_peer.port}") == "pending"
     finally:
