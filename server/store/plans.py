@@ -22,6 +22,9 @@ async def fetch_generic(db: Executor, sql: str, *args: Any) -> list[asyncpg.Reco
     run. Its generic plan is the same plan (walk the reader's feed backwards by id, probe each
     condition per row, stop at the limit), because the bounds are written into the statement only
     when given (paging.optional): each combination is its own statement with its own generic plan.
+    Use it only for a statement whose generic plan was checked on a large database: the home feed's
+    unread count, for one, gets a generic plan that takes 13 ms where its custom plan takes 0.2 ms
+    (plus 1.7 ms of planning), because it cannot tell a recent marker from an old one.
 
     `plan_cache_mode` is a setting, so it is set with SET LOCAL in a short transaction of its own
     (read only; nothing to flush at commit) and never outlives it: pool connections carry no session
