@@ -7,7 +7,7 @@ from typing import NamedTuple
 from server.models import Account, Status
 from server.store.accounts import Executor, account_columns, account_from_row
 from server.store.paging import Page, optional
-from server.store.plans import fetch_generic
+from server.store.plans import generic_plans
 from server.store.statuses import SELECT_STATUS, not_muted, status_from_row, visible_to, with_reblogs
 
 BACKFILL_POSTS = 40  # how many recent posts a new follow brings into the follower's feed
@@ -81,15 +81,17 @@ def _shown(reader: str = "$1") -> str:
 
 async def timeline(db: Executor, account_id: int, page: Page, *, author_id: int | None = None) -> list[Status]:
     """The reader's materialised feed (or one followed author's part of it), newest first, strictly by id
-    (with its generic plan: planning this query took ten times longer than running it, see fetch_generic)."""
+    (with generic plans, the boosted posts' query too: planning the feed query took ten times longer
+    than running it, see plans.fetch_generic)."""
     by_author = optional("h.author_id = $6", "$6::bigint", author_id)
-    rows = await fetch_generic(
-        db, f"{SELECT_STATUS} JOIN home_feed h ON h.status_id = s.id"
-        f" WHERE {_shown()} AND {page.where('h.status_id', 2)} AND {by_author}"
-        f" ORDER BY {page.order('h.status_id')} LIMIT $5",
-        account_id, *page.args, page.limit, author_id,
-    )
-    return await with_reblogs(db, page.newest_first([status_from_row(r) for r in rows]), account_id)
+    async with generic_plans(db) as conn:
+        rows = await conn.fetch(
+            f"{SELECT_STATUS} JOIN home_feed h ON h.status_id = s.id"
+            f" WHERE {_shown()} AND {page.where('h.status_id', 2)} AND {by_author}"
+            f" ORDER BY {page.order('h.status_id')} LIMIT $5",
+            account_id, *page.args, page.limit, author_id,
+        )
+        return await with_reblogs(conn, page.newest_first([status_from_row(r) for r in rows]), account_id)
 
 
 async def unread_count(db: Executor, account_id: int, after_id: int, cap: int = UNREAD_CAP) -> int:

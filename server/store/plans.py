@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -31,21 +33,24 @@ async def fetch_generic(db: Executor, sql: str, *args: Any) -> list[asyncpg.Reco
     state (db/pool.py). On a connection the caller holds (perhaps in its own transaction, which the
     setting would outlast) the statement runs as usual.
     """
-    if not isinstance(db, asyncpg.Pool):  # a caller's connection: run as usual
-        return await db.fetch(sql, *args)
+    async with generic_plans(db) as conn:
+        return await conn.fetch(sql, *args)
+
+
+@asynccontextmanager
+async def generic_plans(db: Executor) -> AsyncIterator[Executor]:
+    """A connection on which statements run with their generic plans (see fetch_generic), for a
+    few statements in a row: BEGIN and SET LOCAL go in one round trip, COMMIT in another."""
+    if not isinstance(db, asyncpg.Pool):  # a caller's connection: statements run as usual
+        yield db
+        return
     async with db.acquire() as conn:
-        return await _fetch_generic(conn, sql, args)
-
-
-async def _fetch_generic(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
-    # BEGIN and SET LOCAL in one round trip (asyncpg's transaction() takes one for each). Should the
-    # query fail, the transaction is ended here; should the request be cancelled or the connection
-    # fail, the pool rolls back whatever transaction a connection comes back with.
-    await conn.execute("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan")
-    try:
-        rows = await conn.fetch(sql, *args)
-    except asyncpg.PostgresError:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
-    return rows
+        await conn.execute("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan")
+        try:
+            yield conn
+        except Exception:  # a statement failed, or our code between two: end the transaction here
+            if not conn.is_closed():
+                await conn.execute("ROLLBACK")
+            raise
+        # (A cancelled request leaves it open: the pool rolls back whatever a connection comes back with.)
+        await conn.execute("COMMIT")

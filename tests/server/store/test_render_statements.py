@@ -69,7 +69,8 @@ async def test_a_home_timeline_page_in_few_statements(pool, counted):
     statements.clear()
     page = await home_feed.timeline(counting, alice.id, Page(limit=20))
     assert len(page) == 3
-    assert len(statements) == 4  # BEGIN and SET LOCAL, the feed, COMMIT; the boosted post
+    assert len(statements) == 4  # BEGIN and SET LOCAL, the feed, the boosted post, COMMIT
+    assert statements[-1] == "COMMIT"
     statements.clear()
     entities = await statuses_to_api(counting, URLS, page, alice.id)
     assert len(statements) == 1  # whatever the page holds
