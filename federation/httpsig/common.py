@@ -212,7 +212,7 @@ def _load_public_key(pem: str) -> PublicKey:
     return key
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # parsing a PEM takes tens of ms: one per member posting at the same time
 def _load_private_key(pem: str) -> PrivateKey:
     key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
     if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
