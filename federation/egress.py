@@ -250,6 +250,19 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def _pool_hooks_fit() -> bool:
+    """Whether aiohttp's connection pool has the internals GuardedConnector's idle cap hooks (as in
+    3.14): checked once, so a newer aiohttp that changed them runs uncapped instead of failing."""
+    try:
+        release = list(inspect.signature(aiohttp.TCPConnector._release).parameters)
+        get = list(inspect.signature(aiohttp.TCPConnector._get).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return (release[:3] == ["self", "key", "protocol"] and "should_close" in release
+            and get[:2] == ["self", "key"]
+            and all(hasattr(aiohttp.TCPConnector, name) for name in ("_cleanup", "_close")))
+
+
 class GuardedConnector(aiohttp.TCPConnector):
     """A TCPConnector that applies the address policy to literal IP hosts too, and keeps at most
     `max_idle` connections alive for reuse (the least recently used one is closed beyond that).
@@ -264,16 +277,22 @@ class GuardedConnector(aiohttp.TCPConnector):
     def __init__(self, policy: EgressPolicy, *, max_idle: int = 0, **kwargs: Any) -> None:
         super().__init__(resolver=GuardedResolver(policy), **kwargs)
         self._policy = policy
-        self._max_idle = max_idle  # 0: no cap
+        if max_idle and not _pool_hooks_fit():
+            log.warning("this aiohttp's connection pool is not the one the idle cap was written for (3.14);"
+                        " idle keep-alive connections are not capped")
+            max_idle = 0
+        self._max_idle = max_idle  # 0: no cap, and the hooks below only pass through
         self._idle: OrderedDict[ResponseHandler, ConnectionKey] = OrderedDict()  # least recently released first
 
     def idle_connections(self) -> int:
         return len(self._idle)
 
-    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False) -> None:
-        super()._release(key, protocol, should_close=should_close)
+    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *args: Any, **kwargs: Any) -> None:
+        super()._release(key, protocol, *args, **kwargs)
+        if not self._max_idle:
+            return
         kept = self._conns.get(key)
-        if not self._max_idle or not kept or kept[-1][0] is not protocol:
+        if not kept or kept[-1][0] is not protocol:
             return  # closed rather than kept (or the connector is closed)
         self._idle[protocol] = key
         while len(self._idle) > self._max_idle:
@@ -297,11 +316,13 @@ class GuardedConnector(aiohttp.TCPConnector):
         if key.is_ssl and not self._cleanup_closed_disabled:
             self._cleanup_closed_transports.append(transport)
 
-    async def _get(self, key: ConnectionKey, traces: list[Any]) -> Connection | None:
+    async def _get(self, key: ConnectionKey, *args: Any, **kwargs: Any) -> Connection | None:
+        if not self._max_idle:
+            return await super()._get(key, *args, **kwargs)
         conns = self._conns.get(key)
         before = [proto for proto, _ in conns] if conns and self._idle else []
         try:
-            return await super()._get(key, traces)
+            return await super()._get(key, *args, **kwargs)
         finally:  # taken for reuse, or closed as stale: no longer idle
             still = {proto for proto, _ in self._conns.get(key, ())}
             for proto in before:

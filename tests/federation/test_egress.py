@@ -525,6 +525,17 @@ async def test_idle_connections_under_the_cap_are_all_reused(peer: TestServer, o
         assert session.connector.idle_connections() == 2
 
 
+async def test_an_aiohttp_whose_pool_changed_runs_uncapped(peer: TestServer, other_peer: TestServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newer aiohttp whose pool internals differ must not break deliveries: the cap is left off."""
+    monkeypatch.setattr(egress, "_pool_hooks_fit", lambda: False)
+    policy = local_policy(max_idle_connections=1)
+    async with make_session(policy) as session:
+        ports = [(await fetch(session, policy, "GET", url(server, "/port"))).body for server in (peer, other_peer) * 2]
+        assert ports[0::2] == [ports[0]] * 2 and ports[1::2] == [ports[1]] * 2  # both kept: no cap
+        assert session.connector.idle_connections() == 0
+
+
 # --- JSON ------------------------------------------------------------------------------------
 
 
