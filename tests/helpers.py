@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -51,3 +54,23 @@ async def submit(client, action: str, fields: dict | None = None, *, page: str =
     """Send a form as a browser without JavaScript does: the CSRF token read from `page`, no redirect followed."""
     token = await csrf_token(client, page)
     return await client.post(action, data={**(fields or {}), "csrf_token": token}, allow_redirects=False)
+
+
+@asynccontextmanager
+async def counting_pool(database_url: str, max_size: int) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+    """A pool of its own on the test database, set up as Kith's (jsonb as Python values, no reset
+    query on release: server.db.pool), that records every statement it sends."""
+    statements: list[str] = []
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        conn.add_query_logger(lambda record: statements.append(record.query))
+
+    async def no_reset(conn: asyncpg.Connection) -> None:
+        pass
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, init=init, reset=no_reset)
+    try:
+        yield pool, statements
+    finally:
+        await pool.close()

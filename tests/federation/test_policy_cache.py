@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -13,25 +12,14 @@ from federation.policies import PolicyCache
 from server.domain import moderation
 from server.store import domains as domains_store
 from server.store.domains import DomainPolicy
+from tests.helpers import counting_pool
 
 
 @pytest.fixture
-async def counted(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
     """A pool of its own on the test database that records every statement it sends."""
-    statements: list[str] = []
-
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-        conn.add_query_logger(lambda record: statements.append(record.query))
-
-    async def reset(conn: asyncpg.Connection) -> None:
-        """Nothing, as on Kith's own pool (server.db.pool), so only the cache's statements are counted."""
-
-    counting = await asyncpg.create_pool(database_url, min_size=1, max_size=10, init=init, reset=reset)
-    try:
-        yield counting, statements
-    finally:
-        await counting.close()
+    async with counting_pool(database_url, max_size=10) as counted:
+        yield counted
 
 
 async def test_concurrent_checks_share_one_refresh(pool, counted):

@@ -3,7 +3,6 @@ left behind on the connection), then one statement for all the status entities o
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -15,28 +14,16 @@ from server.store import home_feed
 from server.store.paging import Page
 from server.store.plans import fetch_generic
 from server.urls import Urls
-from tests.helpers import make_member
+from tests.helpers import counting_pool, make_member
 
 URLS = Urls("https://kith.test")
 
 
 @pytest.fixture
-async def counted(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
     """A one-connection pool on the test database that records every statement it sends."""
-    statements: list[str] = []
-
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-        conn.add_query_logger(lambda record: statements.append(record.query))
-
-    async def reset(conn: asyncpg.Connection) -> None:
-        """Nothing, as on Kith's own pool (server.db.pool)."""
-
-    counting = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=init, reset=reset)
-    try:
-        yield counting, statements
-    finally:
-        await counting.close()
+    async with counting_pool(database_url, max_size=1) as counted:
+        yield counted
 
 
 async def test_the_generic_plan_setting_ends_with_its_query(pool, counted):
