@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -27,14 +28,17 @@ class _WithRequestId(logging.Filter):
 class _PerSecond:
     """A timestamp's text up to the second, formatted once a second: there is a line per request."""
 
-    def __init__(self, render) -> None:
-        self.render, self.second, self.text = render, -1, ""
+    def __init__(self, render: Callable[[int], str]) -> None:
+        self.render = render
+        self.cached = (-1, "")  # one tuple, swapped whole: threads log too
 
     def __call__(self, created: float) -> str:
-        second = int(created)
-        if second != self.second:
-            self.second, self.text = second, self.render(second)
-        return self.text
+        second, text = self.cached
+        if int(created) != second:
+            second = int(created)
+            text = self.render(second)
+            self.cached = (second, text)
+        return text
 
 
 class TextFormatter(logging.Formatter):
