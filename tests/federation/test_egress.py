@@ -421,31 +421,22 @@ async def test_credentials_do_not_cross_origins(peer: TestServer, other_peer: Te
     assert cross_headers["Accept"] == "application/activity+json"
 
 
-async def test_every_hop_is_signed_afresh(peer: TestServer, other_peer: TestServer) -> None:
+@pytest.mark.parametrize("off_the_loop", [False, True], ids=["signed-in-the-loop", "signed-in-a-thread"])
+async def test_every_hop_is_signed_afresh(peer: TestServer, other_peer: TestServer, off_the_loop: bool) -> None:
+    """Every hop gets its own signature; a signer that answers with an awaitable (deliveries sign
+    in a thread) is awaited on each."""
     signed: list[str] = []
 
     def sign(method: str, target: str, headers: Any, body: bytes | None) -> dict[str, str]:
         signed.append(target)
         return {"Signature": f"for {target}"}
 
-    final = url(other_peer, "/echo")
-    response = await get(local_policy(), url(peer, "/redirect?to=" + final), sign=sign)
-
-    assert signed == [url(peer, "/redirect?to=" + final), final]
-    assert json.loads(response.body)["headers"]["Signature"] == f"for {final}"
-
-
-async def test_a_signer_may_sign_off_the_loop(peer: TestServer, other_peer: TestServer) -> None:
-    """A signer that answers with an awaitable (deliveries sign in a thread) is awaited on every hop."""
-    signed: list[str] = []
-
-    async def sign(method: str, target: str, headers: Any, body: bytes | None) -> dict[str, str]:
+    async def sign_later(method: str, target: str, headers: Any, body: bytes | None) -> dict[str, str]:
         await asyncio.sleep(0)
-        signed.append(target)
-        return {"Signature": f"for {target}"}
+        return sign(method, target, headers, body)
 
     final = url(other_peer, "/echo")
-    response = await get(local_policy(), url(peer, "/redirect?to=" + final), sign=sign)
+    response = await get(local_policy(), url(peer, "/redirect?to=" + final), sign=sign_later if off_the_loop else sign)
 
     assert signed == [url(peer, "/redirect?to=" + final), final]
     assert json.loads(response.body)["headers"]["Signature"] == f"for {final}"
