@@ -13,7 +13,9 @@ Kith; the ratio of the two rates is what carries from machine to machine. The wo
 The client writes pre-encoded requests on raw keep-alive connections: it shares the machine with
 the servers it measures, and aiohttp's client cost more CPU per request than the bare handler.
 The script also prints the CPU each side spends per activity, and the rate those costs allow on
-this machine's cores at most, which tells a slow machine from a slow server.
+this machine's cores at most, which tells a slow machine from a slow server. Last, the same
+requests go to a reference that does only what every inbox must (check the signature and digest,
+parse the JSON) in as many processes as Kith: what is left between it and Kith is Kith's own.
 """
 
 from __future__ import annotations
@@ -55,23 +57,55 @@ def sign_batch(args: tuple[str, str, str, str, int, int]) -> Signed:
     return out
 
 
-def serve_bare(port: int, ready) -> None:
-    """The ceiling: one process, one handler that reads the body and answers 202."""
+def serve_reference(port: int, ready, verify_with: tuple[str, str] | None) -> None:
+    """A reference server process. Bare (the ceiling): read the body, answer 202. With `verify_with`
+    (the signer's public key and the base URL the requests were signed for): also check the
+    signature and digest and parse the JSON, the least any inbox must do; nothing is stored,
+    logged or counted. Several processes may share the port."""
 
-    async def inbox(request: web.Request) -> web.Response:
+    async def bare(request: web.Request) -> web.Response:
         await request.read()
+        return web.Response(status=202)
+
+    async def verify_only(request: web.Request) -> web.Response:
+        public_pem, base = verify_with
+        body = await request.read()
+        signed = httpsig.SignedRequest(request.method, base + request.raw_path, request.headers, body)
+        httpsig.key_id_of(signed)
+        httpsig.verify(signed, public_pem)
+        json.loads(body)
         return web.Response(status=202)
 
     async def main() -> None:
         app = web.Application()
-        app.router.add_post("/inbox", inbox)
+        app.router.add_post("/inbox", bare if verify_with is None else verify_only)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024, reuse_port=True).start()
         ready.set()
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+async def reference(requests: list[bytes], concurrency: int, processes: int,
+                    verify_with: tuple[str, str] | None = None) -> tuple[Counter[int], float, float, float]:
+    """Drive a reference server of `processes` processes: statuses, seconds, its CPU and this client's."""
+    port, servers = free_port(), []
+    for _ in range(processes):
+        ready = multiprocessing.Event()
+        server = multiprocessing.Process(target=serve_reference, args=(port, ready, verify_with), daemon=True)
+        server.start()
+        ready.wait(30)
+        servers.append(server)
+    try:
+        pids = [server.pid for server in servers]
+        before, client_before = cpu_seconds(pids), time.process_time()
+        statuses, elapsed = await drive(port, requests, concurrency)
+        return statuses, elapsed, cpu_seconds(pids) - before, time.process_time() - client_before
+    finally:
+        for server in servers:
+            server.terminate()
 
 
 class _Connection(asyncio.Protocol):
@@ -169,11 +203,6 @@ async def main() -> None:
     extra = ("--processes", str(args.processes)) if args.processes else ()
     kith = Kith(*extra, env={"KITH_WORKERS": "false"}).start()
     inbox = f"{kith.base}/inbox"
-    bare_port = free_port()
-    ready = multiprocessing.Event()
-    bare = multiprocessing.Process(target=serve_bare, args=(bare_port, ready), daemon=True)
-    bare.start()
-    ready.wait(30)
     try:
         chunk = 500
         jobs = [(inbox, actor, f"{actor}#main-key", private_pem, s, min(chunk, args.activities + 1 - s))
@@ -190,9 +219,7 @@ async def main() -> None:
                 peak[0] = max(peak[0], rss_mib(kith.proc.pid))
                 await asyncio.sleep(0.2)
 
-        bare_before, client_before = cpu_seconds([bare.pid]), time.process_time()
-        ceiling_statuses, ceiling_elapsed = await drive(bare_port, rest, args.concurrency)
-        bare_cpu, bare_client_cpu = cpu_seconds([bare.pid]) - bare_before, time.process_time() - client_before
+        ceiling_statuses, ceiling_elapsed, bare_cpu, bare_client_cpu = await reference(rest, args.concurrency, 1)
         statuses, _ = await drive(kith.port, [warmup], 1)  # fetches the key once
         assert statuses == {202: 1}, statuses
         pids, pg_pids = kith_pids(kith.proc.pid), kith.postgres_pids()
@@ -202,26 +229,31 @@ async def main() -> None:
         client_cpu = time.process_time() - client_before
     finally:
         kith.stop()
-        bare.terminate()
         await runner.cleanup()
+    processes = len(pids)
+    least_statuses, least_elapsed, least_cpu, _ = await reference(rest, args.concurrency, processes,
+                                                                  (public_pem, kith.base))
     ceiling = ceiling_statuses.get(202, 0) / ceiling_elapsed
     rate = statuses.get(202, 0) / elapsed
-    print(f"activities: {len(rest)}  concurrency: {args.concurrency}  kith processes: {args.processes or 'default'}")
-    print(f"ceiling (bare aiohttp handler, read body, 202): {ceiling:,.0f}/s  statuses: {ceiling_statuses}")
-    print(f"kith accepted per second: {rate:,.0f}/s ({elapsed:.2f} s)  statuses: {statuses}")
+    least = least_statuses.get(202, 0) / least_elapsed
+
     def per(seconds: float) -> str:
         return f"{seconds / len(rest) * 1e6:,.0f} µs"
 
-    print(f"CPU per activity (steadier than the rates on a busy machine): kith {per(cpu)} over {len(pids)}"
-          f" process(es), its PostgreSQL {per(pg_cpu)}, this client {per(client_cpu)};"
-          f" the bare handler {per(bare_cpu)}, this client {per(bare_client_cpu)}")
-    cores, processes = os.cpu_count() or 1, len(pids)
+    print(f"activities: {len(rest)}  concurrency: {args.concurrency}  kith processes: {processes}")
+    print(f"ceiling (bare aiohttp handler, read body, 202; one process): {ceiling:,.0f}/s  {dict(ceiling_statuses)}")
+    print(f"kith accepted per second: {rate:,.0f}/s ({elapsed:.2f} s)  {dict(statuses)}")
+    print(f"the least an inbox must do (check signature and digest, parse JSON; store, log and count nothing)"
+          f" in {processes} process(es): {least:,.0f}/s, ratio {least / ceiling:.2f}  {dict(least_statuses)}")
+    print(f"CPU per activity (steadier than the rates on a busy machine): kith {per(cpu)} over {processes}"
+          f" process(es), its PostgreSQL {per(pg_cpu)}, this client {per(client_cpu)}; the bare handler"
+          f" {per(bare_cpu)}, this client {per(bare_client_cpu)}; the least an inbox must do {per(least_cpu)}")
+    cores = os.cpu_count() or 1
     most = min(processes / cpu, cores / (cpu + pg_cpu + client_cpu)) * len(rest)
-    print(f"the most those CPU costs allow on {cores} cores with {processes} process(es): {most:,.0f}/s,"
-          f" a ratio of {most / ceiling:.2f}")
+    print(f"the most kith's CPU costs allow on {cores} cores with {processes} process(es): {most:,.0f}/s,"
+          f" ratio {most / ceiling:.2f}")
     print(f"ratio kith/ceiling: {rate / ceiling:.2f}  (target >= 0.70)")
     print(f"kith RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB (first process; embedded PostgreSQL not counted)")
-
 
 if __name__ == "__main__":
     asyncio.run(main())
