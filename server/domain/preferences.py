@@ -4,7 +4,6 @@ and the API's `source[privacy|sensitive|language]` save them through here)."""
 from __future__ import annotations
 
 import functools
-import zoneinfo
 
 import asyncpg
 
@@ -19,6 +18,8 @@ VISIBILITIES = ("public", "unlisted", "private")  # a default of 'direct' would 
 @functools.cache
 def time_zones() -> list[str]:
     """The IANA time zones a member may choose, sorted (tzdata ships them where the system has none)."""
+    import zoneinfo  # here, not at the top: see server.web.render._zone_info
+
     return sorted(zoneinfo.available_timezones())
 
 
