@@ -19,6 +19,7 @@ import logging
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -103,6 +104,9 @@ def _leave(pgdata: Path, user: int) -> None:
 
 
 if __name__ == "__main__":
+    # platformdirs warns on every start and stop when XDG_RUNTIME_DIR is unset (root, services); its
+    # fallback under /tmp is fine for pgserver's lock files.
+    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR is not set")
     action, data_dir, pid = sys.argv[1:]
     pgdata = Path(data_dir) / "postgres"
     if action == "join":
