@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(delete)
     delete.add_argument("username")
     delete.add_argument("--yes", action="store_true", help="confirm: there is no undo")
+    two_factor_off = user_sub.add_parser(
+        "disable-2fa", help="turn off a member's two-factor sign-in (lost app and recovery codes; they are mailed)")
+    _common(two_factor_off)
+    two_factor_off.add_argument("username")
     role = user_sub.add_parser("role", help="make an account admin, moderator or member")
     _common(role)
     role.add_argument("username")
@@ -212,6 +216,22 @@ async def _user_password(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
     print(f"@{account.username}'s password is changed; they are signed out everywhere.")
     if not args.password:
         print(f"Password: {password}")
+
+
+async def _user_disable_2fa(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
+    from server.domain import instance, two_factor
+    from server.errors import NotFound
+    from server.store import accounts as accounts_store
+
+    account = await accounts_store.get_local(pool, args.username)
+    if account is None or await accounts_store.get_user(pool, account.id) is None:
+        raise AppError(404, f"There is no member called {args.username!r}.")
+    site = await instance.Settings(pool, cfg).current()
+    try:
+        await two_factor.staff_disable(pool, site.instance_name, None, account)
+    except NotFound as exc:
+        raise AppError(409, exc.message) from None
+    print(f"@{account.username}'s two-factor sign-in is off; their password alone signs them in.")
 
 
 async def _user_export(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
@@ -460,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_with_pool(cfg, lambda pool: _user_export(cfg, pool, args)))
         elif args.user_command == "delete":
             asyncio.run(_with_pool(cfg, lambda pool: _user_delete(cfg, pool, args)))
+        elif args.user_command == "disable-2fa":
+            asyncio.run(_with_pool(cfg, lambda pool: _user_disable_2fa(cfg, pool, args)))
         elif args.user_command == "password":
             asyncio.run(_with_pool(cfg, lambda pool: _user_password(pool, args)))
         else:

@@ -104,6 +104,27 @@ async def test_user_password_sets_it_and_signs_the_member_out(pool, database_url
     assert missing.returncode == 1 and "no member called 'nobody'" in missing.stderr
 
 
+async def test_user_disable_2fa_for_the_admin_who_lost_their_phone(pool, database_url: str):
+    import pyotp
+
+    from server.domain import two_factor
+    from server.store import domains as domains_store
+    from tests.helpers import make_member
+
+    root = await make_member(pool, "root")
+    await two_factor.enable(pool, root.id, pyotp.TOTP(await two_factor.start_setup(pool, root.id)).now())
+    assert await two_factor.enabled(pool, root.id)
+    off = kith_cli("user", "disable-2fa", "root", "--database-url", database_url)
+    assert off.returncode == 0, off.stderr
+    assert not await two_factor.enabled(pool, root.id)
+    entry = (await domains_store.recent_log(pool))[0]
+    assert (entry["action"], entry["target"], entry["staff"]) == ("account: disable two-factor", "@root", None)
+    again = kith_cli("user", "disable-2fa", "root", "--database-url", database_url)
+    assert again.returncode == 1 and "not on for @root" in again.stderr
+    missing = kith_cli("user", "disable-2fa", "nobody", "--database-url", database_url)
+    assert missing.returncode == 1 and "no member called 'nobody'" in missing.stderr
+
+
 async def test_user_delete_needs_yes(pool, database_url: str):
     from tests.helpers import make_member
 

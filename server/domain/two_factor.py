@@ -12,7 +12,11 @@ import pyotp
 from markupsafe import Markup
 
 from server.domain import account_care
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
+from server.mail.outbox import queue_mail
+from server.models import Account
+from server.store import accounts as accounts_store
+from server.store import domains as domains_store
 from server.store import two_factor as otp_store
 
 RECOVERY_CODES = 10
@@ -90,3 +94,21 @@ async def disable(pool: asyncpg.Pool, account_id: int, password: str, code: str)
     if not await verify(pool, account_id, code):
         raise Invalid("That code does not match (or was used already).", field="code")
     await otp_store.disable(pool, account_id)
+
+
+async def staff_disable(pool: asyncpg.Pool, instance_name: str, staff_id: int | None, target: Account) -> None:
+    """An admin turns it off for a member who lost both their app and their recovery codes, as
+    Mastodon's "Disable 2FA": the member signs in with the password alone and may set it up again.
+    It goes in the moderation log (without staff from the command line), and the member is told by
+    mail, in case it was not their asking."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await otp_store.disable(conn, target.id):
+            raise NotFound(f"Two-factor sign-in is not on for @{target.username}.")
+        await domains_store.log(conn, staff_id, "account: disable two-factor", f"@{target.handle()}")
+        member = await accounts_store.mail_target_by_id(conn, target.id)
+        if member is not None and member.email:
+            await queue_mail(conn, member.email, f"Two-factor sign-in was turned off on {instance_name}", (
+                f"Hello @{member.username},\n\nan administrator of {instance_name} turned off two-factor sign-in"
+                " for your account: your password alone now signs you in. You can set it up again under"
+                " Settings, Two-factor sign-in.\n\nIf you did not ask for this, change your password and"
+                " contact the administrators.\n"))

@@ -459,16 +459,17 @@ class StaffView:
     email: str | None
     application: str | None
     limited: bool
+    two_factor: bool
 
 
 ADMIN_STATUSES = ("active", "suspended", "limited", "sensitive", "pending")
-_STAFF_VIEW = (f"SELECT {ACCOUNT_COLUMNS}, a.limited_at, u.role, u.email, u.application_state FROM accounts a"
-               " LEFT JOIN users u ON u.account_id = a.id")
+_STAFF_VIEW = (f"SELECT {ACCOUNT_COLUMNS}, a.limited_at, u.role, u.email, u.application_state,"
+               " u.otp_enabled_at IS NOT NULL AS two_factor FROM accounts a LEFT JOIN users u ON u.account_id = a.id")
 
 
 def _staff_view(row: asyncpg.Record) -> StaffView:
     return StaffView(account_from_row(row), Role(row["role"]) if row["role"] else None, row["email"],
-                     row["application_state"], row["limited_at"] is not None)
+                     row["application_state"], row["limited_at"] is not None, bool(row["two_factor"]))
 
 
 async def admin_page(db: Executor, page: Page, *, origin: str | None, role: str | None, status: str | None,

@@ -31,9 +31,13 @@ async def enable(db: Executor, account_id: int, recovery_hashes: list[str]) -> b
     ) is not None
 
 
-async def disable(db: Executor, account_id: int) -> None:
-    await db.execute("UPDATE users SET otp_secret = NULL, otp_enabled_at = NULL, otp_last_step = NULL,"
-                     " otp_recovery_hashes = '{}' WHERE account_id = $1", account_id)
+async def disable(db: Executor, account_id: int) -> bool:
+    """Turn it off and forget the secret and recovery codes; False if it was not on."""
+    return await db.fetchval(
+        "UPDATE users SET otp_secret = NULL, otp_enabled_at = NULL, otp_last_step = NULL,"
+        " otp_recovery_hashes = '{}' WHERE account_id = $1 AND otp_enabled_at IS NOT NULL RETURNING true",
+        account_id,
+    ) is not None
 
 
 async def use_step(db: Executor, account_id: int, step: int) -> bool:

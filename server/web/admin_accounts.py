@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.domain import account_actions, account_deletion
+from server.domain import account_actions, account_deletion, two_factor
 from server.errors import AppError, Invalid, NotFound
-from server.keys import CONFIG, POOL, URLS
+from server.keys import CONFIG, POOL, SITE, URLS
 from server.media.storage import storage_for
 from server.models import Account, Role
 from server.store import accounts as accounts_store
@@ -88,6 +88,18 @@ async def account_action(request: web.Request) -> web.Response:
     except NotFound as exc:
         raise AppError(409, exc.message) from None
     raise web.HTTPSeeOther("/admin/reports" if report else f"/admin/accounts/{target.id}")
+
+
+@routes.post(r"/admin/accounts/{account_id:\d{1,19}}/two_factor/disable")
+async def disable_two_factor(request: web.Request) -> web.Response:
+    """An admin turns off a member's two-factor sign-in (lost phone and recovery codes)."""
+    user = require_role(request, Role.ADMIN)
+    target = await _target(request)
+    try:
+        await two_factor.staff_disable(request.app[POOL], request[SITE].instance_name, user.id, target)
+    except NotFound as exc:
+        raise AppError(409, exc.message) from None
+    raise web.HTTPSeeOther(f"/admin/accounts/{target.id}")
 
 
 @routes.post(r"/admin/accounts/{account_id:\d{1,19}}/delete")

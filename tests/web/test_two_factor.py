@@ -1,12 +1,18 @@
 """Two-factor sign-in: set up from the QR code's key, asked for after the password, each code
-working once, recovery codes, apps' password grant refused, turned off with password and code."""
+working once, recovery codes, apps' password grant refused, turned off with password and code,
+or by an admin for a member who lost their app and codes."""
 
 import re
 import time
 
 import pyotp
+from aiohttp.test_utils import TestClient
 
+from server.mail.outbox import MailRunner
+from server.models import Role
+from server.store import domains as domains_store
 from tests.helpers import PASSWORD, csrf_token, log_in, make_member, submit
+from tests.web.test_account_care import outbox, with_email
 
 
 def secret_in(page: str) -> str:
@@ -77,3 +83,43 @@ async def test_two_factor_sign_in(client, pool):
     await client.post("/logout", data={"csrf_token": await csrf_token(client)})
     assert (await password_step(client)).status == 200
     assert (await client.get("/settings/profile", allow_redirects=False)).status == 200  # no code asked now
+
+
+async def test_an_admin_turns_off_a_members_two_factor_sign_in(client, pool, config):
+    alice = await make_member(pool, "alice")
+    await with_email(pool, "alice", "alice@example.org")
+    await make_member(pool, "mod", Role.MODERATOR)
+    await make_member(pool, "root", Role.ADMIN)
+    await log_in(client, "alice")
+    totp = pyotp.TOTP(secret_in(await (await client.get("/settings/otp")).text()))
+    assert (await submit(client, "/settings/otp", {"code": totp.now()}, page="/settings/otp")).status == 200
+    await client.post("/logout", data={"csrf_token": await csrf_token(client)})
+    page = f"/admin/accounts/{alice.id}"
+    action = f"{page}/two_factor/disable"
+
+    moderator = TestClient(client.server)
+    await log_in(moderator, "mod")
+    seen = await (await moderator.get(page)).text()
+    assert "<dt>Two-factor sign-in</dt><dd>On</dd>" in seen and action not in seen  # admins only
+    assert (await submit(moderator, action, {}, page=page)).status == 403
+    await moderator.session.close()
+
+    admin = TestClient(client.server)
+    await log_in(admin, "root")
+    assert action in await (await admin.get(page)).text()
+    done = await submit(admin, action, {}, page=page)
+    assert done.status == 303 and done.headers["Location"] == page
+    assert "<dt>Two-factor sign-in</dt><dd>Off</dd>" in await (await admin.get(page)).text()
+    again = await admin.post(action, data={"csrf_token": await csrf_token(admin, page)})
+    assert again.status == 409 and "is not on for @alice" in await again.text()
+    log = await domains_store.recent_log(pool)
+    assert [(e["action"], e["target"], e["staff"]) for e in log][0] == ("account: disable two-factor", "@alice", "root")
+    await admin.session.close()
+    assert await MailRunner(pool, config).run_once() == 1
+    [mail] = outbox(config)
+    assert mail["To"] == "alice@example.org" and "turned off" in mail["Subject"]
+
+    assert (await password_step(client)).status == 200  # the password alone signs her in now
+    assert (await client.get("/settings/profile", allow_redirects=False)).status == 200
+    setup = await (await client.get("/settings/otp")).text()
+    assert secret_in(setup) != totp.secret  # and she can set it up again, with a new key
