@@ -10,7 +10,8 @@ from tests.conftest import KithProcess, kith_cli
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
 AXE = Path(__file__).resolve().parents[1] / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
-MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/search?q=nobody",
+MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/notifications/requests",
+                "/search?q=nobody",
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
                 "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences",
                 "/settings/password", "/settings/sessions", "/settings/otp", "/settings/export",

@@ -11,7 +11,8 @@ from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
 PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
          "/lists", "/conversations",
-         "/blocks", "/@friend/followers", "/notifications", "/search", "/@layout", "/@friend", "/settings/profile",
+         "/blocks", "/@friend/followers", "/notifications", "/notifications/requests", "/search", "/@layout",
+         "/@friend", "/settings/profile",
          "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/settings/otp",
          "/settings/export", "/settings/import", "/settings/delete",
          "/settings/aliases", "/settings/migration", "/about"]
