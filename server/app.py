@@ -48,6 +48,7 @@ from server.web import (
     compose,
     content_rules,
     conversations,
+    directory,
     emoji,
     exports,
     feeds,
@@ -129,7 +130,7 @@ def make_app(cfg: Config) -> web.Application:
               collections.routes, compose.routes,
               conversations.routes, lists.routes, emoji.routes, account_care.routes,
               two_factor.routes, exports.routes, imports.routes, moving.routes, api_tags.routes,
-              api_scheduled.routes, health.routes)
+              api_scheduled.routes, health.routes, directory.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -13,7 +13,7 @@ from federation.runtime import FEDERATION
 from federation.web_push import check_endpoint
 from server.api import entities, params
 from server.api.accounts import search_accounts
-from server.api.auth import TOKEN, api, current_user
+from server.api.auth import API_USER, TOKEN, api, current_user
 from server.api.paging import page, respond_accounts
 from server.domain import domain_hiding
 from server.errors import AppError
@@ -32,7 +32,6 @@ routes = web.RouteTableDef()
 EMPTY_LISTS = (
     "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
     "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
-    "/api/v1/directory",
 )
 
 
@@ -43,6 +42,24 @@ async def _empty(request: web.Request) -> web.Response:
 
 for path in EMPTY_LISTS:
     routes.get(path)(_empty)
+
+
+@routes.get("/api/v1/directory")
+@api(user=False)
+async def directory(request: web.Request) -> web.Response:
+    """Accounts that chose to be listed: `order` active (latest post first, the default) or new,
+    `local` for this server's only, paged by `offset` and `limit` (40, at most 80), as Mastodon's."""
+    p = params.Params(request.query)
+    order = p.str("order", "active", max_len=20)
+    if order not in accounts_store.DIRECTORY_ORDERS:
+        raise params.invalid("order must be active or new")
+    viewer = request.get(API_USER)
+    listed = await accounts_store.directory(request.app[POOL], viewer.id if viewer else None,
+                                            local=p.bool("local"), order=order,
+                                            offset=p.int("offset", 0, minimum=0, maximum=100_000),
+                                            limit=p.int("limit", 40, minimum=1, maximum=80))
+    people = await entities.accounts_to_api(request.app[POOL], request.app[URLS], listed)
+    return web.json_response([people[account.id] for account in listed])
 
 
 @routes.get("/api/v1/preferences")

@@ -351,6 +351,30 @@ def test_the_4x_endpoints_apps_call(kith, members):
     assert alice.account_delete_avatar()["avatar"].endswith("/static/avatar.png")
 
 
+def test_the_profile_directory(kith, members):
+    alice, bob = members
+    other = bob.account_verify_credentials()
+
+    def listed(api: Mastodon = alice, **kwargs) -> list[str]:
+        return [a["acct"] for a in api.directory(local=True, limit=80, **kwargs)]
+
+    assert {"pyalice", "pybob"} <= set(listed())  # discoverable unless they say otherwise
+    bob.account_update_credentials(discoverable=False)
+    assert "pybob" not in listed() and "pyalice" in listed()
+    bob.account_update_credentials(discoverable=True)
+    bob.status_post("the latest post of all")
+    assert listed(order="active")[0] == "pybob" and listed(order="active", offset=1)[0] != "pybob"
+    newest = [int(a["id"]) for a in alice.directory(local=True, order="new", limit=80)]
+    assert newest == sorted(newest, reverse=True)
+    alice.account_block(other["id"])
+    assert "pybob" not in listed()
+    anonymous = requests.get(f"{kith.base_url}/api/v1/directory/", params={"local": "true", "limit": 80}, timeout=10)
+    assert "pybob" in [a["acct"] for a in anonymous.json()]
+    alice.account_unblock(other["id"])
+    refused = requests.get(f"{kith.base_url}/api/v1/directory", params={"order": "popular"}, timeout=10)
+    assert refused.status_code == 422 and refused.json()["error"] == "order must be active or new"
+
+
 def test_notifications_from_many_accounts_on_one_post_come_as_one_group(kith, members):
     alice, bob = members
     made = kith_cli("user", "create", "pycarol", "--password", PASSWORD, "--database-url",

@@ -10,8 +10,8 @@ from tests.conftest import KithProcess, kith_cli
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
 AXE = Path(__file__).resolve().parents[1] / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
-MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notifications", "/notifications/requests",
-                "/search?q=nobody",
+MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/directory", "/catch-up", "/notifications",
+                "/notifications/requests", "/search?q=nobody",
                 "/bookmarks", "/favourites", "/lists", "/conversations", "/follow_requests", "/mutes", "/blocks",
                 "/settings/profile", "/settings/filters", "/settings/apps", "/settings/preferences",
                 "/settings/password", "/settings/sessions", "/settings/otp", "/settings/export",
@@ -21,7 +21,8 @@ MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/notificatio
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings",
                 "/admin/custom-emojis", "/admin/federation", "/privacy-policy"]
-VISITOR_PAGES = ["/", "/local", "/about", "/login", "/signup", "/password/reset", "/privacy-policy", "/@neighbour"]
+VISITOR_PAGES = ["/", "/local", "/directory", "/about", "/login", "/signup", "/password/reset", "/privacy-policy",
+                 "/@neighbour"]
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from playwright.async_api import Browser, Page, expect
 from tests.conftest import KithProcess, kith_cli
 from tests.web.test_browser import browser, kith  # noqa: F401  (fixtures)
 
-PAGES = ["/", "/compose", "/local", "/public", "/catch-up", "/bookmarks", "/favourites", "/follow_requests", "/mutes",
-         "/lists", "/conversations",
+PAGES = ["/", "/compose", "/local", "/public", "/directory", "/catch-up", "/bookmarks", "/favourites",
+         "/follow_requests", "/mutes", "/lists", "/conversations",
          "/blocks", "/@friend/followers", "/notifications", "/notifications/requests", "/search", "/@layout",
          "/@friend", "/settings/profile",
          "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/settings/otp",

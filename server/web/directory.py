@@ -1,0 +1,38 @@
+"""The profile directory: accounts that chose to be listed (Settings, Profile), here or known from
+other servers, by their latest post or newest first. Nothing else decides who comes first."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.errors import AppError
+from server.keys import POOL, USER
+from server.store import accounts as accounts_store
+from server.web.render import render
+
+routes = web.RouteTableDef()
+PAGE = 24
+SCOPES = ("local", "all")
+MAX_OFFSET = 100_000
+
+
+def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str:
+    value = request.query.get(name, allowed[0])
+    if value not in allowed:
+        raise AppError(400, f"{name} must be one of {', '.join(allowed)}.")
+    return value
+
+
+@routes.get("/directory")
+async def directory(request: web.Request) -> web.Response:
+    order = _choice(request, "order", tuple(accounts_store.DIRECTORY_ORDERS))
+    scope = _choice(request, "scope", SCOPES)
+    offset_text = request.query.get("offset", "0")
+    if not offset_text.isdigit() or int(offset_text) > MAX_OFFSET:
+        raise AppError(400, f"offset must be a whole number up to {MAX_OFFSET}.")
+    offset, pool, user = int(offset_text), request.app[POOL], request[USER]
+    listed = await accounts_store.directory(pool, user.id if user else None, local=scope == "local", order=order,
+                                            offset=offset, limit=PAGE + 1)
+    return render(request, "directory.html", {
+        "accounts": listed[:PAGE], "stats": await accounts_store.counts(pool, [a.id for a in listed[:PAGE]]),
+        "order": order, "scope": scope, "more_offset": offset + PAGE if len(listed) > PAGE else None})
