@@ -20,6 +20,7 @@ from server.errors import AppError
 from server.keys import POOL, URLS, VAPID_KEY
 from server.models import Status
 from server.store import accounts as accounts_store
+from server.store import directory as directory_store
 from server.store import emojis as emojis_store
 from server.store import markers as markers_store
 from server.store import push_subscriptions as push_store
@@ -51,10 +52,10 @@ async def directory(request: web.Request) -> web.Response:
     `local` for this server's only, paged by `offset` and `limit` (40, at most 80), as Mastodon's."""
     p = params.Params(request.query)
     order = p.str("order", "active", max_len=20)
-    if order not in accounts_store.DIRECTORY_ORDERS:
+    if order not in directory_store.ORDERS:
         raise params.invalid("order must be active or new")
     viewer = request.get(API_USER)
-    listed = await accounts_store.directory(request.app[POOL], viewer.id if viewer else None,
+    listed = await directory_store.listed(request.app[POOL], viewer.id if viewer else None,
                                             local=p.bool("local"), order=order,
                                             offset=p.int("offset", 0, minimum=0, maximum=100_000),
                                             limit=p.int("limit", 40, minimum=1, maximum=80))

@@ -499,30 +499,6 @@ async def staff_view(db: Executor, account_id: int) -> StaffView | None:
     return _staff_view(row) if row else None
 
 
-DIRECTORY_ORDERS = {"active": "st.last_status_at DESC NULLS LAST, a.id DESC", "new": "a.id DESC"}
-
-
-async def directory(db: Executor, viewer_id: int | None, *, local: bool, order: str, offset: int,
-                    limit: int) -> list[Account]:
-    """Accounts that chose to be listed (discoverable), as Mastodon's profile directory: not suspended,
-    limited or moved away, members here approved, none the viewer blocked, muted or hid the domain
-    of, nor who blocked the viewer; most recently posting first, or newest first."""
-    rows = await db.fetch(
-        f"SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id"
-        " WHERE a.discoverable AND a.suspended_at IS NULL AND a.limited_at IS NULL AND a.moved_to_uri IS NULL"
-        " AND CASE WHEN a.domain IS NULL THEN a.username <> 'kith.instance' AND EXISTS (SELECT 1 FROM users u"
-        "  WHERE u.account_id = a.id AND u.application_state = 'approved') ELSE NOT $1 END"
-        " AND ($4::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $4"
-        "  AND b.target_account_id = a.id) OR (b.account_id = a.id AND b.target_account_id = $4))"
-        "  AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $4 AND mu.target_account_id = a.id"
-        "   AND (mu.expires_at IS NULL OR mu.expires_at > now()))"
-        "  AND NOT EXISTS (SELECT 1 FROM user_domain_blocks ud WHERE ud.account_id = $4 AND ud.domain = a.domain))"
-        f" ORDER BY {DIRECTORY_ORDERS[order]} OFFSET $2 LIMIT $3",
-        local, offset, limit, viewer_id,
-    )
-    return [account_from_row(r) for r in rows]
-
-
 async def search_accounts(db: Executor, query: str, limit: int, *, include_suspended: bool = False) -> list[Account]:
     """Accounts whose handle or display name starts with the query, local ones first."""
     name, _, domain = query.partition("@")

@@ -19,6 +19,12 @@ def domain_match(account: str = "a", policy: str = "dp") -> str:
 
 
 DOMAIN_MATCH = domain_match()
+# Accounts (alias `a`) not limited, here or by their domain's policy: kept out of public places.
+NOT_LIMITED = (
+    "a.limited_at IS NULL AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp"
+    " WHERE dp.severity IN ('limit', 'suspend')"
+    f" AND {DOMAIN_MATCH}))"
+)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from server.models import Account, Status, Visibility
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_columns, account_from_row
-from server.store.domains import DOMAIN_MATCH, domain_match
+from server.store.domains import NOT_LIMITED, domain_match
 from server.store.media import NOTE_COLUMNS as MEDIA_NOTE_COLUMNS
 from server.store.paging import Page, optional
 
@@ -43,13 +43,6 @@ def not_muted(viewer: str, author: str = "s.account_id") -> str:
             f" AND NOT EXISTS (SELECT 1 FROM accounts ma JOIN user_domain_blocks dp ON dp.account_id = {viewer}"
             f"  WHERE ma.id = {author} AND ma.domain IS NOT NULL AND {domain_match('ma')})")
 
-
-# Accounts of limited (or suspended) domains are kept out of public timelines.
-NOT_LIMITED = (
-    "a.limited_at IS NULL AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_policies dp"
-    " WHERE dp.severity IN ('limit', 'suspend')"
-    f" AND {DOMAIN_MATCH}))"
-)
 
 SELECT_STATUS = (
     "SELECT s.id, s.uri, s.url, s.source_text, s.content, s.spoiler_text, s.visibility, s.sensitive,"

@@ -8,6 +8,7 @@ from aiohttp import web
 from server.errors import AppError
 from server.keys import POOL, USER
 from server.store import accounts as accounts_store
+from server.store import directory as directory_store
 from server.web.render import render
 
 routes = web.RouteTableDef()
@@ -25,13 +26,13 @@ def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str:
 
 @routes.get("/directory")
 async def directory(request: web.Request) -> web.Response:
-    order = _choice(request, "order", tuple(accounts_store.DIRECTORY_ORDERS))
+    order = _choice(request, "order", tuple(directory_store.ORDERS))
     scope = _choice(request, "scope", SCOPES)
     offset_text = request.query.get("offset", "0")
     if not offset_text.isdigit() or int(offset_text) > MAX_OFFSET:
         raise AppError(400, f"offset must be a whole number up to {MAX_OFFSET}.")
     offset, pool, user = int(offset_text), request.app[POOL], request[USER]
-    listed = await accounts_store.directory(pool, user.id if user else None, local=scope == "local", order=order,
+    listed = await directory_store.listed(pool, user.id if user else None, local=scope == "local", order=order,
                                             offset=offset, limit=PAGE + 1)
     return render(request, "directory.html", {
         "accounts": listed[:PAGE], "stats": await accounts_store.counts(pool, [a.id for a in listed[:PAGE]]),

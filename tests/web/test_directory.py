@@ -39,3 +39,16 @@ async def test_the_directory_lists_who_chose_to_be_listed(client, pool):
                            ("offset=-1", "offset must be a whole number")):
         refused = await client.get(f"/directory?{query}")
         assert refused.status == 400 and message in await refused.text()
+
+
+async def test_known_accounts_are_listed_unless_their_domain_is_limited(client, pool):
+    from server.domain import moderation
+    from server.store.domains import DomainPolicy
+
+    await make_member(pool, "alice")
+    await pool.execute("INSERT INTO accounts (username, domain, uri, public_key_pem) VALUES"
+                       " ('far', 'far.example', 'https://far.example/users/far', 'k')")
+    assert listed(await (await client.get("/directory")).text()) == ["alice"]  # this server's, by default
+    assert listed(await (await client.get("/directory?scope=all&order=new")).text()) == ["far@far.example", "alice"]
+    await moderation.set_domain_policy(pool, DomainPolicy("example", severity="limit"), None)  # a parent domain
+    assert listed(await (await client.get("/directory?scope=all")).text()) == ["alice"]
