@@ -17,14 +17,9 @@ from server.store import accounts as accounts_store
 from server.store import domains as domains_store
 from server.store import rules as rules_store
 from server.store import statuses as statuses_store
+from server.text.languages import language_name
 
 routes = web.RouteTableDef()
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-                  "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
-                  "pl": "Polish", "ru": "Russian", "uk": "Ukrainian", "sv": "Swedish", "fi": "Finnish",
-                  "da": "Danish", "nb": "Norwegian Bokmål", "cs": "Czech", "el": "Greek", "tr": "Turkish",
-                  "ar": "Arabic", "he": "Hebrew", "fa": "Persian", "hi": "Hindi", "ca": "Catalan", "eu": "Basque",
-                  "gl": "Galician", "cy": "Welsh", "ga": "Irish", "eo": "Esperanto"}
 # Clients (Mastodon.py among them) read features off a Mastodon-compatible version string.
 MASTODON_VERSION = f"4.3.0 (compatible; Kith {VERSION})"
 MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm",
@@ -134,7 +129,7 @@ async def translation_languages(request: web.Request) -> web.Response:
 async def languages(request: web.Request) -> web.Response:
     """The instance's languages (Mastodon lists those it knows; here, the ones the admins set)."""
     site = await request.app[SETTINGS].current()
-    return web.json_response([{"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in site.language_list])
+    return web.json_response([{"code": code, "name": language_name(code)} for code in site.language_list])
 
 
 @routes.get("/api/v1/instance/domain_blocks")

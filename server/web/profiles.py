@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from federation.negotiation import wants_as2
@@ -14,7 +16,7 @@ from server.store import marks as marks_store
 from server.store import relationships as relationships_store
 from server.store import statuses as statuses_store
 from server.web.feeds import PAGE_SIZE, page_context
-from server.web.forms import back, feed_page
+from server.web.forms import back, feed_page, field
 from server.web.lookup import HANDLE, account_for_handle, account_for_uri
 from server.web.render import render
 from server.web.sessions import require_user
@@ -51,6 +53,9 @@ async def profile(request: web.Request) -> web.Response:
         "follows_you": bool(rel and rel.followed_by == "accepted"),
         "own_lists": await lists_store.owned(pool, other) if other else [],
         "lists_with": {row.id for row in await lists_store.containing(pool, other, account.id)} if other else set(),
+        # The languages a follow may be narrowed to: those it posts in, and any chosen before.
+        "follow_languages": sorted({*await statuses_store.languages_of(pool, account.id), *(rel.languages or ())})
+        if rel and rel.following == "accepted" else [],
     })
     first_page = page.max_id is None and page.min_id is None
     pinned = await marks_store.pinned(pool, account.id, viewer_id) if first_page else []
@@ -99,10 +104,14 @@ async def unblock(request: web.Request) -> web.Response:
 
 @routes.post(f"/@{HANDLE}/follow_options")
 async def follow_options(request: web.Request) -> web.Response:
-    """Hide or show a followed account's boosts; be notified when it posts, or not."""
+    """Hide or show a followed account's boosts; be notified when it posts, or not; only its posts in
+    the ticked languages reach the home feed (none ticked: all)."""
     user = require_user(request)
     target = await account_for_handle(request, request.match_info["handle"], resolve=False)
     form = await request.post()
-    choice = {name: form[name] == "on" for name in ("show_reblogs", "notify") if form.get(name) in ("on", "off")}
-    await following.set_options(request.app[POOL], user.account, target, **choice)
+    choice: dict[str, Any] = {name: form[name] == "on" for name in ("show_reblogs", "notify")
+                              if form.get(name) in ("on", "off")}
+    if field(form, "languages_form", max_len=10) == "on":
+        choice["languages"] = [code for code in form.getall("languages", []) if isinstance(code, str)]
+    await following.set_options(request.app[POOL], user.account, target, **choice)  # Invalid: a 422 page
     raise await back(request, f"/@{target.handle()}")

@@ -14,6 +14,7 @@ from server.domain.instance import defaults
 from server.domain.polls import is_closed
 from server.keys import CONFIG, NAV_COUNTS, SITE, URLS, USER
 from server.progress import human_bytes
+from server.text.languages import language_name
 from server.web.csrf import csrf_token
 from server.web.emoji import display_name, emojify, emojify_text
 from server.web.pictures import avatar_src, header_src
@@ -114,6 +115,7 @@ def environment() -> jinja2.Environment:
     env.filters["ago"] = jinja2.pass_context(ago)
     env.filters["when"] = when
     env.filters["duration"] = duration
+    env.filters["language_name"] = language_name
     env.filters["bytes"] = human_bytes
     env.filters["poll_closed"] = is_closed
     env.filters["avatar_src"] = avatar_src

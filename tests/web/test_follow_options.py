@@ -1,5 +1,6 @@
-"""Per followed account: hide their boosts from the home feed, be notified when they post; the same
-options the API's relationship shows (showing_reblogs, notifying)."""
+"""Per followed account: hide their boosts from the home feed, be notified when they post, only
+their posts in some languages; the same options the API's relationship shows (showing_reblogs,
+notifying, languages)."""
 
 from server.domain import posting, reactions
 from server.keys import URLS
@@ -42,3 +43,31 @@ async def test_hiding_boosts_and_being_notified(client, pool, api_token):  # noq
                              headers=bearer(token))
     assert (await resp.json())["showing_reblogs"] is True and (await resp.json())["notifying"] is False
     assert "words by carol" in await (await client.get("/")).text()
+
+
+async def test_only_their_posts_in_some_languages(client, pool):
+    await make_member(pool, "alice")
+    bob = await make_member(pool, "bob")
+    urls = client.app[URLS]
+    await log_in(client, "alice")
+    assert "Only their posts in" not in await (await client.get("/@bob")).text()  # not followed yet
+    await submit(client, "/@bob/follow")
+    for text, language in (("Guten Morgen aus dem Garten", "de"), ("Good morning from the garden", "en"),
+                           ("Good evening", "en")):
+        await posting.create_post(pool, urls, bob, posting.NewPost(text, language=language), 500)
+    profile = await (await client.get("/@bob")).text()
+    assert "Only their posts in" in profile and "> English</label>" in profile and "> German</label>" in profile
+
+    chosen = await submit(client, "/@bob/follow_options", {"languages_form": "on", "languages": "en"}, page="/@bob")
+    assert chosen.status == 303
+    home = await (await client.get("/")).text()
+    assert "Good morning from the garden" in home and "Guten Morgen" not in home
+    assert 'value="en" checked' in await (await client.get("/@bob")).text()
+
+    refused = await submit(client, "/@bob/follow_options", {"languages_form": "on", "languages": "not a code"},
+                           page="/@bob")
+    assert refused.status == 422 and "ISO 639" in await refused.text()
+    every = await submit(client, "/@bob/follow_options", {"languages_form": "on"}, page="/@bob")  # none ticked
+    assert every.status == 303 and "Guten Morgen" in await (await client.get("/")).text()
+    boxes = (await (await client.get("/@bob")).text()).split("Only their posts in")[1].split("</fieldset>")[0]
+    assert "checked" not in boxes
