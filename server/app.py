@@ -17,6 +17,7 @@ from federation.runtime import FEDERATION
 from federation.workers import run_forever
 from server.api import accounts as api_accounts
 from server.api import admin as api_admin
+from server.api import announcements as api_announcements
 from server.api import conversations as api_conversations
 from server.api import filters as api_filters
 from server.api import instance as api_instance
@@ -43,6 +44,7 @@ from server.web import (
     admin,
     admin_accounts,
     admin_operations,
+    announcements,
     auth,
     collections,
     compose,
@@ -130,7 +132,7 @@ def make_app(cfg: Config) -> web.Application:
               collections.routes, compose.routes,
               conversations.routes, lists.routes, emoji.routes, account_care.routes,
               two_factor.routes, exports.routes, imports.routes, moving.routes, api_tags.routes,
-              api_scheduled.routes, health.routes, directory.routes)
+              api_scheduled.routes, health.routes, directory.routes, api_announcements.routes, announcements.routes)
     app.add_routes(with_trailing_slashes(tables))
     app.router.add_static("/static/", STATIC_DIR, append_version=True)
     return app

@@ -31,7 +31,7 @@ from server.store import tags as tags_store
 routes = web.RouteTableDef()
 
 EMPTY_LISTS = (
-    "/api/v1/announcements", "/api/v1/trends", "/api/v1/trends/tags",
+    "/api/v1/trends", "/api/v1/trends/tags",
     "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/suggestions", "/api/v2/suggestions",
 )
 

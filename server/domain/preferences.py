@@ -18,7 +18,7 @@ VISIBILITIES = ("public", "unlisted", "private")  # a default of 'direct' would 
 @functools.cache
 def time_zones() -> list[str]:
     """The IANA time zones a member may choose, sorted (tzdata ships them where the system has none)."""
-    import zoneinfo  # here, not at the top: see server.web.render._zone_info
+    import zoneinfo  # here, not at the top: see server.web.render.zone_info
 
     return sorted(zoneinfo.available_timezones())
 

@@ -13,6 +13,7 @@ from server.errors import AppError
 from server.keys import NAV_COUNTS, POOL, USER
 from server.models import Status
 from server.store import accounts as accounts_store
+from server.store import announcements as announcements_store
 from server.store import cards as cards_store
 from server.store import home_feed, interactions
 from server.store import markers as markers_store
@@ -86,6 +87,7 @@ async def home_page(request: web.Request, *, error: str | None = None, error_fie
         **await page_context(request, statuses, page, context="home"),
         "read_marker": marker,
         "unread": request[NAV_COUNTS]["home"],  # counted from the same marker for the navigation
+        "announcements": await announcements_store.shown(pool, user.id),
         **compose_context(request, form),
         "error": error,
         "error_field": error_field,

@@ -46,11 +46,11 @@ def strip_bidi(value: str) -> str:
 def _zone(context: jinja2.runtime.Context) -> ZoneInfo:
     """The viewer's time zone (UTC for visitors and in macros imported without the page's context)."""
     user = context.get("user")
-    return _zone_info(user.preferences.time_zone if user else "UTC")
+    return zone_info(user.preferences.time_zone if user else "UTC")
 
 
 @cache
-def _zone_info(name: str) -> ZoneInfo:
+def zone_info(name: str) -> ZoneInfo:
     """zoneinfo is imported here, not at the top: with the sysconfig tables it reads, 0.3 MiB that a
     server rendering no page never needs. Cached, so a page's many times skip the import statement."""
     from zoneinfo import ZoneInfo
@@ -61,6 +61,11 @@ def _zone_info(name: str) -> ZoneInfo:
 def local_datetime(context: jinja2.runtime.Context, moment: datetime) -> str:
     """The full date and time in the viewer's time zone, as in a time's title: "2026-12-05 12:09 CET"."""
     return moment.astimezone(_zone(context)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def local_input(context: jinja2.runtime.Context, moment: datetime | None) -> str:
+    """A time as a datetime-local field holds it, in the viewer's time zone ('' for none)."""
+    return moment.astimezone(_zone(context)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def ago(context: jinja2.runtime.Context, moment: datetime, now: datetime | None = None) -> str:
@@ -113,6 +118,7 @@ def environment() -> jinja2.Environment:
     env.filters["datetime"] = jinja2.pass_context(local_datetime)  # they read the viewer's zone
     env.filters["isotime"] = lambda d: d.isoformat()
     env.filters["ago"] = jinja2.pass_context(ago)
+    env.filters["local_input"] = jinja2.pass_context(local_input)
     env.filters["when"] = when
     env.filters["duration"] = duration
     env.filters["language_name"] = language_name

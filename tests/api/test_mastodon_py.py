@@ -375,6 +375,43 @@ def test_the_profile_directory(kith, members):
     assert refused.status_code == 422 and refused.json()["error"] == "order must be active or new"
 
 
+def test_announcements_in_an_app(kith, members):
+    alice, bob = members
+    made = kith_cli("user", "create", "pyadmin", "--password", PASSWORD, "--role", "admin", "--database-url",
+                    kith.args[kith.args.index("--database-url") + 1])
+    assert made.returncode == 0 or "already taken" in made.stderr, made.stderr
+    admin = Browser(kith.base_url)
+    admin.post("/login", {"username": "pyadmin", "password": PASSWORD, "csrf_token": csrf(admin.get("/login"))})
+    page = "/admin/announcements"
+    for text, publish in (("Welcome to the garden #hello", "on"), ("Not yet", "")):
+        admin.post(page, {"text": text, "publish": publish, "csrf_token": csrf(admin.get(page))})
+    draft, shown = re.findall(r'action="/admin/announcements/(\d+)"', admin.get(page))[:2]  # newest first
+    try:
+        [item] = [a for a in alice.announcements() if a["id"] == shown]
+        assert item["read"] is False and "#<span>hello</span>" in item["content"] and item["reactions"] == []
+        assert all(a["id"] != draft for a in alice.announcements())
+        alice.announcement_reaction_create(shown, "👍")
+        bob.announcement_reaction_create(shown, "👍")
+        [reaction] = [a for a in alice.announcements() if a["id"] == shown][0]["reactions"]
+        assert (reaction["name"], reaction["count"], reaction["me"]) == ("👍", 2, True)
+        alice.announcement_reaction_delete(shown, "👍")
+        [reaction] = [a for a in alice.announcements() if a["id"] == shown][0]["reactions"]
+        assert (reaction["count"], reaction["me"]) == (1, False)
+        with pytest.raises(MastodonAPIError) as not_emoji:
+            alice.announcement_reaction_create(shown, "nope")
+        assert not_emoji.value.args[1] == 422
+        alice.announcement_dismiss(shown)
+        assert [a for a in alice.announcements() if a["id"] == shown][0]["read"] is True
+        unread = requests.get(f"{kith.base_url}/api/v1/announcements", params={"with_dismissed": "false"},
+                              headers={"Authorization": f"Bearer {alice.access_token}"}, timeout=10).json()
+        assert all(a["id"] != shown for a in unread)
+        with pytest.raises(MastodonNotFoundError):
+            alice.announcement_dismiss(draft)
+    finally:
+        for announcement_id in (shown, draft):
+            admin.post(f"{page}/{announcement_id}", {"action": "delete", "csrf_token": csrf(admin.get(page))})
+
+
 def test_notifications_from_many_accounts_on_one_post_come_as_one_group(kith, members):
     alice, bob = members
     made = kith_cli("user", "create", "pycarol", "--password", PASSWORD, "--database-url",

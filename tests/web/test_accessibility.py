@@ -20,7 +20,8 @@ MEMBER_PAGES = ["/", "/compose", "/local", "/public", "/directory", "/catch-up",
                 "/@axe/followers", "/@neighbour", "/notifications?types=staff",
                 "/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                 "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings",
-                "/admin/custom-emojis", "/admin/federation", "/privacy-policy"]
+                "/admin/custom-emojis", "/admin/federation", "/admin/announcements", "/announcements",
+                "/privacy-policy"]
 VISITOR_PAGES = ["/", "/local", "/directory", "/about", "/login", "/signup", "/password/reset", "/privacy-policy",
                  "/@neighbour"]
 
@@ -63,6 +64,9 @@ async def test_no_serious_accessibility_violations(kith: KithProcess, browser: B
     await setup.get_by_role("button", name="Follow").click()
     made = kith_cli("user", "role", "axe", "admin", "--database-url", kith.args[kith.args.index("--database-url") + 1])
     assert made.returncode == 0, made.stderr  # staff pages are checked too
+    await setup.goto(base + "/admin/announcements")  # home shows it, with its reactions and Dismiss
+    await setup.get_by_label("Text").fill("The garden opens on Saturday, https://garden.example #garden")
+    await setup.get_by_role("button", name="Save").click()
     state = await setup.context.storage_state()
     await setup.goto(base + "/")
     thread = await setup.locator("a.time").first.get_attribute("href")

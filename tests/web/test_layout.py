@@ -15,10 +15,10 @@ PAGES = ["/", "/compose", "/local", "/public", "/directory", "/catch-up", "/book
          "/@friend", "/settings/profile",
          "/settings/filters", "/settings/preferences", "/settings/password", "/settings/sessions", "/settings/otp",
          "/settings/export", "/settings/import", "/settings/delete",
-         "/settings/aliases", "/settings/migration", "/about"]
+         "/settings/aliases", "/settings/migration", "/about", "/announcements"]
 ADMIN_PAGES = ["/admin", "/admin/reports", "/admin/accounts", "/admin/applications", "/admin/appeals",
                "/admin/content-rules", "/admin/domains", "/admin/rules", "/admin/settings", "/admin/custom-emojis",
-               "/admin/federation"]
+               "/admin/federation", "/admin/announcements"]
 
 
 async def sign_up(browser: Browser, base: str, name: str, width: int) -> Page:  # noqa: F811

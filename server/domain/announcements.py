@@ -1,0 +1,114 @@
+"""Announcements from the admins (Mastodon's): written, published, edited, taken back or deleted by
+an admin, each step in the moderation log; members dismiss them and react with emoji."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+import asyncpg
+
+from server.errors import Invalid, NotFound
+from server.store import announcements as announcements_store
+from server.store import domains as domains_store
+from server.store import emojis as emojis_store
+from server.text import plaintext
+from server.urls import Urls
+
+MAX_TEXT = 5000
+MAX_REACTIONS = 40  # different emoji on one announcement (each member may use several)
+# What a Unicode emoji is made of: pictographs, their modifiers, joiners and variation selectors.
+_EMOJI_PARTS = {"So", "Sk", "Mn", "Me"}
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
+
+
+def _when(value: datetime | None, what: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise Invalid(f"The {what} time needs a time zone.", field=what)
+    return value
+
+
+def _checked(urls: Urls, text: str, starts_at: datetime | None, ends_at: datetime | None) -> tuple[str, str]:
+    text = text.strip()
+    if not 1 <= len(text) <= MAX_TEXT:
+        raise Invalid(f"Write the announcement (up to {MAX_TEXT} characters).", field="text")
+    _when(starts_at, "start")
+    _when(ends_at, "end")
+    if starts_at and ends_at and ends_at < starts_at:
+        raise Invalid("The end comes before the start.", field="ends_at")
+    return text, plaintext.to_html(text, mention_url=lambda _: None, tag_url=urls.tag)
+
+
+async def create(pool: asyncpg.Pool, urls: Urls, staff_id: int, text: str, *, starts_at: datetime | None = None,
+                 ends_at: datetime | None = None, all_day: bool = False, publish: bool = True) -> int:
+    text, content = _checked(urls, text, starts_at, ends_at)
+    async with pool.acquire() as conn, conn.transaction():
+        announcement_id = await announcements_store.insert(conn, text, content, starts_at, ends_at, all_day, publish)
+        await domains_store.log(conn, staff_id, "announcement: " + ("published" if publish else "drafted"),
+                                f"announcement {announcement_id}", text[:200])
+    return announcement_id
+
+
+async def change(pool: asyncpg.Pool, urls: Urls, staff_id: int, announcement_id: int, text: str, *,
+                 starts_at: datetime | None = None, ends_at: datetime | None = None, all_day: bool = False) -> None:
+    text, content = _checked(urls, text, starts_at, ends_at)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await announcements_store.update(conn, announcement_id, text, content, starts_at, ends_at, all_day):
+            raise NotFound("There is no such announcement.")
+        await domains_store.log(conn, staff_id, "announcement: edited", f"announcement {announcement_id}", text[:200])
+
+
+async def publish(pool: asyncpg.Pool, staff_id: int, announcement_id: int, published: bool) -> None:
+    """Publish a draft, or take a published one back (members no longer see it; nothing is lost)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await announcements_store.set_published(conn, announcement_id, published):
+            raise NotFound("There is no such announcement.")
+        await domains_store.log(conn, staff_id, "announcement: " + ("published" if published else "unpublished"),
+                                f"announcement {announcement_id}")
+
+
+async def delete(pool: asyncpg.Pool, staff_id: int, announcement_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await announcements_store.delete(conn, announcement_id):
+            raise NotFound("There is no such announcement.")
+        await domains_store.log(conn, staff_id, "announcement: deleted", f"announcement {announcement_id}")
+
+
+async def _shown(pool: asyncpg.Pool | asyncpg.Connection, announcement_id: int) -> None:
+    if not await announcements_store.is_shown(pool, announcement_id):
+        raise NotFound("There is no such announcement.")
+
+
+async def dismiss(pool: asyncpg.Pool, account_id: int, announcement_id: int) -> None:
+    await _shown(pool, announcement_id)
+    await announcements_store.dismiss(pool, announcement_id, account_id)
+
+
+def is_unicode_emoji(name: str) -> bool:
+    """One emoji as Unicode writes it: pictographs with their skin tones, joiners (👩‍🌾), variation
+    selectors and keycaps (1️⃣), flags; no letters, digits alone or spaces."""
+    if not 1 <= len(name) <= 16 or not any(unicodedata.category(c) == "So" for c in name):
+        return name[:1] in "0123456789#*" and name.endswith("\u20e3") and len(name) <= 3
+    return all(unicodedata.category(c) in _EMOJI_PARTS or c in _JOINERS for c in name)
+
+
+async def react(pool: asyncpg.Pool, account_id: int, announcement_id: int, name: str) -> None:
+    """React with a Unicode emoji or one of this server's custom emoji (by its shortcode)."""
+    name = name.strip().strip(":")
+    if not is_unicode_emoji(name):
+        found = await emojis_store.by_shortcodes(pool, [name]) if len(name) <= 64 else []
+        if not found:
+            raise Invalid("React with an emoji, or the shortcode of one of this server's custom emoji.",
+                          field="name")
+        name = found[0].shortcode
+    async with pool.acquire() as conn, conn.transaction():
+        await _shown(conn, announcement_id)
+        names = await announcements_store.reaction_names(conn, announcement_id)
+        if name not in names and len(names) >= MAX_REACTIONS:
+            raise Invalid(f"An announcement takes at most {MAX_REACTIONS} different reactions.", field="name")
+        await announcements_store.add_reaction(conn, announcement_id, account_id, name)
+
+
+async def unreact(pool: asyncpg.Pool, account_id: int, announcement_id: int, name: str) -> None:
+    await _shown(pool, announcement_id)
+    await announcements_store.remove_reaction(pool, announcement_id, account_id, name.strip().strip(":"))

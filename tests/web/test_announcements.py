@@ -1,0 +1,84 @@
+"""Announcements: an admin writes, publishes, edits, takes back and deletes them (each logged);
+members see the ones they have not dismissed above their home feed, react, and dismiss."""
+
+import re
+
+from aiohttp.test_utils import TestClient
+
+from server.domain.announcements import is_unicode_emoji
+from server.models import Role
+from server.store import domains as domains_store
+from tests.helpers import log_in, make_member, submit
+
+
+def ids(page: str) -> list[str]:
+    return re.findall(r'action="/admin/announcements/(\d+)"', page)
+
+
+async def test_an_admin_announces_and_members_react_and_dismiss(client, pool):
+    await make_member(pool, "root", Role.ADMIN)
+    await make_member(pool, "mod", Role.MODERATOR)
+    await make_member(pool, "alice")
+    admin = TestClient(client.server)
+    await log_in(admin, "root")
+    page = "/admin/announcements"
+    made = await submit(admin, page, {"text": "Maintenance on Sunday, see https://status.example #downtime",
+                                      "starts_at": "2030-06-02T09:00", "ends_at": "2030-06-02T11:00",
+                                      "publish": "on"}, page=page)
+    assert made.status == 303
+    draft = await submit(admin, page, {"text": "Not ready yet"}, page=page)
+    assert draft.status == 303
+    draft_id, published_id = ids(await (await admin.get(page)).text())  # newest first
+    refused = await submit(admin, page, {"text": "  "}, page=page)
+    assert refused.status == 422 and "Write the announcement" in await refused.text()
+    backwards = await submit(admin, page, {"text": "x", "starts_at": "2030-06-02T11:00", "ends_at": "2030-06-01T09:00"},
+                             page=page)
+    assert backwards.status == 422 and "end comes before the start" in await backwards.text()
+
+    moderator = TestClient(client.server)
+    await log_in(moderator, "mod")
+    assert (await moderator.get(page)).status == 403  # admins only
+    await moderator.session.close()
+
+    await log_in(client, "alice")
+    home = await (await client.get("/")).text()
+    assert "Maintenance on Sunday" in home and "Not ready yet" not in home
+    assert '<a href="https://status.example" rel="nofollow noopener">status.example</a>' in home
+    assert 'class="mention hashtag"' in home
+    assert "2030-06-02 09:00 UTC" in home
+    reacted = await submit(client, f"/announcements/{published_id}/reactions", {"name": "🎉", "next": "/"})
+    assert reacted.status == 303
+    assert re.search(r'aria-pressed="true">🎉 <span class="count">1</span>', await (await client.get("/")).text())
+    for bad in ("hello", "🎉 and words", ":nosuchemoji:"):
+        wrong = await submit(client, f"/announcements/{published_id}/reactions", {"name": bad})
+        assert wrong.status == 422, bad
+    await submit(client, f"/announcements/{published_id}/reactions", {"name": "🎉", "remove": "on"})
+    assert 'aria-pressed="true"' not in await (await client.get("/")).text()
+    assert (await submit(client, f"/announcements/{draft_id}/reactions", {"name": "🎉"})).status == 404  # a draft
+
+    assert (await submit(client, f"/announcements/{published_id}/dismiss", {"next": "/"})).status == 303
+    home = await (await client.get("/")).text()
+    assert "Maintenance on Sunday" not in home and 'href="/announcements">Announcements (1)' in home
+    assert "Maintenance on Sunday" in await (await client.get("/announcements")).text()  # still there to re-read
+
+    edited = await submit(admin, f"{page}/{published_id}", {"action": "save", "text": "Maintenance moved to Monday",
+                                                            "starts_at": "", "ends_at": ""}, page=page)
+    assert edited.status == 303
+    assert (await submit(admin, f"{page}/{draft_id}", {"action": "publish"}, page=page)).status == 303
+    assert "Not ready yet" in await (await client.get("/")).text()
+    assert (await submit(admin, f"{page}/{draft_id}", {"action": "unpublish"}, page=page)).status == 303
+    assert (await submit(admin, f"{page}/{published_id}", {"action": "delete"}, page=page)).status == 303
+    assert (await submit(admin, f"{page}/{published_id}", {"action": "delete"}, page=page)).status == 404
+    assert (await submit(admin, f"{page}/{draft_id}", {"action": "shout"}, page=page)).status == 400
+    assert "Announcements (" not in await (await client.get("/")).text()
+    actions = [entry["action"] for entry in await domains_store.recent_log(pool)]
+    assert actions[:6] == ["announcement: deleted", "announcement: unpublished", "announcement: published",
+                           "announcement: edited", "announcement: drafted", "announcement: published"]
+    await admin.session.close()
+
+
+def test_what_counts_as_an_emoji():
+    for emoji in ("👍", "❤️", "👩‍🌾", "👍🏽", "🇫🇷", "1️⃣", "#️⃣"):
+        assert is_unicode_emoji(emoji), emoji
+    for text in ("a", "ok", "1", "👍 ", "👍a", "", "→", "👍" * 17):
+        assert not is_unicode_emoji(text), text
