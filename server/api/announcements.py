@@ -23,7 +23,7 @@ routes = web.RouteTableDef()
 def _reaction(reaction: announcements_store.Reaction, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
     out: dict[str, Any] = {"name": reaction.name, "count": reaction.count, "me": reaction.me}
     if reaction.name in custom:
-        out["url"] = out["static_url"] = urls.picture(custom[reaction.name])
+        out["url"] = out["static_url"] = urls.media(custom[reaction.name])
     return out
 
 

@@ -8,6 +8,8 @@ from aiohttp.test_utils import TestClient
 from server.domain.announcements import is_unicode_emoji
 from server.models import Role
 from server.store import domains as domains_store
+from server.store import emojis as emojis_store
+from tests.api.conftest import bearer, make_token
 from tests.helpers import log_in, make_member, submit
 
 
@@ -82,3 +84,21 @@ def test_what_counts_as_an_emoji():
         assert is_unicode_emoji(emoji), emoji
     for text in ("a", "ok", "1", "👍 ", "👍a", "", "→", "👍" * 17):
         assert not is_unicode_emoji(text), text
+
+
+async def test_a_custom_emoji_reaction_reaches_apps_with_its_image(client, pool):
+    await make_member(pool, "root", Role.ADMIN)
+    _, token = await make_token(pool, "alice")
+    await emojis_store.insert(pool, "blobcat", "emoji/blobcat.png", "image/png", "")
+    await log_in(client, "root")
+    assert (await submit(client, "/admin/announcements", {"text": "Hello", "publish": "on"},
+                         page="/admin/announcements")).status == 303
+    [announcement_id] = ids(await (await client.get("/admin/announcements")).text())
+    put = await client.put(f"/api/v1/announcements/{announcement_id}/reactions/:blobcat:", headers=bearer(token))
+    assert put.status == 200
+    [item] = await (await client.get("/api/v1/announcements", headers=bearer(token))).json()
+    assert item["reactions"] == [{"name": "blobcat", "count": 1, "me": True,
+                                  "url": item["reactions"][0]["url"], "static_url": item["reactions"][0]["url"]}]
+    assert item["reactions"][0]["url"].endswith("/media/emoji/blobcat.png")
+    home = await (await client.get("/")).text()
+    assert ">:blobcat: <span class=\"count\">1</span>" in home
