@@ -1,5 +1,7 @@
 """Announcements from the admins (Mastodon's): written, published, edited, taken back or deleted by
-an admin, each step in the moderation log; members dismiss them and react with emoji."""
+an admin, each step in the moderation log; members dismiss them and react with emoji. Every change
+members can see is streamed, as Mastodon's `announcement`, `announcement.delete` and
+`announcement.reaction` events."""
 
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ async def create(pool: asyncpg.Pool, urls: Urls, staff_id: int, text: str, *, st
     text, content = _checked(urls, text, starts_at, ends_at)
     async with pool.acquire() as conn, conn.transaction():
         announcement_id = await announcements_store.insert(conn, text, content, starts_at, ends_at, all_day, publish)
+        if publish:
+            await announcements_store.announce(conn, "announcement", announcement_id)
         await domains_store.log(conn, staff_id, "announcement: " + ("published" if publish else "drafted"),
                                 f"announcement {announcement_id}", text[:200])
     return announcement_id
@@ -55,6 +59,7 @@ async def change(pool: asyncpg.Pool, urls: Urls, staff_id: int, announcement_id:
     async with pool.acquire() as conn, conn.transaction():
         if not await announcements_store.update(conn, announcement_id, text, content, starts_at, ends_at, all_day):
             raise NotFound("There is no such announcement.")
+        await announcements_store.announce(conn, "announcement", announcement_id)  # sent only if it is shown
         await domains_store.log(conn, staff_id, "announcement: edited", f"announcement {announcement_id}", text[:200])
 
 
@@ -63,6 +68,8 @@ async def publish(pool: asyncpg.Pool, staff_id: int, announcement_id: int, publi
     async with pool.acquire() as conn, conn.transaction():
         if not await announcements_store.set_published(conn, announcement_id, published):
             raise NotFound("There is no such announcement.")
+        await announcements_store.announce(conn, "announcement" if published else "announcement.delete",
+                                           announcement_id)
         await domains_store.log(conn, staff_id, "announcement: " + ("published" if published else "unpublished"),
                                 f"announcement {announcement_id}")
 
@@ -71,6 +78,7 @@ async def delete(pool: asyncpg.Pool, staff_id: int, announcement_id: int) -> Non
     async with pool.acquire() as conn, conn.transaction():
         if not await announcements_store.delete(conn, announcement_id):
             raise NotFound("There is no such announcement.")
+        await announcements_store.announce(conn, "announcement.delete", announcement_id)
         await domains_store.log(conn, staff_id, "announcement: deleted", f"announcement {announcement_id}")
 
 
@@ -106,9 +114,13 @@ async def react(pool: asyncpg.Pool, account_id: int, announcement_id: int, name:
         names = await announcements_store.reaction_names(conn, announcement_id)
         if name not in names and len(names) >= MAX_REACTIONS:
             raise Invalid(f"An announcement takes at most {MAX_REACTIONS} different reactions.", field="name")
-        await announcements_store.add_reaction(conn, announcement_id, account_id, name)
+        if await announcements_store.add_reaction(conn, announcement_id, account_id, name):
+            await announcements_store.announce(conn, "announcement.reaction", announcement_id, name)
 
 
 async def unreact(pool: asyncpg.Pool, account_id: int, announcement_id: int, name: str) -> None:
-    await _shown(pool, announcement_id)
-    await announcements_store.remove_reaction(pool, announcement_id, account_id, name.strip().strip(":"))
+    name = name.strip().strip(":")
+    async with pool.acquire() as conn, conn.transaction():
+        await _shown(conn, announcement_id)
+        if await announcements_store.remove_reaction(conn, announcement_id, account_id, name):
+            await announcements_store.announce(conn, "announcement.reaction", announcement_id, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,9 +103,11 @@ async def dismiss(db: Executor, announcement_id: int, account_id: int) -> None:
                      " ON CONFLICT DO NOTHING", announcement_id, account_id)
 
 
-async def add_reaction(db: Executor, announcement_id: int, account_id: int, name: str) -> None:
-    await db.execute("INSERT INTO announcement_reactions (announcement_id, account_id, name) VALUES ($1, $2, $3)"
-                     " ON CONFLICT DO NOTHING", announcement_id, account_id, name)
+async def add_reaction(db: Executor, announcement_id: int, account_id: int, name: str) -> bool:
+    """False when the member had already reacted so."""
+    return bool(await db.fetchval(
+        "INSERT INTO announcement_reactions (announcement_id, account_id, name) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING RETURNING true", announcement_id, account_id, name))
 
 
 async def remove_reaction(db: Executor, announcement_id: int, account_id: int, name: str) -> bool:
@@ -117,3 +120,14 @@ async def reaction_names(db: Executor, announcement_id: int) -> set[str]:
     rows = await db.fetch("SELECT DISTINCT name FROM announcement_reactions WHERE announcement_id = $1",
                           announcement_id)
     return {r["name"] for r in rows}
+
+
+async def reaction_count(db: Executor, announcement_id: int, name: str) -> int:
+    return await db.fetchval("SELECT count(*) FROM announcement_reactions WHERE announcement_id = $1 AND name = $2",
+                             announcement_id, name)
+
+
+async def announce(db: Executor, event: str, announcement_id: int, name: str | None = None) -> None:
+    """Tell the streaming clients of every process, once the transaction commits (server/api/streaming)."""
+    note = {"event": event, "announcement_id": announcement_id, **({"name": name} if name is not None else {})}
+    await db.execute("SELECT pg_notify('kith_stream', $1)", json.dumps(note))

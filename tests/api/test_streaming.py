@@ -289,6 +289,36 @@ async def test_notifications(apps, pool):
         await ws.close()
 
 
+async def test_announcements_reach_every_members_user_stream(apps, pool):
+    from server.domain import announcements
+
+    a, b = apps
+    root, alice = await make_member(pool, "root", Role.ADMIN), await make_member(pool, "alice")
+    alice_ws = await connect(b, await token_for(pool, alice), stream="user")
+    public_ws = await connect(b, await token_for(pool, alice), stream="public")
+
+    announcement_id = await announcements.create(pool, a.app[URLS], root.id, "The garden opens on Saturday")
+    got = await frame(alice_ws)
+    assert got["stream"] == ["user"] and got["event"] == "announcement"
+    entity = json.loads(got["payload"])
+    assert entity["id"] == str(announcement_id) and "garden opens" in entity["content"] and entity["read"] is False
+    await announcements.react(pool, root.id, announcement_id, "🎉")
+    await announcements.react(pool, alice.id, announcement_id, "🎉")
+    for count in (1, 2):
+        got = await frame(alice_ws)
+        assert got["event"] == "announcement.reaction"
+        assert json.loads(got["payload"]) == {"name": "🎉", "count": count, "announcement_id": str(announcement_id)}
+    await announcements.publish(pool, root.id, announcement_id, False)
+    got = await frame(alice_ws)
+    assert (got["event"], got["payload"]) == ("announcement.delete", str(announcement_id))
+
+    status_id = await post(a, alice, "a public post")  # the public stream's first frame: none of the above
+    got = await frame(public_ws)
+    assert got["event"] == "update" and json.loads(got["payload"])["id"] == str(status_id)
+    for ws in (alice_ws, public_ws):
+        await ws.close()
+
+
 async def test_event_stream(apps, pool, monkeypatch):
     a, b = apps
     alice, reader = await make_member(pool, "alice"), await make_member(pool, "reader")

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from server.api import entities
+from server.api.announcements import announcement_to_api
 from server.api.streaming.streams import Stream
 from server.models import Status
+from server.store import announcements as announcements_store
 from server.store import conversations as conversations_store
+from server.store import emojis as emojis_store
 from server.store import follows as follows_store
 from server.store import home_feed, threads
 from server.store import lists as lists_store
@@ -171,3 +174,30 @@ async def notification_event(pool: asyncpg.Pool, urls: Urls, clients: list[Clien
     payload = json.dumps(entity)
     for client, stream in targets:
         client.send(stream, "notification", payload)
+
+
+async def announcement_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], event: str, announcement_id: int,
+                             name: str | None) -> None:
+    """To every member's `user` stream, as Mastodon sends them: the announcement rendered for each
+    reader (their `read` and `me`), the id of one taken back, or a reaction's new count."""
+    targets = [(c, s) for c in clients if c.account_id is not None for s in c.streams if s.name == "user"]
+    if not targets:
+        return
+    if event == "announcement.delete":
+        payload = str(announcement_id)
+    elif event == "announcement.reaction" and name is not None:
+        count = await announcements_store.reaction_count(pool, announcement_id, name)
+        payload = json.dumps({"name": name, "count": count, "announcement_id": str(announcement_id)})
+    else:
+        custom = {e.shortcode: e.file_path for e in await emojis_store.all_emojis(pool)}
+        rendered: dict[int, str | None] = {}
+        for client, stream in targets:
+            if client.account_id not in rendered:
+                shown = await announcements_store.shown(pool, client.account_id)
+                item = next((a for a in shown if a.id == announcement_id), None)
+                rendered[client.account_id] = json.dumps(announcement_to_api(item, custom, urls)) if item else None
+            if rendered[client.account_id] is not None:
+                client.send(stream, event, rendered[client.account_id])
+        return
+    for client, stream in targets:
+        client.send(stream, event, payload)

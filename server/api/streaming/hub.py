@@ -231,5 +231,8 @@ class Hub:
               and isinstance(note.get("account_id"), int)):
             await fanout.notification_event(self.pool, self.urls, list(self.clients), note["account_id"],
                                             note["notification_id"])
+        elif str(event).startswith("announcement") and isinstance(note.get("announcement_id"), int):
+            await fanout.announcement_event(self.pool, self.urls, list(self.clients), event, note["announcement_id"],
+                                            note.get("name"))
         else:
             log.warning("streaming: unknown announcement %s", payload)
