@@ -36,7 +36,8 @@ async def test_the_directory_lists_who_chose_to_be_listed(client, pool):
 
     for query, message in (("order=popular", "order must be one of active, new"),
                            ("scope=mine", "scope must be one of local, all"),
-                           ("offset=-1", "offset must be a whole number")):
+                           ("offset=-1", "offset must be a whole number"),
+                           ("offset=" + "9" * 5000, "offset must be a whole number")):
         refused = await client.get(f"/directory?{query}")
         assert refused.status == 400 and message in await refused.text()
 
