@@ -106,6 +106,7 @@ async def reference(requests: list[bytes], concurrency: int, processes: int,
     finally:
         for server in servers:
             server.terminate()
+            server.join(10)
 
 
 class _Connection(asyncio.Protocol):
@@ -139,7 +140,8 @@ class _Connection(asyncio.Protocol):
             head = self.buffer[:end].lower()
             at = head.find(b"\r\ncontent-length:")
             if at < 0:
-                self.done.set_exception(RuntimeError(f"a response without Content-Length: {head[:200]!r}"))
+                if not self.done.done():
+                    self.done.set_exception(RuntimeError(f"a response without Content-Length: {head[:200]!r}"))
                 self.transport.close()
                 return
             length = int(head[at + 17:].split(b"\r\n", 1)[0])

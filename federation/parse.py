@@ -248,7 +248,7 @@ def as_actor_to_remote(doc: dict[str, Any]) -> RemoteActor:
         key_id=key_id,
         public_key_pem=key["publicKeyPem"][:20_000],
         locked=doc.get("manuallyApprovesFollowers") is True,
-        discoverable=doc.get("discoverable") is not False,
+        discoverable=doc.get("discoverable") is True,  # unset (null) is not a yes: Mastodon lists only true
         avatar_url=_image_url(doc.get("icon")),
         header_url=_image_url(doc.get("image")),
         fields=fields,

@@ -373,10 +373,16 @@ def _install(cfg: Config, source: Path, unpacked: _Unpacked, staging: Path, forc
         bar.finish()
     except BaseException:
         _swap_back(data_dir, swapped, staging / "old")
+        stopped = True
         if made_db:
-            stop_embedded(data_dir)
-            shutil.rmtree(data_dir / "postgres", ignore_errors=True)
-        if made_dir:
+            try:
+                stop_embedded(data_dir)
+            except RuntimeError as exc:  # it may still run: keep its files, and report the first error below
+                stopped = False
+                print(f"kith: {exc}; its files stay in {data_dir}", file=sys.stderr)
+            else:
+                shutil.rmtree(data_dir / "postgres", ignore_errors=True)
+        if made_dir and stopped:
             shutil.rmtree(data_dir, ignore_errors=True)
         raise
     header, files = unpacked.header, unpacked.files[1:]

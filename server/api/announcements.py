@@ -15,15 +15,17 @@ from server.errors import AppError, NotFound
 from server.keys import POOL, URLS
 from server.store import announcements as announcements_store
 from server.store import emojis as emojis_store
+from server.text import plaintext
 from server.urls import Urls
 
 routes = web.RouteTableDef()
 
 
-def _reaction(reaction: announcements_store.Reaction, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": reaction.name, "count": reaction.count, "me": reaction.me}
-    if reaction.name in custom:
-        out["url"] = out["static_url"] = urls.media(custom[reaction.name])
+def reaction_to_api(name: str, count: int, me: bool | None, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
+    """An AnnouncementReaction; a custom emoji's carries its image (`me` is left out where it is nobody's)."""
+    out: dict[str, Any] = {"name": name, "count": count, **({"me": me} if me is not None else {})}
+    if name in custom:
+        out["url"] = out["static_url"] = urls.media(custom[name])
     return out
 
 
@@ -31,8 +33,9 @@ def announcement_to_api(item: announcements_store.Announcement, custom: dict[str
     return {
         "id": str(item.id), "content": item.content, "starts_at": iso(item.starts_at), "ends_at": iso(item.ends_at),
         "all_day": item.all_day, "published_at": iso(item.published_at), "updated_at": iso(item.updated_at),
-        "read": item.read, "mentions": [], "statuses": [], "tags": [], "emojis": [],
-        "reactions": [_reaction(r, custom, urls) for r in item.reactions],
+        "read": item.read, "mentions": [], "statuses": [], "emojis": [],
+        "tags": [{"name": tag.lower(), "url": urls.tag(tag)} for tag in plaintext.parse(item.text).tags],
+        "reactions": [reaction_to_api(r.name, r.count, r.me, custom, urls) for r in item.reactions],
     }
 
 

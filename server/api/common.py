@@ -13,9 +13,12 @@ from server.store import statuses as statuses_store
 NOT_FOUND = "Record not found"
 
 
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+
+
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
         raise AppError(404, NOT_FOUND)
     return int(raw)
 

@@ -27,6 +27,8 @@ _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
 def _when(value: datetime | None, what: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise Invalid(f"The {what} time needs a time zone.", field=what)
+    if value is not None and not 1970 <= value.year <= 9000:  # year 1 would be stored as -infinity
+        raise Invalid(f"The {what} time must be between 1970 and 9000.", field=what)
     return value
 
 
@@ -82,14 +84,14 @@ async def delete(pool: asyncpg.Pool, staff_id: int, announcement_id: int) -> Non
         await domains_store.log(conn, staff_id, "announcement: deleted", f"announcement {announcement_id}")
 
 
-async def _shown(pool: asyncpg.Pool | asyncpg.Connection, announcement_id: int) -> None:
-    if not await announcements_store.is_shown(pool, announcement_id):
+async def _shown(conn: asyncpg.Connection, announcement_id: int) -> None:
+    if not await announcements_store.lock_shown(conn, announcement_id):
         raise NotFound("There is no such announcement.")
 
 
 async def dismiss(pool: asyncpg.Pool, account_id: int, announcement_id: int) -> None:
-    await _shown(pool, announcement_id)
-    await announcements_store.dismiss(pool, announcement_id, account_id)
+    if not await announcements_store.dismiss(pool, announcement_id, account_id):
+        raise NotFound("There is no such announcement.")
 
 
 def is_unicode_emoji(name: str) -> bool:

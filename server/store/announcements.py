@@ -50,11 +50,12 @@ async def _reactions(db: Executor, ids: list[int], viewer_id: int | None) -> dic
 
 
 async def shown(db: Executor, viewer_id: int | None, *, unread_only: bool = False) -> list[Announcement]:
-    """Published and not ended, newest first, with whether the viewer dismissed each and the reactions."""
+    """Published and not ended, oldest first (as Mastodon lists them), with whether the viewer
+    dismissed each and the reactions."""
     rows = await db.fetch(
         f"SELECT {_COLUMNS}, r.account_id IS NOT NULL AS read FROM announcements a"
         " LEFT JOIN announcement_reads r ON r.announcement_id = a.id AND r.account_id = $1"
-        f" WHERE {_SHOWN} AND NOT ($2 AND r.account_id IS NOT NULL) ORDER BY a.published_at DESC, a.id DESC",
+        f" WHERE {_SHOWN} AND NOT ($2 AND r.account_id IS NOT NULL) ORDER BY a.published_at, a.id",
         viewer_id, unread_only)
     reactions = await _reactions(db, [r["id"] for r in rows], viewer_id)
     return [_announcement(r, reactions) for r in rows]
@@ -67,8 +68,10 @@ async def every(db: Executor) -> list[Announcement]:
     return [_announcement(r, reactions) for r in rows]
 
 
-async def is_shown(db: Executor, announcement_id: int) -> bool:
-    return bool(await db.fetchval(f"SELECT true FROM announcements a WHERE a.id = $1 AND {_SHOWN}", announcement_id))
+async def lock_shown(db: Executor, announcement_id: int) -> bool:
+    """Whether it is shown; locked until the transaction ends, so concurrent reactions take turns."""
+    return bool(await db.fetchval(f"SELECT true FROM announcements a WHERE a.id = $1 AND {_SHOWN} FOR UPDATE",
+                                  announcement_id))
 
 
 async def insert(db: Executor, text: str, content: str, starts_at: datetime | None, ends_at: datetime | None,
@@ -98,9 +101,12 @@ async def delete(db: Executor, announcement_id: int) -> bool:
     return bool(await db.fetchval("DELETE FROM announcements WHERE id = $1 RETURNING true", announcement_id))
 
 
-async def dismiss(db: Executor, announcement_id: int, account_id: int) -> None:
-    await db.execute("INSERT INTO announcement_reads (announcement_id, account_id) VALUES ($1, $2)"
-                     " ON CONFLICT DO NOTHING", announcement_id, account_id)
+async def dismiss(db: Executor, announcement_id: int, account_id: int) -> bool:
+    """Mark it read for the member, in one statement; False when it is not shown (a draft, gone)."""
+    return await db.fetchval(
+        f"WITH target AS (SELECT a.id FROM announcements a WHERE a.id = $1 AND {_SHOWN}),"
+        " marked AS (INSERT INTO announcement_reads (announcement_id, account_id) SELECT id, $2 FROM target"
+        " ON CONFLICT DO NOTHING) SELECT EXISTS (SELECT 1 FROM target)", announcement_id, account_id)
 
 
 async def add_reaction(db: Executor, announcement_id: int, account_id: int, name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.models import Account
 from server.store.accounts import ACCOUNT_COLUMNS, Executor, account_from_row
 from server.store.domains import NOT_LIMITED
+from server.store.statuses import not_muted
 
 ORDERS = {"active": "st.last_status_at DESC NULLS LAST, a.id DESC", "new": "a.id DESC"}
 
@@ -22,9 +23,7 @@ async def listed(db: Executor, viewer_id: int | None, *, local: bool, order: str
         "  WHERE u.account_id = a.id AND u.application_state = 'approved') ELSE NOT $1 END"
         " AND ($4::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $4"
         "  AND b.target_account_id = a.id) OR (b.account_id = a.id AND b.target_account_id = $4))"
-        "  AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $4 AND mu.target_account_id = a.id"
-        "   AND (mu.expires_at IS NULL OR mu.expires_at > now()))"
-        "  AND NOT EXISTS (SELECT 1 FROM user_domain_blocks ud WHERE ud.account_id = $4 AND ud.domain = a.domain))"
+        f"  AND {not_muted('$4', 'a.id')})"
         f" ORDER BY {ORDERS[order]} OFFSET $2 LIMIT $3",
         local, offset, limit, viewer_id,
     )

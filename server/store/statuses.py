@@ -241,7 +241,8 @@ async def languages_of(db: Executor, account_id: int, recent: int = 200) -> list
     """The languages of an account's recent posts, most used first (what a follow may be narrowed to)."""
     rows = await db.fetch(
         "SELECT language FROM (SELECT language FROM statuses WHERE account_id = $1 AND deleted_at IS NULL"
-        " AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $2) recent WHERE language IS NOT NULL"
+        " AND reblog_of_id IS NULL AND visibility <> 'direct' ORDER BY id DESC LIMIT $2) recent"
+        " WHERE language IS NOT NULL"
         " GROUP BY language ORDER BY count(*) DESC, language", account_id, recent)
     return [r["language"] for r in rows]
 

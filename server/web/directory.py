@@ -1,5 +1,6 @@
-"""The profile directory: accounts that chose to be listed (Settings, Profile), here or known from
-other servers, by their latest post or newest first. Nothing else decides who comes first."""
+"""The profile directory: accounts that are discoverable (members here unless they opted out in
+Settings, Profile; other servers' accounts only when they opted in), by their latest post or
+newest first. Nothing else decides who comes first."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ async def directory(request: web.Request) -> web.Response:
     order = _choice(request, "order", tuple(directory_store.ORDERS))
     scope = _choice(request, "scope", SCOPES)
     offset_text = request.query.get("offset", "0")
-    if not offset_text.isdigit() or len(offset_text) > 6 or int(offset_text) > MAX_OFFSET:
+    if not (offset_text.isascii() and offset_text.isdigit()) or len(offset_text) > 6 or int(offset_text) > MAX_OFFSET:
         raise AppError(400, f"offset must be a whole number up to {MAX_OFFSET}.")
     offset, pool, user = int(offset_text), request.app[POOL], request[USER]
     listed = await directory_store.listed(pool, user.id if user else None, local=scope == "local", order=order,

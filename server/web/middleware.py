@@ -103,6 +103,9 @@ async def errors(request: web.Request, handler):
             413: "That request is too large.",
         }
         response = _error_response(request, exc.status, messages.get(exc.status, exc.reason))
+    except asyncpg.DataError as exc:  # a value PostgreSQL cannot take (an id beyond 64 bits): the input's fault
+        log.info("a value out of range on %s %s: %s", request.method, request.path, exc)
+        response = _error_response(request, 400, "A value in this request is out of range.")
     except UNAVAILABLE as exc:  # nothing was stored: the client (a peer's inbox delivery too) tries again
         log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
         response = _error_response(request, 503, "The database is unavailable for a moment; please try again.")

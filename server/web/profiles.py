@@ -53,8 +53,10 @@ async def profile(request: web.Request) -> web.Response:
         "follows_you": bool(rel and rel.followed_by == "accepted"),
         "own_lists": await lists_store.owned(pool, other) if other else [],
         "lists_with": {row.id for row in await lists_store.containing(pool, other, account.id)} if other else set(),
-        # The languages a follow may be narrowed to: those it posts in, and any chosen before.
-        "follow_languages": sorted({*await statuses_store.languages_of(pool, account.id), *(rel.languages or ())})
+        # The languages a follow may be narrowed to: those it posts in (as codes a follow takes), and any
+        # chosen before.
+        "follow_languages": sorted({*(code for code in await statuses_store.languages_of(pool, account.id)
+                                      if following.LANGUAGE.match(code)), *(rel.languages or ())})
         if rel and rel.following == "accepted" else [],
     })
     first_page = page.max_id is None and page.min_id is None

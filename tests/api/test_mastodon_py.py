@@ -389,6 +389,7 @@ def test_announcements_in_an_app(kith, members):
     try:
         [item] = [a for a in alice.announcements() if a["id"] == shown]
         assert item["read"] is False and "#<span>hello</span>" in item["content"] and item["reactions"] == []
+        assert [tag["name"] for tag in item["tags"]] == ["hello"]
         assert all(a["id"] != draft for a in alice.announcements())
         alice.announcement_reaction_create(shown, "👍")
         bob.announcement_reaction_create(shown, "👍")

@@ -373,6 +373,7 @@ async def _(k: Kith, doc: dict[str, Any]) -> None:
 async def _(k: Kith, doc: dict[str, Any]) -> None:
     await k.expect_actor(doc, username="grace", display_name="Grace", actor_type="Person", locked=False,
                          shared_inbox=True, fields=[], avatar=doc["icon"]["url"], followers=False)
+    k.expect(not parse.as_actor_to_remote(doc).discoverable, "no discoverable: not listed in the directory")
 
 
 @applies("peertube/actor-application.json")

@@ -102,3 +102,19 @@ async def test_a_custom_emoji_reaction_reaches_apps_with_its_image(client, pool)
     assert item["reactions"][0]["url"].endswith("/media/emoji/blobcat.png")
     home = await (await client.get("/")).text()
     assert ">:blobcat: <span class=\"count\">1</span>" in home
+
+
+async def test_out_of_range_input_gets_a_clear_error(client, pool):
+    await make_member(pool, "root", Role.ADMIN)
+    _, token = await make_token(pool, "alice")
+    await log_in(client, "root")
+    page = "/admin/announcements"
+    for when in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        refused = await submit(client, page, {"text": "x", "starts_at": when}, page=page)
+        assert refused.status == 422 and "between 1970 and 9000" in await refused.text()
+    too_big = "9" * 19  # fits the route, not a bigint
+    assert (await submit(client, f"/announcements/{too_big}/dismiss")).status == 400
+    assert (await submit(client, f"/admin/accounts/{too_big}/two_factor/disable", page=page)).status == 400
+    assert (await client.post(f"/api/v1/announcements/{too_big}/dismiss", headers=bearer(token))).status == 404
+    assert (await client.get(f"/api/v1/statuses/{too_big}", headers=bearer(token))).status == 404
+    assert (await client.get("/directory?offset=²")).status == 400

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from server.api import entities
-from server.api.announcements import announcement_to_api
+from server.api.announcements import announcement_to_api, reaction_to_api
 from server.api.streaming.streams import Stream
 from server.models import Status
 from server.store import announcements as announcements_store
@@ -178,8 +178,9 @@ async def notification_event(pool: asyncpg.Pool, urls: Urls, clients: list[Clien
 
 async def announcement_event(pool: asyncpg.Pool, urls: Urls, clients: list[Client], event: str, announcement_id: int,
                              name: str | None) -> None:
-    """To every member's `user` stream, as Mastodon sends them: the announcement rendered for each
-    reader (their `read` and `me`), the id of one taken back, or a reaction's new count."""
+    """To every member's `user` stream, as Mastodon sends them: the announcement (rendered once for
+    all, as Mastodon does, so `read` and `me` are false; the REST API has each reader's), the id of
+    one taken back, or a reaction's new count."""
     targets = [(c, s) for c in clients if c.account_id is not None for s in c.streams if s.name == "user"]
     if not targets:
         return
@@ -187,17 +188,14 @@ async def announcement_event(pool: asyncpg.Pool, urls: Urls, clients: list[Clien
         payload = str(announcement_id)
     elif event == "announcement.reaction" and name is not None:
         count = await announcements_store.reaction_count(pool, announcement_id, name)
-        payload = json.dumps({"name": name, "count": count, "announcement_id": str(announcement_id)})
+        custom = {e.shortcode: e.file_path for e in await emojis_store.by_shortcodes(pool, [name])}
+        payload = json.dumps({**reaction_to_api(name, count, None, custom, urls),
+                              "announcement_id": str(announcement_id)})
     else:
+        item = next((a for a in await announcements_store.shown(pool, None) if a.id == announcement_id), None)
+        if item is None:  # a draft edited, or already taken back
+            return
         custom = {e.shortcode: e.file_path for e in await emojis_store.all_emojis(pool)}
-        rendered: dict[int, str | None] = {}
-        for client, stream in targets:
-            if client.account_id not in rendered:
-                shown = await announcements_store.shown(pool, client.account_id)
-                item = next((a for a in shown if a.id == announcement_id), None)
-                rendered[client.account_id] = json.dumps(announcement_to_api(item, custom, urls)) if item else None
-            if rendered[client.account_id] is not None:
-                client.send(stream, event, rendered[client.account_id])
-        return
+        payload = json.dumps(announcement_to_api(item, custom, urls))
     for client, stream in targets:
         client.send(stream, event, payload)
