@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from server.models import Account, Status
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 INSTANCE_ACTOR = "kith.instance"  # the instance actor's username: not a valid member name
+DEFAULT_PICTURES = {"avatar": "/static/avatar.png", "header": "/static/header.png"}  # for apps (PNG, not SVG)
 
 
 def card_image_path(card: Any) -> str:
@@ -115,6 +116,17 @@ class Urls:
         if path and path.startswith("/media/"):
             return self.media(path.removeprefix("/media/"))
         return f"{self.base}{path}" if path and path.startswith("/") else path
+
+    def profile_picture(self, account: Account, kind: Literal["avatar", "header"]) -> str:
+        """An account's avatar or header for apps, always on our origin, as Mastodon gives them: ours;
+        another server's through our cache (so an app never calls that server), falling back to the
+        default image when it cannot be had; or the default image."""
+        stored = account.avatar_url if kind == "avatar" else account.header_url
+        if not stored or account.suspended_at is not None:
+            return f"{self.base}{DEFAULT_PICTURES[kind]}"
+        if account.is_local:
+            return self.picture(stored) or f"{self.base}{DEFAULT_PICTURES[kind]}"
+        return f"{self.base}/remote/{kind}s/{account.id}?fallback=default"
 
     def emoji(self, owner: Status | Account, shortcode: str, url: str) -> str:
         """A custom emoji's image: this instance's own (a /media/ path), or another's through our cache."""

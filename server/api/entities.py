@@ -19,9 +19,6 @@ from server.store import status_views
 from server.store.relationships import Relationship
 from server.urls import Urls, card_image_path
 
-DEFAULT_AVATAR = "/static/avatar.png"
-DEFAULT_HEADER = "/static/header.png"
-
 
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
@@ -62,12 +59,10 @@ async def accounts_to_api(pool: asyncpg.Pool, urls: Urls, items: list[Account],
     """Account entities by id (their counters read here unless given)."""
     if counts is None:
         counts = await accounts_store.counts(pool, [a.id for a in items])
-    base = urls.base
     out = {}
     for account in items:
         count = counts.get(account.id) or accounts_store.Counts()
-        avatar = urls.picture(account.avatar_url) or f"{base}{DEFAULT_AVATAR}"
-        header = urls.picture(account.header_url) or f"{base}{DEFAULT_HEADER}"
+        avatar, header = urls.profile_picture(account, "avatar"), urls.profile_picture(account, "header")
         out[account.id] = {
             "id": str(account.id),
             "username": account.username,

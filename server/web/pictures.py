@@ -20,7 +20,7 @@ from server.store import cards as cards_store
 from server.store import media as media_store
 from server.store import statuses as statuses_store
 from server.store.media_cache import CachedPicture
-from server.urls import Urls
+from server.urls import DEFAULT_PICTURES, Urls
 
 routes = web.RouteTableDef()
 
@@ -92,7 +92,9 @@ async def _profile_picture(request: web.Request, kind: str) -> web.StreamRespons
     account = await _remote_account(request)
     url = account.avatar_url if kind == "avatar" else account.header_url
     found = await media_cache.picture(request.app[FEDERATION], storage_for(request.app[CONFIG]), url) if url else None
-    if found is None:
+    if found is None:  # apps ask for the default PNG (Urls.profile_picture): many cannot draw SVG
+        if request.query.get("fallback") == "default":
+            raise web.HTTPFound(DEFAULT_PICTURES[kind])
         raise web.HTTPFound(f"/avatars/{account.id}.svg" if kind == "avatar" else UNAVAILABLE)
     return serve_cached(request, found, small=kind == "avatar")
 

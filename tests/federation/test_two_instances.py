@@ -170,3 +170,18 @@ async def test_remote_avatars_come_from_our_cache_and_private_images_stay_privat
     assert (await b.client.get(f"/remote/media/{media_id}/small")).status == 200  # bob follows alice
     await b.client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="(\w+)"', home).group(1)})
     assert (await b.client.get(f"/remote/media/{media_id}/small")).status == 404  # signed out: not for visitors
+
+    # Apps get the same pictures from b, never from a's host, and a default PNG where there is none to be had.
+    from tests.api.conftest import bearer, make_token
+
+    _, token = await make_token(b.pool, "bob")
+    entity = await (await b.client.get(f"/api/v1/accounts/{remote_alice}", headers=bearer(token))).json()
+    assert entity["avatar"].endswith(f"/remote/avatars/{remote_alice}?fallback=default")
+    assert a.host not in entity["avatar"] and entity["header"].endswith("/static/header.png")  # she has none
+    assert (await b.client.get(entity["avatar"].split(b.host, 1)[1])).content_type.startswith("image/")
+    await b.pool.execute("UPDATE accounts SET avatar_url = 'https://unreachable.invalid/gone.png' WHERE id = $1",
+                         remote_alice)
+    gone = await b.client.get(f"/remote/avatars/{remote_alice}?fallback=default", allow_redirects=False)
+    assert gone.status == 302 and gone.headers["Location"] == "/static/avatar.png"
+    for_pages = await b.client.get(f"/remote/avatars/{remote_alice}", allow_redirects=False)
+    assert for_pages.headers["Location"] == f"/avatars/{remote_alice}.svg"
