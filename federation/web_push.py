@@ -115,10 +115,9 @@ async def payload(fed: Federation, account_id: int, notification_id: int, access
     if item["status_id"]:
         status = await statuses_store.get_visible(fed.pool, item["status_id"], account_id)
         body = strip_html(status.spoiler_text or status.content)[:MAX_BODY] if status else ""
-    avatar = sender.avatar_url and fed.urls.picture(sender.avatar_url)
     return {"notification_id": str(notification_id), "notification_type": item["type"],
             "title": TITLES.get(item["type"], "{}").format(sender.name), "body": body,
-            "icon": avatar or f"{fed.urls.base}/avatars/{sender.id}.svg", "access_token": access_token,
+            "icon": fed.urls.profile_picture(sender, "avatar"), "access_token": access_token,
             "preferred_locale": "en"}
 
 

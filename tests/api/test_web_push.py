@@ -136,6 +136,7 @@ def test_pushes_reach_apps_encrypted(kith, certificate):
         mention = alice.notifications(types=["mention"])[0]
         assert pushed["notification_type"] == "mention" and str(pushed["notification_id"]) == str(mention["id"])
         assert pushed["title"] == "pushbob mentioned you" and "are you there" in pushed["body"]
+        assert pushed["icon"].endswith("/static/avatar.png")  # a PNG an app can draw: pushbob has no avatar
 
         headers, body = service.wait("/standard")
         assert headers["Content-Encoding"] == "aes128gcm" and headers["Authorization"].startswith("vapid t=")
