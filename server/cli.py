@@ -220,17 +220,13 @@ async def _user_password(pool: asyncpg.Pool, args: argparse.Namespace) -> None:
 
 async def _user_disable_2fa(cfg: Config, pool: asyncpg.Pool, args: argparse.Namespace) -> None:
     from server.domain import instance, two_factor
-    from server.errors import NotFound
     from server.store import accounts as accounts_store
 
     account = await accounts_store.get_local(pool, args.username)
     if account is None or await accounts_store.get_user(pool, account.id) is None:
         raise AppError(404, f"There is no member called {args.username!r}.")
     site = await instance.Settings(pool, cfg).current()
-    try:
-        await two_factor.staff_disable(pool, site.instance_name, None, account)
-    except NotFound as exc:
-        raise AppError(409, exc.message) from None
+    await two_factor.staff_disable(pool, site.instance_name, None, account)
     print(f"@{account.username}'s two-factor sign-in is off; their password alone signs them in.")
 
 

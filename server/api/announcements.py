@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from server.api import params
@@ -21,6 +23,12 @@ from server.urls import Urls
 routes = web.RouteTableDef()
 
 
+async def custom_emoji_files(pool: asyncpg.Pool, names: Iterable[str]) -> dict[str, str]:
+    """The files of this server's custom emoji among reaction names, by shortcode (a Unicode emoji is never ASCII)."""
+    codes = [name for name in names if name.isascii()]
+    return {e.shortcode: e.file_path for e in await emojis_store.by_shortcodes(pool, codes)} if codes else {}
+
+
 def reaction_to_api(name: str, count: int, me: bool | None, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
     """An AnnouncementReaction; a custom emoji's carries its image (`me` is left out where it is nobody's)."""
     out: dict[str, Any] = {"name": name, "count": count, **({"me": me} if me is not None else {})}
@@ -29,7 +37,13 @@ def reaction_to_api(name: str, count: int, me: bool | None, custom: dict[str, st
     return out
 
 
-def announcement_to_api(item: announcements_store.Announcement, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
+async def announcements_to_api(pool: asyncpg.Pool, urls: Urls,
+                               items: list[announcements_store.Announcement]) -> list[dict[str, Any]]:
+    custom = await custom_emoji_files(pool, {r.name for item in items for r in item.reactions})
+    return [_announcement_to_api(item, custom, urls) for item in items]
+
+
+def _announcement_to_api(item: announcements_store.Announcement, custom: dict[str, str], urls: Urls) -> dict[str, Any]:
     return {
         "id": str(item.id), "content": item.content, "starts_at": iso(item.starts_at), "ends_at": iso(item.ends_at),
         "all_day": item.all_day, "published_at": iso(item.published_at), "updated_at": iso(item.updated_at),
@@ -46,8 +60,7 @@ async def shown(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     unread_only = not params.Params(request.query).bool("with_dismissed", True)
     items = await announcements_store.shown(pool, current_user(request).id, unread_only=unread_only)
-    custom = {e.shortcode: e.file_path for e in await emojis_store.all_emojis(pool)}
-    return web.json_response([announcement_to_api(item, custom, request.app[URLS]) for item in items])
+    return web.json_response(await announcements_to_api(pool, request.app[URLS], items))
 
 
 @routes.post(r"/api/v1/announcements/{id:\d{1,19}}/dismiss")

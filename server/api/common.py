@@ -9,18 +9,16 @@ from server.keys import POOL
 from server.models import Account, Status
 from server.store import accounts as accounts_store
 from server.store import statuses as statuses_store
+from server.store.paging import whole_number
 
 NOT_FOUND = "Record not found"
 
 
-MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
-
-
 def path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+    number = whole_number(request.match_info[name])
+    if number is None:
         raise AppError(404, NOT_FOUND)
-    return int(raw)
+    return number
 
 
 async def account_or_404(request: web.Request, account_id: int) -> Account:

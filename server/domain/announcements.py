@@ -24,20 +24,19 @@ _EMOJI_PARTS = {"So", "Sk", "Mn", "Me"}
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
 
 
-def _when(value: datetime | None, what: str) -> datetime | None:
+def _check_time(value: datetime | None, what: str) -> None:
     if value is not None and value.tzinfo is None:
         raise Invalid(f"The {what} time needs a time zone.", field=what)
     if value is not None and not 1970 <= value.year <= 9000:  # year 1 would be stored as -infinity
         raise Invalid(f"The {what} time must be between 1970 and 9000.", field=what)
-    return value
 
 
 def _checked(urls: Urls, text: str, starts_at: datetime | None, ends_at: datetime | None) -> tuple[str, str]:
     text = text.strip()
     if not 1 <= len(text) <= MAX_TEXT:
         raise Invalid(f"Write the announcement (up to {MAX_TEXT} characters).", field="text")
-    _when(starts_at, "start")
-    _when(ends_at, "end")
+    _check_time(starts_at, "start")
+    _check_time(ends_at, "end")
     if starts_at and ends_at and ends_at < starts_at:
         raise Invalid("The end comes before the start.", field="ends_at")
     return text, plaintext.to_html(text, mention_url=lambda _: None, tag_url=urls.tag)

@@ -12,7 +12,7 @@ import pyotp
 from markupsafe import Markup
 
 from server.domain import account_care
-from server.errors import Invalid, NotFound
+from server.errors import AppError, Invalid
 from server.mail.outbox import queue_mail
 from server.models import Account
 from server.store import accounts as accounts_store
@@ -103,7 +103,7 @@ async def staff_disable(pool: asyncpg.Pool, instance_name: str, staff_id: int | 
     mail, in case it was not their asking."""
     async with pool.acquire() as conn, conn.transaction():
         if not await otp_store.disable(conn, target.id):
-            raise NotFound(f"Two-factor sign-in is not on for @{target.username}.")
+            raise AppError(409, f"Two-factor sign-in is not on for @{target.username}.")  # nothing to turn off
         await domains_store.log(conn, staff_id, "account: disable two-factor", f"@{target.handle()}")
         member = await accounts_store.mail_target_by_id(conn, target.id)
         if member is not None and member.email:

@@ -39,6 +39,8 @@ def _announcement(row, reactions: dict[int, list[Reaction]]) -> Announcement:
 
 
 async def _reactions(db: Executor, ids: list[int], viewer_id: int | None) -> dict[int, list[Reaction]]:
+    if not ids:  # the usual case on a home page: no announcement, no second query
+        return {}
     rows = await db.fetch(
         "SELECT announcement_id, name, count(*) AS count, bool_or(account_id = $2) AS me FROM announcement_reactions"
         " WHERE announcement_id = ANY($1::bigint[]) GROUP BY announcement_id, name ORDER BY min(created_at)",

@@ -8,6 +8,15 @@ from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+
+
+def whole_number(raw: str, maximum: int = MAX_ID) -> int | None:
+    """`raw` as a number from 0 to `maximum` (an id, a cursor, an offset), or None. ASCII digits only:
+    str.isdigit() also takes '²', which int() refuses."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) or int(raw) > maximum:
+        return None
+    return int(raw)
 
 
 def optional(condition: str, param: str, value: object) -> str:

@@ -95,10 +95,7 @@ async def disable_two_factor(request: web.Request) -> web.Response:
     """An admin turns off a member's two-factor sign-in (lost phone and recovery codes)."""
     user = require_role(request, Role.ADMIN)
     target = await _target(request)
-    try:
-        await two_factor.staff_disable(request.app[POOL], request[SITE].instance_name, user.id, target)
-    except NotFound as exc:
-        raise AppError(409, exc.message) from None
+    await two_factor.staff_disable(request.app[POOL], request[SITE].instance_name, user.id, target)
     raise web.HTTPSeeOther(f"/admin/accounts/{target.id}")
 
 

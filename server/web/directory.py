@@ -10,6 +10,7 @@ from server.errors import AppError
 from server.keys import POOL, USER
 from server.store import accounts as accounts_store
 from server.store import directory as directory_store
+from server.web.forms import number_param
 from server.web.render import render
 
 routes = web.RouteTableDef()
@@ -29,10 +30,8 @@ def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str:
 async def directory(request: web.Request) -> web.Response:
     order = _choice(request, "order", tuple(directory_store.ORDERS))
     scope = _choice(request, "scope", SCOPES)
-    offset_text = request.query.get("offset", "0")
-    if not (offset_text.isascii() and offset_text.isdigit()) or len(offset_text) > 6 or int(offset_text) > MAX_OFFSET:
-        raise AppError(400, f"offset must be a whole number up to {MAX_OFFSET}.")
-    offset, pool, user = int(offset_text), request.app[POOL], request[USER]
+    offset = number_param(request, "offset", MAX_OFFSET, f"offset must be a whole number up to {MAX_OFFSET}.") or 0
+    pool, user = request.app[POOL], request[USER]
     listed = await directory_store.listed(pool, user.id if user else None, local=scope == "local", order=order,
                                             offset=offset, limit=PAGE + 1)
     return render(request, "directory.html", {

@@ -9,7 +9,7 @@ from aiohttp import web
 from server.errors import AppError
 from server.keys import SITE, USER
 from server.models import Preferences
-from server.store.paging import Page
+from server.store.paging import MAX_ID, Page, whole_number
 
 
 def field(form, name: str, *, max_len: int = 10_000) -> str:
@@ -24,12 +24,18 @@ def field(form, name: str, *, max_len: int = 10_000) -> str:
 
 def max_id_param(request: web.Request, name: str = "max_id") -> int | None:
     """A keyset cursor of a paginated page: ?max_id=<id> (older than) or ?min_id=<id> (just newer than)."""
+    return number_param(request, name, MAX_ID, f"{name} must be a post id.")
+
+
+def number_param(request: web.Request, name: str, maximum: int, message: str) -> int | None:
+    """A whole number from the query string, None when absent; anything else is a 400 with `message`."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 19:
-        raise AppError(400, f"{name} must be a post id.")
-    return int(raw)
+    number = whole_number(raw, maximum)
+    if number is None:
+        raise AppError(400, message)
+    return number
 
 
 def feed_page(request: web.Request, limit: int) -> Page:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain import filtering, following, notification_policy
-from server.errors import AppError, Invalid, NotFound
+from server.errors import AppError
 from server.keys import POOL, URLS
 from server.store import accounts as accounts_store
 from server.store import notifications as notifications_store
@@ -79,10 +79,7 @@ async def set_policy(request: web.Request) -> web.Response:
     user = require_user(request)
     form = await request.post()
     values = {key: value for key in POLICY if (value := field(form, key, max_len=20))}
-    try:
-        await notification_policy.change(request.app[POOL], user.id, values)
-    except Invalid as exc:
-        raise AppError(422, exc.message) from None
+    await notification_policy.change(request.app[POOL], user.id, values)  # Invalid: a 422 page
     raise web.HTTPSeeOther("/notifications/requests")
 
 
@@ -90,11 +87,8 @@ async def set_policy(request: web.Request) -> web.Response:
 async def answer_request(request: web.Request) -> web.Response:
     """Accept (the sender's notifications join the others, and pass from now on) or dismiss them."""
     user = require_user(request)
-    try:
-        await notification_policy.answer(request.app[POOL], user.id, int(request.match_info["account_id"]),
-                                         accept=request.match_info["action"] == "accept")
-    except NotFound as exc:
-        raise AppError(404, exc.message) from None
+    await notification_policy.answer(request.app[POOL], user.id, int(request.match_info["account_id"]),
+                                     accept=request.match_info["action"] == "accept")  # NotFound: a 404 page
     raise web.HTTPSeeOther("/notifications/requests")
 
 

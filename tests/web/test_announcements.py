@@ -118,3 +118,6 @@ async def test_out_of_range_input_gets_a_clear_error(client, pool):
     assert (await client.post(f"/api/v1/announcements/{too_big}/dismiss", headers=bearer(token))).status == 404
     assert (await client.get(f"/api/v1/statuses/{too_big}", headers=bearer(token))).status == 404
     assert (await client.get("/directory?offset=²")).status == 400
+    for cursor in ("²", too_big):  # a digit int() refuses, and a number beyond 64 bits
+        refused = await client.get(f"/local?max_id={cursor}")
+        assert refused.status == 400 and "max_id must be a post id" in await refused.text()

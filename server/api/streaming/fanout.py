@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from server.api import entities
-from server.api.announcements import announcement_to_api, reaction_to_api
+from server.api.announcements import announcements_to_api, custom_emoji_files, reaction_to_api
 from server.api.streaming.streams import Stream
 from server.models import Status
 from server.store import announcements as announcements_store
 from server.store import conversations as conversations_store
-from server.store import emojis as emojis_store
 from server.store import follows as follows_store
 from server.store import home_feed, threads
 from server.store import lists as lists_store
@@ -188,14 +187,13 @@ async def announcement_event(pool: asyncpg.Pool, urls: Urls, clients: list[Clien
         payload = str(announcement_id)
     elif event == "announcement.reaction" and name is not None:
         count = await announcements_store.reaction_count(pool, announcement_id, name)
-        custom = {e.shortcode: e.file_path for e in await emojis_store.by_shortcodes(pool, [name])}
+        custom = await custom_emoji_files(pool, [name])
         payload = json.dumps({**reaction_to_api(name, count, None, custom, urls),
                               "announcement_id": str(announcement_id)})
     else:
         item = next((a for a in await announcements_store.shown(pool, None) if a.id == announcement_id), None)
         if item is None:  # a draft edited, or already taken back
             return
-        custom = {e.shortcode: e.file_path for e in await emojis_store.all_emojis(pool)}
-        payload = json.dumps(announcement_to_api(item, custom, urls))
+        payload = json.dumps((await announcements_to_api(pool, urls, [item]))[0])
     for client, stream in targets:
         client.send(stream, event, payload)
