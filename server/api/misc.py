@@ -48,7 +48,7 @@ for path in EMPTY_LISTS:
 @routes.get("/api/v1/directory")
 @api(user=False)
 async def directory(request: web.Request) -> web.Response:
-    """Accounts that chose to be listed: `order` active (latest post first, the default) or new,
+    """Discoverable accounts (store.directory): `order` active (latest post first, the default) or new,
     `local` for this server's only, paged by `offset` and `limit` (40, at most 80), as Mastodon's."""
     p = params.Params(request.query)
     order = p.str("order", "active", max_len=20)

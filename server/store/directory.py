@@ -1,4 +1,5 @@
-"""The profile directory: accounts that chose to be listed, for the directory page and API."""
+"""The profile directory: discoverable accounts (members here unless they opted out, others only when
+they opted in), for the directory page and API."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ ORDERS = {"active": "st.last_status_at DESC NULLS LAST, a.id DESC", "new": "a.id
 
 async def listed(db: Executor, viewer_id: int | None, *, local: bool, order: str, offset: int,
                  limit: int) -> list[Account]:
-    """Accounts that chose to be listed (discoverable), as Mastodon's profile directory: not suspended,
+    """Discoverable accounts, as in Mastodon's profile directory: not suspended,
     limited (themselves or by their domain's policy) or moved away, members here approved; none the
     viewer blocked, muted or hid the domain of, nor who blocked the viewer. Most recently posting
     first, or newest first."""
